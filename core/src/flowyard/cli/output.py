@@ -1,0 +1,56 @@
+"""Small output helpers shared by CLI commands: JSON for scripts, rich tables for people."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, NoReturn
+
+import typer
+
+
+class OutputFormat(StrEnum):
+    """``--output`` choices."""
+
+    table = "table"
+    json = "json"
+
+
+OUTPUT_OPTION = typer.Option(
+    OutputFormat.table, "--output", "-o", help="table for people, json for scripts"
+)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console().print(table)
+
+
+def say(message: str) -> None:
+    """Print a line for people (rich markup allowed)."""
+    from rich.console import Console
+
+    Console().print(message)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error on stderr and exit with ``code`` (1: user error, 2: usage, 3: server unreachable)."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
+    raise typer.Exit(code)

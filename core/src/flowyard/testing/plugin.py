@@ -1,0 +1,1 @@
+"""pytest plugin: shared fixtures (filled in as the server and worker land)."""

@@ -1,0 +1,51 @@
+"""nox sessions: lint, typecheck, and each package's tests in its own environment.
+
+`scripts/test` (the README's test command) runs everything in one shared `.venv`; these
+sessions check that every distribution also installs and passes on its own.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "core", "process"]
+PLUGINS = {"process": "plugins/process"}
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over core and plugins."""
+    session.install("mypy", "types-croniter", "types-python-dateutil", "types-jsonschema")
+    session.install("-e", "core", "-e", "plugins/process")
+    session.run("mypy")
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """The core distribution's tests, with only core and the default process plugin installed."""
+    session.install(
+        "-e", "core[postgres]", "-e", "plugins/process", "pytest", "pytest-timeout", "hypothesis"
+    )
+    session.run("pytest", "core/tests", *session.posargs)
+
+
+@nox.session(name="process")
+def process_plugin(session: nox.Session) -> None:
+    """The process plugin's tests in an environment of its own."""
+    session.install("-e", "core", "-e", PLUGINS["process"], "pytest", "pytest-timeout")
+    session.run("pytest", f"{PLUGINS['process']}/tests", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run the benchmark scripts (figures go to stdout; see bench/README.md)."""
+    session.install("-e", "core[postgres]", "-e", "plugins/process")
+    session.run("python", "bench/cli_latency.py")

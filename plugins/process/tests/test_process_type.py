@@ -1,0 +1,54 @@
+"""The process worker type's template and render, through the real entry point."""
+
+from __future__ import annotations
+
+import sys
+
+from flowyard.job import FlowRunInfo
+from flowyard.plugins import WorkerTypes
+from flowyard.registry import known_types
+from flowyard.templating import (
+    build_job_configuration,
+    merge_job_variables,
+    validate_base_job_template,
+)
+
+RUN = FlowRunInfo(id="r1", name="crimson-fox")
+
+
+def test_template_covers_the_documented_variables() -> None:
+    template = WorkerTypes().hooks("process").default_base_job_template()
+    props = template["variables"]["properties"]
+    for field in ("command", "env", "labels", "name", "stream_output", "working_dir"):
+        assert field in props
+        assert props[field]["title"] and props[field]["description"]
+    assert props["stream_output"]["default"] is True
+    validate_base_job_template(template)
+
+
+def test_registry_copy_matches_the_plugin() -> None:
+    assert (
+        known_types()["process"].default_base_job_template
+        == WorkerTypes().hooks("process").default_base_job_template()
+    )
+
+
+def test_render_produces_a_typed_process_job() -> None:
+    hooks = WorkerTypes().hooks("process")
+    template = hooks.default_base_job_template()
+    values = merge_job_variables(
+        template, {"command": "echo 'hello world'", "env": {"A": 1}, "working_dir": "/tmp"}
+    )
+    job = hooks.render(build_job_configuration(template, values), RUN)
+    assert type(job).__name__ == "ProcessJob"
+    assert job.argv == ["echo", "hello world"]
+    assert job.env == {"A": "1"}
+    assert str(job.working_dir) == "/tmp"
+    assert job.name == "crimson-fox"
+
+
+def test_default_command_is_the_engine_with_this_interpreter() -> None:
+    hooks = WorkerTypes().hooks("process")
+    template = hooks.default_base_job_template()
+    job = hooks.render(build_job_configuration(template, merge_job_variables(template)), RUN)
+    assert job.argv == [sys.executable, "-m", "flowyard.engine"]
