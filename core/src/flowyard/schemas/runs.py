@@ -1,0 +1,237 @@
+"""Flow, deployment, flow-run, state, claim and log models."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from flowyard.schemas.common import Model, Name, Response, StateType
+
+
+class FlowCreate(Model):
+    """Body of ``POST /api/flows`` (idempotent by name)."""
+
+    name: Name = Field(max_length=200)
+
+
+class Flow(Response):
+    """A flow."""
+
+    id: str
+    name: str
+    created: dt.datetime
+
+
+class Schedule(Model):
+    """One schedule: exactly one of ``cron``, ``interval`` (seconds) or ``rrule``."""
+
+    cron: str | None = None
+    interval: float | None = Field(default=None, gt=0)
+    rrule: str | None = None
+    timezone: str = "UTC"
+    anchor_date: dt.datetime | None = None
+    active: bool = True
+    slug: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Schedule:
+        kinds = [k for k in ("cron", "interval", "rrule") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a schedule needs exactly one of 'cron', 'interval' or 'rrule'")
+        from flowyard.schedules import check_schedule
+
+        check_schedule(self)
+        return self
+
+
+class DeploymentCreate(Model):
+    """Body of ``POST /api/deployments`` (upsert by flow name + deployment name)."""
+
+    flow_name: Name = Field(max_length=200)
+    name: Name = Field(max_length=200)
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    entrypoint: str | None = None
+    path: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+    description: str = ""
+    paused: bool = False
+    schedules: list[Schedule] = Field(default_factory=list)
+
+
+class DeploymentUpdate(Model):
+    """Body of ``PATCH /api/deployments/{id}``."""
+
+    paused: bool | None = None
+    parameters: dict[str, Any] | None = None
+    job_variables: dict[str, Any] | None = None
+    description: str | None = None
+
+
+class Deployment(Response):
+    """A deployment."""
+
+    id: str
+    name: str
+    flow_id: str
+    flow_name: str
+    work_pool_name: str | None
+    work_queue_name: str | None
+    entrypoint: str | None
+    path: str | None
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    tags: list[str]
+    description: str
+    paused: bool
+    schedules: list[dict[str, Any]]
+    created: dt.datetime
+    updated: dt.datetime
+
+
+class FlowRunCreate(Model):
+    """Body of ``POST /api/deployments/{id}/runs``."""
+
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    job_variables: dict[str, Any] = Field(default_factory=dict)
+    scheduled_time: dt.datetime | None = None
+    work_queue_name: str | None = None
+    name: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    idempotency_key: str | None = None
+
+
+class LocalFlowRunCreate(Model):
+    """Body of ``POST /api/flow_runs``: a run of a flow called directly (no deployment)."""
+
+    flow_name: Name
+    name: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class State(Response):
+    """One entry of a flow run's state history."""
+
+    type: StateType
+    name: str
+    message: str | None
+    timestamp: dt.datetime
+
+
+class FlowRun(Response):
+    """A flow run."""
+
+    id: str
+    name: str
+    flow_id: str
+    flow_name: str
+    deployment_id: str | None
+    deployment_name: str | None
+    work_pool_name: str | None
+    work_queue_name: str | None
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    tags: list[str]
+    labels: dict[str, Any]
+    state_type: StateType
+    state_name: str
+    state_message: str | None
+    scheduled_time: dt.datetime
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    infrastructure_id: str | None
+    worker_name: str | None
+    claim_id: str | None
+    created: dt.datetime
+
+
+class SetState(Model):
+    """Body of ``POST /api/flow_runs/{id}/state``."""
+
+    type: StateType
+    name: str | None = None
+    message: str | None = None
+    claim_id: str | None = None
+    force: bool = False
+
+
+class SetStateResult(Response):
+    """Outcome of a proposed transition. ``WAIT``: retry after ``delay_seconds``."""
+
+    status: Literal["ACCEPT", "REJECT", "ABORT", "WAIT"]
+    state_type: StateType
+    state_name: str
+    reason: str | None = None
+    delay_seconds: float | None = None
+
+
+class FlowRunUpdate(Model):
+    """Body of ``PATCH /api/flow_runs/{id}``: what a worker reports."""
+
+    infrastructure_id: str | None = None
+    labels: dict[str, Any] | None = None
+
+
+class FlowRunFilter(Model):
+    """Body of ``POST /api/flow_runs/filter``."""
+
+    ids: list[str] | None = None
+    deployment_id: str | None = None
+    work_pool_name: str | None = None
+    state_types: list[StateType] | None = None
+    limit: int = Field(default=200, ge=1, le=10_000)
+    offset: int = Field(default=0, ge=0)
+
+
+class ClaimRequest(Model):
+    """Body of ``POST /api/work_pools/{pool}/claim``: one atomic claim, optionally long-polled."""
+
+    worker_name: Name
+    work_queue_names: list[str] = Field(default_factory=list, description="empty: every queue")
+    limit: int = Field(default=10, ge=0, le=500)
+    prefetch_seconds: float = Field(default=10.0, ge=0, le=3600)
+    wait_seconds: float = Field(default=0.0, ge=0)
+    lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
+    held_run_ids: list[str] = Field(default_factory=list, description="runs to renew and watch")
+
+
+class ClaimedRun(Response):
+    """A claimed run with what the worker needs to render and submit it."""
+
+    flow_run: FlowRun
+    claim_id: str
+    lease_expires: dt.datetime
+    deployment: Deployment | None
+    base_job_template: dict[str, Any]
+
+
+class ClaimResponse(Response):
+    """Claimed runs (PENDING, leased) plus held runs that were asked to cancel."""
+
+    runs: list[ClaimedRun]
+    cancelling: list[str] = Field(default_factory=list)
+    lost: list[str] = Field(default_factory=list, description="held runs no longer this worker's")
+
+
+class LogCreate(Model):
+    """One log line for ``POST /api/logs``."""
+
+    flow_run_id: str
+    level: int = 20
+    name: str = ""
+    message: str
+    timestamp: dt.datetime | None = None
+
+
+class Log(Response):
+    """A stored log line."""
+
+    flow_run_id: str
+    level: int
+    name: str
+    message: str
+    timestamp: dt.datetime

@@ -1,0 +1,1 @@
+"""The flowyard server: FastAPI app, database, services."""

@@ -1,0 +1,240 @@
+"""Work pools, queues, workers and the claim endpoint."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+from fastapi import APIRouter, Depends, Response
+
+from flowyard.schemas.pools import (
+    Heartbeat,
+    WorkPool,
+    WorkPoolCreate,
+    WorkPoolUpdate,
+    WorkQueue,
+    WorkQueueCreate,
+    WorkQueueUpdate,
+)
+from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
+from flowyard.server.api.deps import Perm, context, require
+from flowyard.server.services import claim as claims
+from flowyard.server.services import pools, runs, workers
+from flowyard.server.services.context import ServerContext
+from flowyard.server.services.deployments import deployment_model, get_deployment_row
+
+router = APIRouter(prefix="/work_pools", tags=["work pools"])
+READ = Depends(require(Perm.read))
+WRITE = Depends(require(Perm.pools))
+WORK = Depends(require(Perm.work))
+
+
+def _multiple(ctx: ServerContext) -> float:
+    return ctx.settings.server_worker_offline_multiple
+
+
+@router.post("", status_code=201, dependencies=[WRITE])
+def create_pool(body: WorkPoolCreate, ctx: ServerContext = Depends(context)) -> WorkPool:
+    """Create a pool (and its ``default`` queue). 409 if the name is taken."""
+    with ctx.db.write() as conn:
+        row = pools.create_pool(conn, body)
+        return pools.pool_model(conn, row, _multiple(ctx))
+
+
+@router.get("", dependencies=[READ])
+def list_pools(ctx: ServerContext = Depends(context)) -> list[WorkPool]:
+    """Every pool, by name."""
+    import sqlalchemy as sa
+
+    from flowyard.server import tables as t
+
+    with ctx.db.read() as conn:
+        rows = conn.execute(sa.select(t.work_pool).order_by(t.work_pool.c.name)).all()
+        return [pools.pool_model(conn, r, _multiple(ctx)) for r in rows]
+
+
+@router.get("/{name}", dependencies=[READ])
+def read_pool(name: str, ctx: ServerContext = Depends(context)) -> WorkPool:
+    """One pool with its status and active slots."""
+    with ctx.db.read() as conn:
+        return pools.pool_model(conn, pools.get_pool_row(conn, name), _multiple(ctx))
+
+
+@router.patch("/{name}", dependencies=[WRITE])
+def update_pool(name: str, body: WorkPoolUpdate, ctx: ServerContext = Depends(context)) -> WorkPool:
+    """Change description, template (validated), pause state or concurrency limit."""
+    with ctx.db.write() as conn:
+        row = pools.update_pool(conn, name, body)
+        model = pools.pool_model(conn, row, _multiple(ctx))
+    ctx.notifier.notify(model.id)
+    return model
+
+
+@router.delete("/{name}", status_code=204, dependencies=[WRITE])
+def delete_pool(name: str, ctx: ServerContext = Depends(context)) -> Response:
+    """Delete a pool (409 while deployments use it)."""
+    with ctx.db.write() as conn:
+        pools.delete_pool(conn, name)
+    return Response(status_code=204)
+
+
+@router.get("/{name}/preview", dependencies=[READ])
+def preview(name: str, hours: float = 1.0, ctx: ServerContext = Depends(context)) -> list[FlowRun]:
+    """Scheduled runs due within ``hours`` (read-only: does not count as a poll)."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from flowyard.schemas.common import StateType, utcnow
+    from flowyard.server import tables as t
+
+    with ctx.db.read() as conn:
+        pool = pools.get_pool_row(conn, name)
+        ids = [
+            r[0]
+            for r in conn.execute(
+                sa.select(t.flow_run.c.id).where(
+                    t.flow_run.c.pool_id == pool.id,
+                    t.flow_run.c.state_type == StateType.SCHEDULED.value,
+                    t.flow_run.c.scheduled_time <= utcnow() + dt.timedelta(hours=hours),
+                )
+            ).all()
+        ]
+        found = runs.read_runs(conn, ids)
+    return sorted(found, key=lambda r: r.scheduled_time)
+
+
+# ------------------------------------------------------------------ queues
+
+
+@router.get("/{name}/queues", dependencies=[READ])
+def list_queues(name: str, ctx: ServerContext = Depends(context)) -> list[WorkQueue]:
+    """The pool's queues in priority order."""
+    with ctx.db.read() as conn:
+        return pools.list_queues(conn, name)
+
+
+@router.post("/{name}/queues", status_code=201, dependencies=[WRITE])
+def create_queue(
+    name: str, body: WorkQueueCreate, ctx: ServerContext = Depends(context)
+) -> WorkQueue:
+    """Create a queue; priorities stay unique (colliding queues move down)."""
+    with ctx.db.write() as conn:
+        return pools.queue_model(conn, pools.create_queue(conn, name, body), name)
+
+
+@router.get("/{name}/queues/{queue}", dependencies=[READ])
+def read_queue(name: str, queue: str, ctx: ServerContext = Depends(context)) -> WorkQueue:
+    """One queue."""
+    with ctx.db.read() as conn:
+        return pools.queue_model(conn, pools.get_queue_row(conn, name, queue), name)
+
+
+@router.patch("/{name}/queues/{queue}", dependencies=[WRITE])
+def update_queue(
+    name: str, queue: str, body: WorkQueueUpdate, ctx: ServerContext = Depends(context)
+) -> WorkQueue:
+    """Change a queue; a new priority re-sequences the pool."""
+    with ctx.db.write() as conn:
+        model = pools.queue_model(conn, pools.update_queue(conn, name, queue, body), name)
+    ctx.notifier.notify(model.pool_id)
+    return model
+
+
+@router.delete("/{name}/queues/{queue}", status_code=204, dependencies=[WRITE])
+def delete_queue(name: str, queue: str, ctx: ServerContext = Depends(context)) -> Response:
+    """Delete a queue (409 for the default queue)."""
+    with ctx.db.write() as conn:
+        pools.delete_queue(conn, name, queue)
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------ workers
+
+
+@router.post("/{name}/workers/heartbeat", status_code=204, dependencies=[WORK])
+def heartbeat(name: str, body: Heartbeat, ctx: ServerContext = Depends(context)) -> Response:
+    """Record a heartbeat and renew the leases of the runs the worker holds."""
+    with ctx.db.write() as conn:
+        workers.heartbeat(conn, name, body, ctx.settings.server_claim_lease_seconds)
+    return Response(status_code=204)
+
+
+@router.get("/{name}/workers", dependencies=[READ])
+def list_workers(name: str, ctx: ServerContext = Depends(context)):  # type: ignore[no-untyped-def]
+    """The pool's workers with ONLINE/OFFLINE status."""
+    with ctx.db.read() as conn:
+        return workers.list_workers(conn, name, _multiple(ctx))
+
+
+@router.delete("/{name}/workers/{worker}", status_code=204, dependencies=[WORK])
+def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context)) -> Response:
+    """Forget a worker."""
+    with ctx.db.write() as conn:
+        workers.delete_worker(conn, name, worker)
+    return Response(status_code=204)
+
+
+# ------------------------------------------------------------------ claim
+
+
+def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str, ClaimResponse]:
+    lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
+    with ctx.db.read() as conn:
+        pool_id = pools.get_pool_row(conn, name).id
+        due = claims.anything_due(conn, name, body) and body.limit > 0
+    claimed: list[tuple[str, str, object]] = []
+    cancelling: list[str] = []
+    lost: list[str] = []
+    if due or body.held_run_ids:
+        with ctx.db.write() as conn:
+            if body.held_run_ids:
+                workers.renew_leases(conn, pool_id, body.worker_name, body.held_run_ids, lease)
+                cancelling, lost = claims.held_status(
+                    conn, pool_id, body.worker_name, body.held_run_ids
+                )
+            if due:
+                claimed = claims.claim(conn, name, body, lease)  # type: ignore[assignment]
+    items: list[ClaimedRun] = []
+    if claimed:
+        with ctx.db.read() as conn:
+            pool = pools.get_pool_row(conn, name)
+            by_id = {r.id: r for r in runs.read_runs(conn, [c[0] for c in claimed])}
+            cache: dict[str, object] = {}
+            for run_id, claim_id, lease_expires in claimed:
+                run = by_id[run_id]
+                deployment = None
+                if run.deployment_id:
+                    if run.deployment_id not in cache:
+                        cache[run.deployment_id] = deployment_model(
+                            conn, get_deployment_row(conn, run.deployment_id)
+                        )
+                    deployment = cache[run.deployment_id]
+                items.append(
+                    ClaimedRun(
+                        flow_run=run,
+                        claim_id=claim_id,
+                        lease_expires=lease_expires,  # type: ignore[arg-type]
+                        deployment=deployment,
+                        base_job_template=pool.base_job_template,
+                    )
+                )  # type: ignore[arg-type]
+    return pool_id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+
+
+@router.post("/{name}/claim", dependencies=[WORK])
+async def claim(
+    name: str, body: ClaimRequest, ctx: ServerContext = Depends(context)
+) -> ClaimResponse:
+    """Atomically claim up to ``limit`` due runs (waterfall priority, within limits).
+
+    With ``wait_seconds`` the request waits for work (long-poll) and returns as soon as a run is
+    claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed.
+    """
+    deadline = time.monotonic() + min(body.wait_seconds, ctx.settings.server_max_claim_wait_seconds)
+    while True:
+        pool_id, result = await anyio.to_thread.run_sync(_claim_once, ctx, name, body)
+        remaining = deadline - time.monotonic()
+        if result.runs or result.cancelling or result.lost or remaining <= 0:
+            return result
+        await ctx.notifier.wait(pool_id, min(remaining, 1.0))

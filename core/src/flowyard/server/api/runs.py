@@ -1,0 +1,204 @@
+"""Flows, deployments, flow runs, states and logs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Response
+
+from flowyard.schemas.common import StateType
+from flowyard.schemas.runs import (
+    Deployment,
+    DeploymentCreate,
+    DeploymentUpdate,
+    Flow,
+    FlowCreate,
+    FlowRun,
+    FlowRunCreate,
+    FlowRunFilter,
+    FlowRunUpdate,
+    LocalFlowRunCreate,
+    Log,
+    LogCreate,
+    SetState,
+    SetStateResult,
+    State,
+)
+from flowyard.server import tables as t
+from flowyard.server.api.deps import Perm, context, require
+from flowyard.server.services import deployments, runs, states
+from flowyard.server.services.context import ServerContext
+
+router = APIRouter()
+READ = Depends(require(Perm.read))
+DEPLOY = Depends(require(Perm.deployments))
+RUNS = Depends(require(Perm.runs))
+WORK = Depends(require(Perm.work))
+
+
+@router.post("/flows", dependencies=[DEPLOY], tags=["flows"])
+def create_flow(body: FlowCreate, ctx: ServerContext = Depends(context)) -> Flow:
+    """Create a flow, or return the existing one of that name."""
+    with ctx.db.write() as conn:
+        flow_id = deployments.ensure_flow(conn, body.name)
+        row = conn.execute(sa.select(t.flow).where(t.flow.c.id == flow_id)).one()
+    return Flow(id=row.id, name=row.name, created=row.created)
+
+
+@router.post("/deployments", dependencies=[DEPLOY], tags=["deployments"])
+def upsert_deployment(body: DeploymentCreate, ctx: ServerContext = Depends(context)) -> Deployment:
+    """Create or update a deployment by flow name + name (job variables validated)."""
+    with ctx.db.write() as conn:
+        deployment_id = deployments.upsert_deployment(conn, body)
+        return deployments.deployment_model(
+            conn, deployments.get_deployment_row(conn, deployment_id)
+        )
+
+
+@router.get("/deployments", dependencies=[READ], tags=["deployments"])
+def list_deployments(ctx: ServerContext = Depends(context)) -> list[Deployment]:
+    """Every deployment."""
+    with ctx.db.read() as conn:
+        return deployments.list_deployments(conn)
+
+
+@router.get("/deployments/name/{flow_name}/{name}", dependencies=[READ], tags=["deployments"])
+def read_deployment_by_name(
+    flow_name: str, name: str, ctx: ServerContext = Depends(context)
+) -> Deployment:
+    """A deployment by ``flow/deployment``."""
+    with ctx.db.read() as conn:
+        return deployments.deployment_model(
+            conn, deployments.find_deployment(conn, flow_name, name)
+        )
+
+
+@router.get("/deployments/{deployment_id}", dependencies=[READ], tags=["deployments"])
+def read_deployment(deployment_id: str, ctx: ServerContext = Depends(context)) -> Deployment:
+    """A deployment by id."""
+    with ctx.db.read() as conn:
+        return deployments.deployment_model(
+            conn, deployments.get_deployment_row(conn, deployment_id)
+        )
+
+
+@router.patch("/deployments/{deployment_id}", dependencies=[DEPLOY], tags=["deployments"])
+def update_deployment(
+    deployment_id: str, body: DeploymentUpdate, ctx: ServerContext = Depends(context)
+) -> Deployment:
+    """Pause/resume (pausing removes future scheduled runs) or change parameters/job variables."""
+    with ctx.db.write() as conn:
+        deployments.update_deployment(conn, deployment_id, body)
+        return deployments.deployment_model(
+            conn, deployments.get_deployment_row(conn, deployment_id)
+        )
+
+
+@router.delete(
+    "/deployments/{deployment_id}", status_code=204, dependencies=[DEPLOY], tags=["deployments"]
+)
+def delete_deployment(deployment_id: str, ctx: ServerContext = Depends(context)) -> Response:
+    """Delete a deployment and its not-yet-started runs."""
+    with ctx.db.write() as conn:
+        deployments.delete_deployment(conn, deployment_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/deployments/{deployment_id}/runs", status_code=201, dependencies=[RUNS], tags=["flow runs"]
+)
+def create_run(
+    deployment_id: str, body: FlowRunCreate, ctx: ServerContext = Depends(context)
+) -> FlowRun:
+    """Create a run of a deployment (job variables merged and validated, required enforced)."""
+    with ctx.db.write() as conn:
+        run_id, pool_id = runs.create_from_deployment(conn, deployment_id, body)
+        model = runs.read_run(conn, run_id)
+    ctx.notifier.notify(pool_id)
+    return model
+
+
+@router.post("/flow_runs", status_code=201, dependencies=[RUNS], tags=["flow runs"])
+def create_local_run(body: LocalFlowRunCreate, ctx: ServerContext = Depends(context)) -> FlowRun:
+    """Record a run of a flow called directly (starts RUNNING; no worker)."""
+    with ctx.db.write() as conn:
+        return runs.read_run(conn, runs.create_local(conn, body))
+
+
+@router.post("/flow_runs/filter", dependencies=[READ], tags=["flow runs"])
+def filter_runs(body: FlowRunFilter, ctx: ServerContext = Depends(context)) -> list[FlowRun]:
+    """Runs matching a filter."""
+    with ctx.db.read() as conn:
+        return runs.filter_runs(conn, body)
+
+
+@router.get("/flow_runs/{run_id}", dependencies=[READ], tags=["flow runs"])
+def read_run(run_id: str, ctx: ServerContext = Depends(context)) -> FlowRun:
+    """One run."""
+    with ctx.db.read() as conn:
+        return runs.read_run(conn, run_id)
+
+
+@router.get("/flow_runs/{run_id}/history", dependencies=[READ], tags=["flow runs"])
+def run_history(run_id: str, ctx: ServerContext = Depends(context)) -> list[State]:
+    """A run's state history, oldest first."""
+    with ctx.db.read() as conn:
+        return runs.history(conn, run_id)
+
+
+def _notify_run_pool(ctx: ServerContext, run_id: str) -> None:
+    with ctx.db.read() as conn:
+        pool_id = conn.execute(
+            sa.select(t.flow_run.c.pool_id).where(t.flow_run.c.id == run_id)
+        ).scalar()
+    ctx.notifier.notify(pool_id)
+
+
+@router.post("/flow_runs/{run_id}/state", dependencies=[WORK], tags=["flow runs"])
+def set_state(run_id: str, body: SetState, ctx: ServerContext = Depends(context)) -> SetStateResult:
+    """Propose a state; the server's rules decide (see ``services/states.py``)."""
+    with ctx.db.write() as conn:
+        result = states.set_state(conn, run_id, body)
+    if result.status == "ACCEPT":
+        _notify_run_pool(ctx, run_id)
+    return result
+
+
+@router.post("/flow_runs/{run_id}/cancel", dependencies=[RUNS], tags=["flow runs"])
+def cancel_run(run_id: str, ctx: ServerContext = Depends(context)) -> SetStateResult:
+    """Ask a run to cancel: SCHEDULED runs are cancelled at once, others go CANCELLING."""
+    with ctx.db.write() as conn:
+        result = states.set_state(
+            conn, run_id, SetState(type=StateType.CANCELLING, message="Cancelled by a user.")
+        )
+    _notify_run_pool(ctx, run_id)
+    return result
+
+
+@router.patch("/flow_runs/{run_id}", status_code=204, dependencies=[WORK], tags=["flow runs"])
+def update_run(run_id: str, body: FlowRunUpdate, ctx: ServerContext = Depends(context)) -> Response:
+    """Report the infrastructure id or add labels."""
+    with ctx.db.write() as conn:
+        runs.update_run(conn, run_id, body)
+    return Response(status_code=204)
+
+
+@router.post("/logs", status_code=201, dependencies=[WORK], tags=["logs"])
+def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> dict[str, int]:
+    """Store log lines."""
+    with ctx.db.write() as conn:
+        return {"stored": runs.add_logs(conn, body)}
+
+
+@router.get("/flow_runs/{run_id}/logs", dependencies=[READ], tags=["logs"])
+def read_logs(
+    run_id: str, after: int = 0, limit: int = 1000, ctx: ServerContext = Depends(context)
+) -> list[dict[str, object]]:
+    """A run's logs after line id ``after`` (each item has ``id`` for paging)."""
+    with ctx.db.read() as conn:
+        return [
+            {"id": i, **log.model_dump(mode="json")}
+            for i, log in runs.read_logs(conn, run_id, after, limit)
+        ]
+
+
+__all__ = ["Log", "router"]

@@ -1,0 +1,109 @@
+"""The FastAPI application factory and its background services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from flowyard import __version__
+from flowyard.server.db import Database
+from flowyard.server.errors import Conflict, Forbidden, Invalid, NotFound
+from flowyard.server.services.context import ServerContext
+from flowyard.server.services.notify import Notifier
+from flowyard.settings import Settings, get_settings
+
+log = logging.getLogger("flowyard.server")
+
+
+async def _service_loop(ctx: ServerContext, name: str, fn: Any) -> None:
+    while True:
+        try:
+            await anyio.to_thread.run_sync(fn, ctx)
+        except Exception:
+            log.exception("service %s failed; retrying next tick", name)
+        await asyncio.sleep(ctx.settings.server_loop_seconds)
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """Build the app: database (migrated), routers, error mapping, service loops."""
+    settings = settings or get_settings()
+    db = Database(settings.resolved_database_url())
+    if migrate:
+        db.migrate()
+    ctx = ServerContext(db=db, settings=settings, notifier=Notifier())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = []
+        if settings.server_services:
+            from flowyard.server.services.loops import SERVICES
+
+            tasks = [asyncio.create_task(_service_loop(ctx, n, f)) for n, f in SERVICES.items()]
+        yield
+        for task in tasks:
+            task.cancel()
+        db.dispose()
+
+    app = FastAPI(
+        title="flowyard",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.state.ctx = ctx
+
+    from flowyard.server.api import pools, runs
+
+    app.include_router(pools.router, prefix="/api")
+    app.include_router(runs.router, prefix="/api")
+
+    @app.get("/api/health", tags=["health"])
+    def health() -> dict[str, str]:
+        """Liveness: answers when the server and its database respond."""
+        import sqlalchemy as sa
+
+        with db.read() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    def _error(
+        status: int, exc: Exception, errors: list[dict[str, str]] | None = None
+    ) -> JSONResponse:
+        body: dict[str, Any] = {"detail": str(exc)}
+        if errors:
+            body["errors"] = errors
+        return JSONResponse(body, status_code=status)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return _error(404, exc)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        return _error(409, exc)
+
+    @app.exception_handler(Invalid)
+    async def _invalid(_: Request, exc: Invalid) -> JSONResponse:
+        return _error(422, exc, exc.errors)
+
+    @app.exception_handler(Forbidden)
+    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+        return _error(403, exc)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        return JSONResponse(
+            {"detail": "Conflicting change (a duplicate or a concurrent update); retry."},
+            status_code=409,
+        )
+
+    return app

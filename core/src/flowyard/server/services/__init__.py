@@ -1,0 +1,1 @@
+"""Business logic: plain functions over a SQLAlchemy connection inside one transaction."""

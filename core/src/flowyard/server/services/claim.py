@@ -1,0 +1,160 @@
+"""Atomic claims: one transaction picks eligible runs in waterfall order within limits.
+
+Order: queue priority (lower first), then scheduled time. Each queue is cut to its free slots
+(limit - PENDING - RUNNING), then the pool's free slots cut the merged list, then the request's
+``limit``. Claimed runs become PENDING with a claim id and a lease. On PostgreSQL the pool row is
+locked (``FOR UPDATE``) for the transaction, so concurrent claimers of one pool queue up and see
+each other's claims; on SQLite the write transaction (``BEGIN IMMEDIATE``) does the same. So no run
+is handed out twice and no limit is exceeded, however many workers race.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.schemas.common import StateType, utcnow
+from flowyard.schemas.runs import ClaimRequest
+from flowyard.server import tables as t
+from flowyard.server.errors import NotFound
+from flowyard.server.services.ids import new_id
+from flowyard.server.services.pools import active_counts, get_pool_row
+
+
+def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[Any]:
+    queues = conn.execute(
+        sa.select(t.work_queue)
+        .where(t.work_queue.c.pool_id == pool.id)
+        .order_by(t.work_queue.c.priority)
+    ).all()
+    if names:
+        known = {q.name for q in queues}
+        missing = sorted(set(names) - known)
+        if missing:
+            raise NotFound(
+                f"Work queue(s) {', '.join(repr(m) for m in missing)} not found in pool '{pool.name}'."
+            )
+        queues = [q for q in queues if q.name in set(names)]
+    return queues
+
+
+def anything_due(conn: sa.Connection, pool_name: str, request: ClaimRequest) -> bool:
+    """Cheap read-only check: is any run of the selected queues due? (skips the write lock)."""
+    pool = get_pool_row(conn, pool_name)
+    queues = _selected_queues(conn, pool, request.work_queue_names)
+    if pool.is_paused or not queues:
+        return False
+    due = utcnow() + dt.timedelta(seconds=request.prefetch_seconds)
+    query = (
+        sa.select(t.flow_run.c.id)
+        .where(
+            t.flow_run.c.pool_id == pool.id,
+            t.flow_run.c.state_type == StateType.SCHEDULED.value,
+            t.flow_run.c.scheduled_time <= due,
+            t.flow_run.c.queue_id.in_([q.id for q in queues if not q.is_paused]),
+        )
+        .limit(1)
+    )
+    return conn.execute(query).first() is not None
+
+
+def claim(
+    conn: sa.Connection, pool_name: str, request: ClaimRequest, lease_seconds: float
+) -> list[tuple[str, str, dt.datetime]]:
+    """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order."""
+    pool = get_pool_row(conn, pool_name, lock=True)
+    queues = _selected_queues(conn, pool, request.work_queue_names)
+    now = utcnow()
+    conn.execute(
+        t.work_queue.update()
+        .where(t.work_queue.c.id.in_([q.id for q in queues]))
+        .values(last_polled=now)
+    )
+    if pool.is_paused or request.limit == 0:
+        return []
+    counts = active_counts(conn, pool.id)
+    remaining = request.limit
+    if pool.concurrency_limit is not None:
+        remaining = min(remaining, max(0, pool.concurrency_limit - sum(counts.values())))
+    due = now + dt.timedelta(seconds=request.prefetch_seconds)
+    chosen: list[str] = []
+    for queue in queues:
+        if remaining <= 0:
+            break
+        if queue.is_paused:
+            continue
+        take = remaining
+        if queue.concurrency_limit is not None:
+            take = min(take, max(0, queue.concurrency_limit - counts.get(queue.id, 0)))
+        if take <= 0:
+            continue
+        query = (
+            sa.select(t.flow_run.c.id)
+            .where(
+                t.flow_run.c.queue_id == queue.id,
+                t.flow_run.c.state_type == StateType.SCHEDULED.value,
+                t.flow_run.c.scheduled_time <= due,
+            )
+            .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
+            .limit(take)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = [r[0] for r in conn.execute(query).all()]
+        chosen.extend(ids)
+        remaining -= len(ids)
+    if not chosen:
+        return []
+    lease = now + dt.timedelta(seconds=lease_seconds)
+    claims = [(run_id, new_id(), lease) for run_id in chosen]
+    update = (
+        t.flow_run.update()
+        .where(
+            t.flow_run.c.id == sa.bindparam("b_id"),
+            t.flow_run.c.state_type == StateType.SCHEDULED.value,
+        )
+        .values(
+            state_type=StateType.PENDING.value,
+            state_name="Pending",
+            state_message=None,
+            state_timestamp=now,
+            updated=now,
+            claim_id=sa.bindparam("b_claim"),
+            lease_expires=lease,
+            worker_name=request.worker_name,
+        )
+    )
+    conn.execute(update, [{"b_id": run_id, "b_claim": claim_id} for run_id, claim_id, _ in claims])
+    conn.execute(
+        t.flow_run_state.insert(),
+        [
+            {
+                "flow_run_id": run_id,
+                "type": StateType.PENDING.value,
+                "name": "Pending",
+                "message": f"Claimed by worker '{request.worker_name}'",
+                "timestamp": now,
+            }
+            for run_id, _, _ in claims
+        ],
+    )
+    return claims
+
+
+def held_status(
+    conn: sa.Connection, pool_id: str, worker_name: str, run_ids: list[str]
+) -> tuple[list[str], list[str]]:
+    """Of the runs a worker holds: which are CANCELLING, and which are no longer its own."""
+    if not run_ids:
+        return [], []
+    rows = conn.execute(
+        sa.select(t.flow_run.c.id, t.flow_run.c.state_type, t.flow_run.c.worker_name).where(
+            t.flow_run.c.id.in_(run_ids)
+        )
+    ).all()
+    cancelling = [r.id for r in rows if r.state_type == StateType.CANCELLING.value]
+    found = {r.id for r in rows if r.worker_name == worker_name}
+    lost = sorted(set(run_ids) - found)
+    return cancelling, lost

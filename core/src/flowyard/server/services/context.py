@@ -1,0 +1,18 @@
+"""What every service call needs: the database, the settings and the change notifier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flowyard.server.db import Database
+from flowyard.server.services.notify import Notifier
+from flowyard.settings import Settings
+
+
+@dataclass
+class ServerContext:
+    """Shared server state. Nothing here is authoritative: the database is."""
+
+    db: Database
+    settings: Settings
+    notifier: Notifier

@@ -1,0 +1,225 @@
+"""Background services: late-run marking, lease expiry, scheduling.
+
+Each is one idempotent transaction per tick, so several server replicas may run them at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.schemas.common import StateType, utcnow
+from flowyard.server import tables as t
+from flowyard.server.services.context import ServerContext
+from flowyard.server.services.ids import new_id, run_name
+from flowyard.settings import LeaseExpiryPolicy
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def mark_late_runs(ctx: ServerContext) -> int:
+    """SCHEDULED runs more than ``late_after`` seconds past their time are renamed ``Late``."""
+    cutoff = utcnow() - dt.timedelta(seconds=ctx.settings.server_late_after_seconds)
+    with ctx.db.write() as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                sa.select(t.flow_run.c.id)
+                .where(
+                    t.flow_run.c.state_type == StateType.SCHEDULED.value,
+                    t.flow_run.c.state_name == "Scheduled",
+                    t.flow_run.c.scheduled_time <= cutoff,
+                )
+                .limit(BATCH)
+            ).all()
+        ]
+        if not ids:
+            return 0
+        now = utcnow()
+        conn.execute(
+            t.flow_run.update()
+            .where(t.flow_run.c.id.in_(ids))
+            .values(state_name="Late", state_timestamp=now, updated=now)
+        )
+        conn.execute(
+            t.flow_run_state.insert(),
+            [
+                {
+                    "flow_run_id": i,
+                    "type": StateType.SCHEDULED.value,
+                    "name": "Late",
+                    "message": None,
+                    "timestamp": now,
+                }
+                for i in ids
+            ],
+        )
+    return len(ids)
+
+
+def expire_leases(ctx: ServerContext) -> int:
+    """PENDING runs whose claim lease ran out go back to SCHEDULED (or CRASHED, by policy)."""
+    now = utcnow()
+    policy = ctx.settings.server_lease_expiry_policy
+    pools: set[str] = set()
+    with ctx.db.write() as conn:
+        rows = conn.execute(
+            sa.select(t.flow_run.c.id, t.flow_run.c.pool_id, t.flow_run.c.worker_name)
+            .where(
+                t.flow_run.c.state_type == StateType.PENDING.value, t.flow_run.c.lease_expires < now
+            )
+            .limit(BATCH)
+        ).all()
+        for row in rows:
+            message = f"Claim lease expired: worker '{row.worker_name}' stopped renewing it before the run started."
+            if policy is LeaseExpiryPolicy.reschedule:
+                values: dict[str, Any] = {
+                    "state_type": StateType.SCHEDULED.value,
+                    "state_name": "Rescheduled",
+                    "claim_id": None,
+                    "worker_name": None,
+                    "infrastructure_id": None,
+                }
+                new_type = StateType.SCHEDULED
+            else:
+                values = {
+                    "state_type": StateType.CRASHED.value,
+                    "state_name": "Crashed",
+                    "end_time": now,
+                }
+                new_type = StateType.CRASHED
+            conn.execute(
+                t.flow_run.update()
+                .where(t.flow_run.c.id == row.id)
+                .values(
+                    state_message=message,
+                    state_timestamp=now,
+                    updated=now,
+                    lease_expires=None,
+                    **values,
+                )
+            )
+            conn.execute(
+                t.flow_run_state.insert().values(
+                    flow_run_id=row.id,
+                    type=new_type.value,
+                    name=values["state_name"],
+                    message=message,
+                    timestamp=now,
+                )
+            )
+            if row.pool_id:
+                pools.add(row.pool_id)
+    for pool_id in pools:
+        ctx.notifier.notify(pool_id)
+    return len(rows)
+
+
+def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]]) -> int:
+    if not rows:
+        return 0
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    stmt = dialect_insert(t.flow_run).on_conflict_do_nothing(
+        index_elements=["flow_id", "idempotency_key"]
+    )
+    inserted = 0
+    for row in rows:
+        result = conn.execute(stmt.values(**row))
+        if result.rowcount:
+            inserted += 1
+            conn.execute(
+                t.flow_run_state.insert().values(
+                    flow_run_id=row["id"],
+                    type=StateType.SCHEDULED.value,
+                    name="Scheduled",
+                    message="Flow run scheduled",
+                    timestamp=row["created"],
+                )
+            )
+    return inserted
+
+
+def schedule_runs(ctx: ServerContext) -> int:
+    """Create the upcoming runs of every active schedule (idempotent by key; no backfill)."""
+    from flowyard.schedules import upcoming
+    from flowyard.schemas.runs import Schedule
+
+    settings = ctx.settings
+    now = utcnow()
+    horizon = now + dt.timedelta(seconds=settings.server_scheduler_horizon_seconds)
+    created = 0
+    pools: set[str] = set()
+    with ctx.db.read() as conn:
+        work = conn.execute(
+            sa.select(
+                t.deployment_schedule,
+                t.deployment.c.flow_id,
+                t.deployment.c.pool_id,
+                t.deployment.c.queue_id,
+                t.deployment.c.parameters,
+                t.deployment.c.tags,
+            )
+            .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
+            .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
+        ).all()
+    for item in work:
+        prefix = f"scheduled {item.deployment_id} {item.slug} "
+        with ctx.db.read() as conn:
+            future = conn.execute(
+                sa.select(sa.func.count(), sa.func.max(t.flow_run.c.scheduled_time)).where(
+                    t.flow_run.c.flow_id == item.flow_id,
+                    t.flow_run.c.idempotency_key.like(prefix + "%"),
+                    t.flow_run.c.state_type == StateType.SCHEDULED.value,
+                    t.flow_run.c.scheduled_time > now,
+                )
+            ).one()
+        if future[0] >= settings.server_scheduler_min_runs and future[1] and future[1] >= horizon:
+            continue
+        schedule = Schedule.model_validate(item.schedule)
+        rows = []
+        for count, when in enumerate(upcoming(schedule, now)):
+            if count >= settings.server_scheduler_max_runs:
+                break
+            if count >= settings.server_scheduler_min_runs and when >= horizon:
+                break
+            rows.append(
+                {
+                    "id": new_id(),
+                    "name": run_name(),
+                    "flow_id": item.flow_id,
+                    "deployment_id": item.deployment_id,
+                    "pool_id": item.pool_id,
+                    "queue_id": item.queue_id,
+                    "parameters": item.parameters,
+                    "job_variables": {},
+                    "tags": ["auto-scheduled", *item.tags],
+                    "labels": {},
+                    "state_type": StateType.SCHEDULED.value,
+                    "state_name": "Scheduled",
+                    "state_message": "Flow run scheduled",
+                    "state_timestamp": now,
+                    "scheduled_time": when,
+                    "idempotency_key": prefix + when.isoformat(),
+                    "auto_scheduled": True,
+                    "created": now,
+                    "updated": now,
+                }
+            )
+        with ctx.db.write() as conn:
+            n = _insert_ignoring_duplicates(conn, rows)
+        created += n
+        if n and item.pool_id:
+            pools.add(item.pool_id)
+    for pool_id in pools:
+        ctx.notifier.notify(pool_id)
+    return created
+
+
+SERVICES = {"late_runs": mark_late_runs, "lease_expiry": expire_leases, "scheduler": schedule_runs}

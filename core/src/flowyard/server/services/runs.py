@@ -1,0 +1,276 @@
+"""Flow runs: creation, reading, reporting, logs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.schemas.common import StateType, utcnow
+from flowyard.schemas.runs import (
+    FlowRun,
+    FlowRunCreate,
+    FlowRunFilter,
+    FlowRunUpdate,
+    LocalFlowRunCreate,
+    Log,
+    LogCreate,
+    State,
+)
+from flowyard.server import tables as t
+from flowyard.server.errors import Invalid
+from flowyard.server.services.deployments import (
+    check_job_variables,
+    ensure_flow,
+    get_deployment_row,
+)
+from flowyard.server.services.ids import new_id, run_name
+from flowyard.server.services.pools import ensure_queue
+from flowyard.server.services.states import get_run_row
+
+
+def _insert_run(conn: sa.Connection, **values: Any) -> str:
+    now = utcnow()
+    run_id = values.pop("id", None) or new_id()
+    state_type = values.pop("state_type", StateType.SCHEDULED)
+    state_name = values.pop("state_name", "Scheduled")
+    row = {
+        "id": run_id,
+        "name": run_name(),
+        "parameters": {},
+        "job_variables": {},
+        "tags": [],
+        "labels": {},
+        "state_type": state_type.value,
+        "state_name": state_name,
+        "state_timestamp": now,
+        "scheduled_time": now,
+        "auto_scheduled": False,
+        "created": now,
+        "updated": now,
+        **values,
+    }
+    conn.execute(t.flow_run.insert().values(**row))
+    conn.execute(
+        t.flow_run_state.insert().values(
+            flow_run_id=run_id, type=state_type.value, name=state_name, message=None, timestamp=now
+        )
+    )
+    return run_id
+
+
+def create_from_deployment(
+    conn: sa.Connection, deployment_id: str, body: FlowRunCreate
+) -> tuple[str, str | None]:
+    """Create a SCHEDULED run of a deployment; returns (run id, pool id to notify)."""
+    dep = get_deployment_row(conn, deployment_id)
+    queue_id = dep.queue_id
+    if dep.pool_id:
+        pool = conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+        from flowyard.templating import merge_job_variables
+
+        merged = merge_job_variables(
+            {"variables": {"properties": {}}}, dep.job_variables, body.job_variables
+        )
+        check_job_variables(pool.base_job_template, merged, what="flow run", enforce_required=True)
+        if body.work_queue_name:
+            queue_id = ensure_queue(conn, pool.id, body.work_queue_name)
+    elif body.work_queue_name:
+        raise Invalid(
+            "This deployment has no work pool, so work_queue_name cannot be used.",
+            field="work_queue_name",
+        )
+    if body.idempotency_key:
+        existing = conn.execute(
+            sa.select(t.flow_run.c.id).where(
+                t.flow_run.c.flow_id == dep.flow_id,
+                t.flow_run.c.idempotency_key == body.idempotency_key,
+            )
+        ).first()
+        if existing:
+            return str(existing.id), None
+    run_id = _insert_run(
+        conn,
+        flow_id=dep.flow_id,
+        deployment_id=dep.id,
+        pool_id=dep.pool_id,
+        queue_id=queue_id,
+        parameters={**dep.parameters, **body.parameters},
+        job_variables=body.job_variables,
+        tags=[*dep.tags, *body.tags],
+        scheduled_time=body.scheduled_time or utcnow(),
+        idempotency_key=body.idempotency_key,
+        **({"name": body.name} if body.name else {}),
+    )
+    return run_id, dep.pool_id
+
+
+def create_local(conn: sa.Connection, body: LocalFlowRunCreate) -> str:
+    """A RUNNING run for a flow called directly in a Python process (no worker, no claim)."""
+    flow_id = ensure_flow(conn, body.flow_name)
+    now = utcnow()
+    return _insert_run(
+        conn,
+        flow_id=flow_id,
+        parameters=body.parameters,
+        state_type=StateType.RUNNING,
+        state_name="Running",
+        start_time=now,
+        **({"name": body.name} if body.name else {}),
+    )
+
+
+_NAMES = (
+    sa.select(
+        t.flow_run,
+        t.flow.c.name.label("flow_name"),
+        t.deployment.c.name.label("deployment_name"),
+        t.work_pool.c.name.label("pool_name"),
+        t.work_queue.c.name.label("queue_name"),
+    )
+    .join(t.flow, t.flow.c.id == t.flow_run.c.flow_id)
+    .outerjoin(t.deployment, t.deployment.c.id == t.flow_run.c.deployment_id)
+    .outerjoin(t.work_pool, t.work_pool.c.id == t.flow_run.c.pool_id)
+    .outerjoin(t.work_queue, t.work_queue.c.id == t.flow_run.c.queue_id)
+)
+
+
+def run_model(row: Any) -> FlowRun:
+    """API model from a row of ``_NAMES``."""
+    return FlowRun(
+        id=row.id,
+        name=row.name,
+        flow_id=row.flow_id,
+        flow_name=row.flow_name,
+        deployment_id=row.deployment_id,
+        deployment_name=row.deployment_name,
+        work_pool_name=row.pool_name,
+        work_queue_name=row.queue_name,
+        parameters=row.parameters,
+        job_variables=row.job_variables,
+        tags=row.tags,
+        labels=row.labels,
+        state_type=StateType(row.state_type),
+        state_name=row.state_name,
+        state_message=row.state_message,
+        scheduled_time=row.scheduled_time,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        infrastructure_id=row.infrastructure_id,
+        worker_name=row.worker_name,
+        claim_id=row.claim_id,
+        created=row.created,
+    )
+
+
+def read_runs(conn: sa.Connection, ids: list[str]) -> list[FlowRun]:
+    """Runs by id (any order)."""
+    if not ids:
+        return []
+    return [run_model(r) for r in conn.execute(_NAMES.where(t.flow_run.c.id.in_(ids))).all()]
+
+
+def read_run(conn: sa.Connection, run_id: str) -> FlowRun:
+    """One run. Raises NotFound."""
+    get_run_row(conn, run_id)
+    return read_runs(conn, [run_id])[0]
+
+
+def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
+    """Runs matching the filter, newest scheduled time first."""
+    query = _NAMES
+    if f.ids is not None:
+        query = query.where(t.flow_run.c.id.in_(f.ids))
+    if f.deployment_id:
+        query = query.where(t.flow_run.c.deployment_id == f.deployment_id)
+    if f.work_pool_name:
+        query = query.where(t.work_pool.c.name == f.work_pool_name)
+    if f.state_types:
+        query = query.where(t.flow_run.c.state_type.in_([s.value for s in f.state_types]))
+    query = query.order_by(t.flow_run.c.scheduled_time.desc()).limit(f.limit).offset(f.offset)
+    return [run_model(r) for r in conn.execute(query).all()]
+
+
+def history(conn: sa.Connection, run_id: str) -> list[State]:
+    """The run's state history, oldest first."""
+    get_run_row(conn, run_id)
+    rows = conn.execute(
+        sa.select(t.flow_run_state)
+        .where(t.flow_run_state.c.flow_run_id == run_id)
+        .order_by(t.flow_run_state.c.id)
+    ).all()
+    return [
+        State(type=StateType(r.type), name=r.name, message=r.message, timestamp=r.timestamp)
+        for r in rows
+    ]
+
+
+def update_run(conn: sa.Connection, run_id: str, body: FlowRunUpdate) -> None:
+    """Record the infrastructure id and merge labels."""
+    run = get_run_row(conn, run_id)
+    values: dict[str, Any] = {"updated": utcnow()}
+    if body.infrastructure_id is not None:
+        values["infrastructure_id"] = body.infrastructure_id
+    if body.labels:
+        values["labels"] = {**run.labels, **body.labels}
+    conn.execute(t.flow_run.update().where(t.flow_run.c.id == run_id).values(**values))
+
+
+def add_logs(conn: sa.Connection, logs: list[LogCreate]) -> int:
+    """Store log lines (runs that do not exist are an error, naming the id)."""
+    if not logs:
+        return 0
+    ids = {log.flow_run_id for log in logs}
+    found = {
+        r[0] for r in conn.execute(sa.select(t.flow_run.c.id).where(t.flow_run.c.id.in_(ids))).all()
+    }
+    missing = sorted(ids - found)
+    if missing:
+        raise Invalid(f"Flow run(s) not found: {', '.join(missing)}", field="flow_run_id")
+    now = utcnow()
+    conn.execute(
+        t.log.insert(),
+        [
+            {
+                "flow_run_id": log.flow_run_id,
+                "level": log.level,
+                "name": log.name,
+                "message": log.message,
+                "timestamp": log.timestamp or now,
+            }
+            for log in logs
+        ],
+    )
+    return len(logs)
+
+
+def read_logs(
+    conn: sa.Connection, run_id: str, after_id: int = 0, limit: int = 1000
+) -> list[tuple[int, Log]]:
+    """A run's log lines in order, after a given line id."""
+    get_run_row(conn, run_id)
+    rows = conn.execute(
+        sa.select(t.log)
+        .where(t.log.c.flow_run_id == run_id, t.log.c.id > after_id)
+        .order_by(t.log.c.id)
+        .limit(limit)
+    ).all()
+    return [
+        (
+            r.id,
+            Log(
+                flow_run_id=r.flow_run_id,
+                level=r.level,
+                name=r.name,
+                message=r.message,
+                timestamp=r.timestamp,
+            ),
+        )
+        for r in rows
+    ]
+
+
+def due(now: dt.datetime, seconds: float) -> dt.datetime:
+    """The latest scheduled time a claim with ``seconds`` of prefetch accepts."""
+    return now + dt.timedelta(seconds=seconds)

@@ -1,0 +1,92 @@
+"""Workers: heartbeats (which also renew claim leases), listing, liveness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.schemas.common import StateType, WorkerStatus, utcnow
+from flowyard.schemas.pools import Heartbeat, Worker
+from flowyard.server import tables as t
+from flowyard.server.errors import NotFound
+from flowyard.server.services.ids import new_id
+from flowyard.server.services.pools import get_pool_row, online_cutoff
+
+
+def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_seconds: float) -> None:
+    """Record a heartbeat (upsert by pool + name) and renew the leases of the runs it holds."""
+    pool = get_pool_row(conn, pool_name)
+    now = utcnow()
+    values = {
+        "last_heartbeat": now,
+        "heartbeat_interval_seconds": body.heartbeat_interval_seconds,
+        "worker_type": body.worker_type,
+        "run_limit": body.run_limit,
+    }
+    updated = conn.execute(
+        t.worker.update()
+        .where(t.worker.c.pool_id == pool.id, t.worker.c.name == body.name)
+        .values(**values)
+    ).rowcount
+    if not updated:
+        conn.execute(
+            t.worker.insert().values(
+                id=new_id(), pool_id=pool.id, name=body.name, created=now, **values
+            )
+        )
+    renew_leases(conn, pool.id, body.name, body.held_run_ids, lease_seconds)
+
+
+def renew_leases(
+    conn: sa.Connection, pool_id: str, worker_name: str, run_ids: list[str], lease_seconds: float
+) -> None:
+    """Extend the claim lease of PENDING runs this worker holds."""
+    if not run_ids:
+        return
+    conn.execute(
+        t.flow_run.update()
+        .where(
+            t.flow_run.c.id.in_(run_ids),
+            t.flow_run.c.pool_id == pool_id,
+            t.flow_run.c.worker_name == worker_name,
+            t.flow_run.c.state_type == StateType.PENDING.value,
+        )
+        .values(lease_expires=utcnow() + dt.timedelta(seconds=lease_seconds))
+    )
+
+
+def worker_model(row: Any, pool_name: str, multiple: float) -> Worker:
+    """API model with status computed from the last heartbeat."""
+    online = row.last_heartbeat >= online_cutoff(utcnow(), row.heartbeat_interval_seconds, multiple)
+    return Worker(
+        id=row.id,
+        name=row.name,
+        pool_name=pool_name,
+        worker_type=row.worker_type,
+        last_heartbeat=row.last_heartbeat,
+        heartbeat_interval_seconds=row.heartbeat_interval_seconds,
+        run_limit=row.run_limit,
+        status=WorkerStatus.ONLINE if online else WorkerStatus.OFFLINE,
+    )
+
+
+def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[Worker]:
+    """Workers of a pool, most recent heartbeat first."""
+    pool = get_pool_row(conn, pool_name)
+    rows = conn.execute(
+        sa.select(t.worker)
+        .where(t.worker.c.pool_id == pool.id)
+        .order_by(t.worker.c.last_heartbeat.desc())
+    ).all()
+    return [worker_model(r, pool_name, multiple) for r in rows]
+
+
+def delete_worker(conn: sa.Connection, pool_name: str, name: str) -> None:
+    """Forget a worker. Raises NotFound."""
+    pool = get_pool_row(conn, pool_name)
+    if not conn.execute(
+        t.worker.delete().where(t.worker.c.pool_id == pool.id, t.worker.c.name == name)
+    ).rowcount:
+        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.")

@@ -1,0 +1,68 @@
+"""Settings (pydantic-settings, environment prefix ``FLOWYARD_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LeaseExpiryPolicy(StrEnum):
+    """What happens to a PENDING run whose claim lease expired (its worker died)."""
+
+    reschedule = "reschedule"
+    crash = "crash"
+
+
+class Settings(BaseSettings):
+    """Every knob, read from ``FLOWYARD_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWYARD_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.flowyard"), description="Where the embedded database lives."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite in home."
+    )
+    api_url: str = Field(default="http://127.0.0.1:4200/api", description="Server API base URL.")
+    api_key: str | None = Field(default=None, description="API key sent as a bearer token.")
+
+    server_host: str = "127.0.0.1"
+    server_port: int = 4200
+    server_auth: bool = Field(default=False, description="Require API keys on every request.")
+    server_services: bool = Field(default=True, description="Run scheduler/liveness/lease loops.")
+    server_loop_seconds: float = Field(default=2.0, description="Interval of the service loops.")
+    server_claim_lease_seconds: float = Field(default=60.0, gt=0)
+    server_lease_expiry_policy: LeaseExpiryPolicy = LeaseExpiryPolicy.reschedule
+    server_late_after_seconds: float = 15.0
+    server_worker_offline_multiple: float = 3.0
+    server_max_claim_wait_seconds: float = 30.0
+    server_scheduler_min_runs: int = 3
+    server_scheduler_horizon_seconds: float = 3600.0
+    server_scheduler_max_runs: int = 100
+
+    worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
+    worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")
+    worker_prefetch_seconds: float = Field(default=10.0, ge=0)
+    worker_healthcheck_port: int = 8080
+    worker_kill_grace_seconds: float = 10.0
+
+    def resolved_home(self) -> Path:
+        """``home`` with ``~`` expanded, created if missing."""
+        home = self.home.expanduser()
+        home.mkdir(parents=True, exist_ok=True)
+        return home
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to ``sqlite:///<home>/flowyard.db``."""
+        return self.database_url or f"sqlite:///{self.resolved_home() / 'flowyard.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (tests call ``get_settings.cache_clear()`` after changing env)."""
+    return Settings()
