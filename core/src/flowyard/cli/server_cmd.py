@@ -1,7 +1,63 @@
-"""``flowyard server``."""
+"""``flowyard server``: run the API server, manage API keys."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="server commands.", no_args_is_help=True)
+from flowyard.cli.output import fail
+
+app = typer.Typer(help="Run the flowyard server and manage its API keys.", no_args_is_help=True)
+keys = typer.Typer(help="Create and list API keys (run on the server's machine).", no_args_is_help=True)
+app.add_typer(keys, name="api-key")
+
+
+@app.command("start")
+def start(
+    host: str | None = typer.Option(None, help="bind address [FLOWYARD_SERVER_HOST, 127.0.0.1]"),
+    port: int | None = typer.Option(None, help="port [FLOWYARD_SERVER_PORT, 4200]"),
+    auth: bool | None = typer.Option(None, "--auth/--no-auth", help="require API keys [FLOWYARD_SERVER_AUTH]"),
+) -> None:
+    """Start the server: embedded SQLite under FLOWYARD_HOME, or FLOWYARD_DATABASE_URL."""
+    import uvicorn
+
+    from flowyard.server.app import create_app
+    from flowyard.settings import get_settings
+
+    settings = get_settings()
+    updates = {k: v for k, v in {"server_host": host, "server_port": port, "server_auth": auth}.items() if v is not None}
+    settings = settings.model_copy(update=updates)
+    typer.echo(f"flowyard server on http://{settings.server_host}:{settings.server_port} "
+               f"(API /api, docs /docs, database {settings.resolved_database_url().split('@')[-1]})")
+    uvicorn.run(create_app(settings), host=settings.server_host, port=settings.server_port, log_level="warning")
+
+
+@keys.command("create")
+def create_key(
+    name: str = typer.Option(..., help="a unique name for the key"),
+    role: str = typer.Option(..., help="admin, deployer, worker or read-only"),
+) -> None:
+    """Create an API key in the server's database and print it once."""
+    import secrets
+
+    from flowyard.schemas.common import utcnow
+    from flowyard.server import tables as t
+    from flowyard.server.api.deps import Role, hash_key
+    from flowyard.server.db import Database
+    from flowyard.server.services.ids import new_id
+    from flowyard.settings import get_settings
+
+    try:
+        role_value = Role(role)
+    except ValueError:
+        fail(f"--role must be one of: {', '.join(r.value for r in Role)}")
+    db = Database(get_settings().resolved_database_url())
+    db.migrate()
+    key = "fy_" + secrets.token_urlsafe(32)
+    import sqlalchemy as sa
+
+    with db.write() as conn:
+        if conn.execute(sa.select(t.api_key.c.id).where(t.api_key.c.name == name)).first():
+            fail(f"An API key named {name!r} already exists.")
+        conn.execute(t.api_key.insert().values(id=new_id(), name=name, role=role_value.value,
+                                               key_hash=hash_key(key), created=utcnow()))
+    typer.echo(key)

@@ -2,25 +2,157 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from flowyard.cli.output import fail, print_json
+from flowyard.cli.api import call
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
 
 app = typer.Typer(help="Manage work pools.", no_args_is_help=True)
+
+
+def _read_template(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        fail(f"Cannot read --base-job-template {path}: {exc.strerror}")
+    except ValueError as exc:
+        fail(f"--base-job-template {path} is not valid JSON: {exc}")
+    if not isinstance(data, dict):
+        fail(f"--base-job-template {path} must hold a JSON object")
+    return data
+
+
+@app.command("create")
+def create(
+    name: str,
+    type_: str = typer.Option(..., "--type", "-t", help="worker type (see `flowyard worker types`)"),
+    paused: bool = typer.Option(False, "--paused/--no-paused", help="create the pool paused"),
+    base_job_template: Path | None = typer.Option(None, "--base-job-template", help="JSON file; default: the type's"),
+    concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
+    description: str = typer.Option("", "--description"),
+) -> None:
+    """Create a work pool (with its `default` queue)."""
+    from flowyard.errors import PluginError, UnknownWorkerType
+    from flowyard.worker_types import default_base_job_template
+
+    template = _read_template(base_job_template) if base_job_template else None
+    if template is None:
+        try:
+            template = default_base_job_template(type_)
+        except (UnknownWorkerType, PluginError) as exc:
+            fail(str(exc))
+    pool = call("POST", "/work_pools", json={"name": name, "type": type_, "is_paused": paused,
+                                               "base_job_template": template, "concurrency_limit": concurrency_limit,
+                                               "description": description})
+    say(f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).")
+
+
+@app.command("ls")
+def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
+    """List work pools."""
+    pools = call("GET", "/work_pools")
+    if output is OutputFormat.json:
+        print_json(pools)
+        return
+    rows = [(("⏸ " if p["is_paused"] else "") + p["name"], p["type"], p["id"], p["concurrency_limit"] or "",
+             p["status"]) for p in pools]
+    print_table("Work pools", ["name", "type", "id", "concurrency limit", "status"], rows)
+
+
+@app.command("inspect")
+def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
+    """Show one pool, its queues and workers."""
+    pool = call("GET", f"/work_pools/{name}")
+    if output is OutputFormat.json:
+        print_json(pool)
+        return
+    print_json(pool)
+    queues = call("GET", f"/work_pools/{name}/queues")
+    print_table("Queues", ["priority", "name", "limit", "status"],
+                [(q["priority"], q["name"], q["concurrency_limit"] or "", q["status"]) for q in queues])
+    workers = call("GET", f"/work_pools/{name}/workers")
+    print_table("Workers", ["name", "status", "last heartbeat"],
+                [(w["name"], w["status"], w["last_heartbeat"]) for w in workers])
+
+
+@app.command("preview")
+def preview(name: str, hours: float = typer.Option(1.0, "--hours", "-h"), output: OutputFormat = OUTPUT_OPTION) -> None:
+    """Scheduled runs due within the next hours (late runs marked)."""
+    runs = call("GET", f"/work_pools/{name}/preview", params={"hours": hours})
+    if output is OutputFormat.json:
+        print_json(runs)
+        return
+    print_table(f"Upcoming runs in {name}", ["scheduled", "run", "deployment", "queue", "late"],
+                [(r["scheduled_time"], r["name"], r["deployment_name"], r["work_queue_name"],
+                  "late" if r["state_name"] == "Late" else "") for r in runs])
+
+
+def _patch(name: str, body: dict[str, Any], done: str) -> None:
+    call("PATCH", f"/work_pools/{name}", json=body)
+    say(done)
+
+
+@app.command("pause")
+def pause(name: str) -> None:
+    """Pause a pool: its runs are not handed to workers."""
+    _patch(name, {"is_paused": True}, f"Paused work pool {name}.")
+
+
+@app.command("resume")
+def resume(name: str) -> None:
+    """Resume a paused pool."""
+    _patch(name, {"is_paused": False}, f"Resumed work pool {name}.")
+
+
+@app.command("update")
+def update(
+    name: str,
+    base_job_template: Path | None = typer.Option(None, "--base-job-template"),
+    description: str | None = typer.Option(None, "--description"),
+    concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
+) -> None:
+    """Change a pool's template, description or concurrency limit (unset options stay as they are)."""
+    body: dict[str, Any] = {}
+    if base_job_template:
+        body["base_job_template"] = _read_template(base_job_template)
+    if description is not None:
+        body["description"] = description
+    if concurrency_limit is not None:
+        body["concurrency_limit"] = concurrency_limit
+    if not body:
+        fail("Nothing to update: give --base-job-template, --description or --concurrency-limit.")
+    _patch(name, body, f"Updated work pool {name}.")
+
+
+@app.command("set-concurrency-limit")
+def set_concurrency_limit(name: str, limit: int = typer.Argument(..., min=0)) -> None:
+    """Limit how many runs of the pool may be PENDING or RUNNING at once."""
+    _patch(name, {"concurrency_limit": limit}, f"Set the concurrency limit of {name} to {limit}.")
+
+
+@app.command("clear-concurrency-limit")
+def clear_concurrency_limit(name: str) -> None:
+    """Remove the pool's concurrency limit."""
+    _patch(name, {"concurrency_limit": None}, f"Cleared the concurrency limit of {name}.")
+
+
+@app.command("delete")
+def delete(name: str) -> None:
+    """Delete a pool (refused while deployments use it)."""
+    call("DELETE", f"/work_pools/{name}")
+    say(f"Deleted work pool {name}.")
 
 
 @app.command("get-default-base-job-template")
 def get_default_base_job_template(
     type_: str = typer.Option(..., "--type", "-t", help="worker type, e.g. process, docker"),
-    file: Path | None = typer.Option(
-        None, "--file", "-f", help="write to this file instead of stdout"
-    ),
+    file: Path | None = typer.Option(None, "--file", "-f", help="write to this file instead of stdout"),
 ) -> None:
     """Print a worker type's default base job template (works without a server)."""
-    import json
-
     from flowyard.errors import PluginError, UnknownWorkerType
     from flowyard.worker_types import default_base_job_template
 

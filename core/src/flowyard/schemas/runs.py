@@ -193,10 +193,11 @@ class ClaimRequest(Model):
     worker_name: Name
     work_queue_names: list[str] = Field(default_factory=list, description="empty: every queue")
     limit: int = Field(default=10, ge=0, le=500)
-    prefetch_seconds: float = Field(default=10.0, ge=0, le=3600)
+    prefetch_seconds: float = Field(default=10.0, ge=0, le=86_400)
     wait_seconds: float = Field(default=0.0, ge=0)
     lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
     held_run_ids: list[str] = Field(default_factory=list, description="runs to renew and watch")
+    dry_run: bool = Field(default=False, description="show what would be claimed; change nothing")
 
 
 class ClaimedRun(Response):

@@ -105,8 +105,8 @@ def claim(
         ids = [r[0] for r in conn.execute(query).all()]
         chosen.extend(ids)
         remaining -= len(ids)
-    if not chosen:
-        return []
+    if not chosen or request.dry_run:
+        return [(run_id, "", now) for run_id in chosen]
     lease = now + dt.timedelta(seconds=lease_seconds)
     claims = [(run_id, new_id(), lease) for run_id in chosen]
     update = (

@@ -7,6 +7,7 @@ In-process only (several replicas still work: claimers also re-check on a short 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 
@@ -24,10 +25,8 @@ class Notifier:
         with self._lock:
             waiters = list(self._waiters.get(pool_id, ()))
         for loop, event in waiters:
-            try:
+            with contextlib.suppress(RuntimeError):  # the waiter's loop has closed
                 loop.call_soon_threadsafe(event.set)
-            except RuntimeError:  # loop closed
-                pass
 
     async def wait(self, pool_id: str, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a notification; True if one came."""
