@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from flowyard.testing.plugin import RunningServer
 
 
@@ -27,7 +26,10 @@ class Api:
         return dict(response.json())
 
     def deployment(self, pool: str = "pool", name: str = "dep", **extra: Any) -> dict[str, Any]:
-        response = self.http.post("/deployments", json={"flow_name": "flow", "name": name, "work_pool_name": pool, **extra})
+        response = self.http.post(
+            "/deployments",
+            json={"flow_name": "flow", "name": name, "work_pool_name": pool, **extra},
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 

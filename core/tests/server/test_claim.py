@@ -8,7 +8,6 @@ import time
 
 import sqlalchemy as sa
 from conftest import Api
-
 from flowyard.testing.plugin import RunningServer
 
 NOW = dt.datetime.now(dt.UTC)
@@ -27,16 +26,25 @@ def setup_reference_pool(api: Api) -> dict[str, str]:
     api.post("/work_pools/pool-a/queues", json={"name": "brand-new-queue"})
     dep = api.deployment("pool-a")
     names = {}
-    for name, queue, offset in [("d1", "default", -120), ("d2", "default", -60), ("h1", "high", -30),
-                                ("h2", "high", -10), ("m1", "mid", -200), ("l1", "low", -300),
-                                ("future", "high", 3600), ("newq", "brand-new-queue", -5)]:
+    for name, queue, offset in [
+        ("d1", "default", -120),
+        ("d2", "default", -60),
+        ("h1", "high", -30),
+        ("h2", "high", -10),
+        ("m1", "mid", -200),
+        ("l1", "low", -300),
+        ("future", "high", 3600),
+        ("newq", "brand-new-queue", -5),
+    ]:
         run = api.run(dep["id"], name=name, work_queue_name=queue, scheduled_time=at(offset))
         names[run["id"]] = name
     return names
 
 
 def order(api: Api, names: dict[str, str], **body: object) -> list[str]:
-    response = api.post("/work_pools/pool-a/claim", json={"worker_name": "w", "limit": 100, "dry_run": True, **body})
+    response = api.post(
+        "/work_pools/pool-a/claim", json={"worker_name": "w", "limit": 100, "dry_run": True, **body}
+    )
     assert response.status_code == 200, response.text
     return [names[r["flow_run"]["id"]] for r in response.json()["runs"]]
 
@@ -47,7 +55,11 @@ def force(server: RunningServer, names: dict[str, str], name: str, state: str) -
     run_id = next(i for i, n in names.items() if n == name)
     engine = sa.create_engine(server.settings.resolved_database_url())
     with engine.begin() as conn:
-        conn.execute(t.flow_run.update().where(t.flow_run.c.id == run_id).values(state_type=state, state_name=state.title()))
+        conn.execute(
+            t.flow_run.update()
+            .where(t.flow_run.c.id == run_id)
+            .values(state_type=state, state_name=state.title())
+        )
     engine.dispose()
 
 
@@ -55,8 +67,21 @@ def test_reference_ordering_and_limit_vectors(api: Api, server: RunningServer) -
     names = setup_reference_pool(api)
     prefetch = {"prefetch_seconds": 10}
     assert order(api, names, **prefetch) == ["h1", "h2", "d1", "d2", "m1", "newq", "l1"]  # A
-    assert order(api, names, work_queue_names=["low", "default"], **prefetch) == ["d1", "d2", "l1"]  # B
-    assert order(api, names, prefetch_seconds=7200) == ["h1", "h2", "future", "d1", "d2", "m1", "newq", "l1"]  # C
+    assert order(api, names, work_queue_names=["low", "default"], **prefetch) == [
+        "d1",
+        "d2",
+        "l1",
+    ]  # B
+    assert order(api, names, prefetch_seconds=7200) == [
+        "h1",
+        "h2",
+        "future",
+        "d1",
+        "d2",
+        "m1",
+        "newq",
+        "l1",
+    ]  # C
     api.patch("/work_pools/pool-a/queues/default", json={"concurrency_limit": 1})
     assert order(api, names, **prefetch) == ["h1", "h2", "d1", "m1", "newq", "l1"]  # D
     force(server, names, "d1", "PENDING")
@@ -76,7 +101,9 @@ def test_reference_ordering_and_limit_vectors(api: Api, server: RunningServer) -
 
 def test_unknown_queue_name_is_404_not_silence(api: Api) -> None:
     api.pool()
-    response = api.post("/work_pools/pool/claim", json={"worker_name": "w", "work_queue_names": ["typo"]})
+    response = api.post(
+        "/work_pools/pool/claim", json={"worker_name": "w", "work_queue_names": ["typo"]}
+    )
     assert response.status_code == 404
     assert "'typo'" in response.json()["detail"]
 
@@ -85,14 +112,18 @@ def test_claim_moves_runs_to_pending_with_a_lease_and_history(api: Api) -> None:
     api.pool()
     dep = api.deployment()
     run = api.run(dep["id"])
-    claimed = api.post("/work_pools/pool/claim", json={"worker_name": "w1", "limit": 5}).json()["runs"]
+    claimed = api.post("/work_pools/pool/claim", json={"worker_name": "w1", "limit": 5}).json()[
+        "runs"
+    ]
     assert [c["flow_run"]["id"] for c in claimed] == [run["id"]]
     assert claimed[0]["flow_run"]["state_type"] == "PENDING"
     assert claimed[0]["deployment"]["id"] == dep["id"]
     assert claimed[0]["base_job_template"]["job_configuration"]
     history = api.get(f"/flow_runs/{run['id']}/history").json()
     assert [h["type"] for h in history] == ["SCHEDULED", "PENDING"]
-    again = api.post("/work_pools/pool/claim", json={"worker_name": "w2", "limit": 5}).json()["runs"]
+    again = api.post("/work_pools/pool/claim", json={"worker_name": "w2", "limit": 5}).json()[
+        "runs"
+    ]
     assert again == []
 
 
@@ -101,19 +132,30 @@ def test_running_needs_the_claim_id(api: Api) -> None:
     dep = api.deployment()
     run = api.run(dep["id"])
     claim = api.post("/work_pools/pool/claim", json={"worker_name": "w1"}).json()["runs"][0]
-    wrong = api.post(f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": "other"}).json()
+    wrong = api.post(
+        f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": "other"}
+    ).json()
     assert wrong["status"] == "ABORT"
-    right = api.post(f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": claim["claim_id"]}).json()
+    right = api.post(
+        f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": claim["claim_id"]}
+    ).json()
     assert right["status"] == "ACCEPT"
-    assert api.post(f"/flow_runs/{run['id']}/state", json={"type": "PENDING"}).json()["status"] == "ABORT"
+    assert (
+        api.post(f"/flow_runs/{run['id']}/state", json={"type": "PENDING"}).json()["status"]
+        == "ABORT"
+    )
 
 
 def test_prefetched_run_waits_until_its_time(api: Api) -> None:
     api.pool()
     dep = api.deployment()
     run = api.run(dep["id"], scheduled_time=at(5))
-    claim = api.post("/work_pools/pool/claim", json={"worker_name": "w1", "prefetch_seconds": 10}).json()["runs"][0]
-    result = api.post(f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": claim["claim_id"]}).json()
+    claim = api.post(
+        "/work_pools/pool/claim", json={"worker_name": "w1", "prefetch_seconds": 10}
+    ).json()["runs"][0]
+    result = api.post(
+        f"/flow_runs/{run['id']}/state", json={"type": "RUNNING", "claim_id": claim["claim_id"]}
+    ).json()
     assert result["status"] == "WAIT"
     assert 3 < result["delay_seconds"] <= 5
 
@@ -141,7 +183,9 @@ def test_heartbeat_renews_held_leases(api: Api) -> None:
     api.post("/work_pools/pool/claim", json={"worker_name": "w1", "lease_seconds": 1})
     for _ in range(4):
         time.sleep(0.5)
-        api.post("/work_pools/pool/workers/heartbeat", json={"name": "w1", "held_run_ids": [run["id"]]})
+        api.post(
+            "/work_pools/pool/workers/heartbeat", json={"name": "w1", "held_run_ids": [run["id"]]}
+        )
     assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "PENDING"
 
 
@@ -152,7 +196,9 @@ def test_long_poll_returns_as_soon_as_a_run_is_created(api: Api, server: Running
 
     def claimer() -> None:
         started = time.monotonic()
-        result["runs"] = api.post("/work_pools/pool/claim", json={"worker_name": "w", "wait_seconds": 10}).json()["runs"]
+        result["runs"] = api.post(
+            "/work_pools/pool/claim", json={"worker_name": "w", "wait_seconds": 10}
+        ).json()["runs"]
         result["elapsed"] = time.monotonic() - started
 
     thread = threading.Thread(target=claimer)
@@ -172,7 +218,10 @@ def test_long_poll_wakes_for_a_cancel_of_a_held_run(api: Api) -> None:
     api.post("/work_pools/pool/claim", json={"worker_name": "w"})
     timer = threading.Timer(0.3, lambda: api.post(f"/flow_runs/{run['id']}/cancel"))
     timer.start()
-    response = api.post("/work_pools/pool/claim", json={"worker_name": "w", "wait_seconds": 10, "held_run_ids": [run["id"]]})
+    response = api.post(
+        "/work_pools/pool/claim",
+        json={"worker_name": "w", "wait_seconds": 10, "held_run_ids": [run["id"]]},
+    )
     assert response.json()["cancelling"] == [run["id"]]
 
 

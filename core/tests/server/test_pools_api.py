@@ -22,12 +22,16 @@ def test_duplicate_pool_is_409(api: Api) -> None:
 
 def test_template_with_undeclared_placeholder_is_422_naming_the_field(api: Api) -> None:
     template = {"job_configuration": {"image": "{{ image }}"}, "variables": {"properties": {}}}
-    response = api.post("/work_pools", json={"name": "p", "type": "x", "base_job_template": template})
+    response = api.post(
+        "/work_pools", json={"name": "p", "type": "x", "base_job_template": template}
+    )
     assert response.status_code == 422
-    assert response.json()["errors"] == [{
-        "field": "base_job_template.job_configuration.image",
-        "message": "uses undeclared variable 'image'; add it to variables.properties or remove the placeholder",
-    }]
+    assert response.json()["errors"] == [
+        {
+            "field": "base_job_template.job_configuration.image",
+            "message": "uses undeclared variable 'image'; add it to variables.properties or remove the placeholder",
+        }
+    ]
     assert api.get("/work_pools/p").status_code == 404  # nothing half-written
 
 
@@ -40,7 +44,9 @@ def test_template_is_validated_on_update_and_the_old_one_kept(api: Api) -> None:
 
 
 def test_malformed_json_is_422_not_500(api: Api) -> None:
-    response = api.post("/work_pools", content=b"{not json", headers={"content-type": "application/json"})
+    response = api.post(
+        "/work_pools", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
 
 
@@ -98,7 +104,13 @@ def test_pool_status_paused_ready_not_ready(api: Api) -> None:
     assert api.get("/work_pools/pool").json()["status"] == "PAUSED"
     api.patch("/work_pools/pool", json={"is_paused": False})
     assert api.get("/work_pools/pool").json()["status"] == "NOT_READY"
-    assert api.post("/work_pools/pool/workers/heartbeat", json={"name": "w1", "heartbeat_interval_seconds": 30}).status_code == 204
+    assert (
+        api.post(
+            "/work_pools/pool/workers/heartbeat",
+            json={"name": "w1", "heartbeat_interval_seconds": 30},
+        ).status_code
+        == 204
+    )
     assert api.get("/work_pools/pool").json()["status"] == "READY"
     workers = api.get("/work_pools/pool/workers").json()
     assert [(w["name"], w["status"]) for w in workers] == [("w1", "ONLINE")]
@@ -108,7 +120,9 @@ def test_worker_goes_offline_after_three_missed_heartbeats(api: Api) -> None:
     import time
 
     api.pool()
-    api.post("/work_pools/pool/workers/heartbeat", json={"name": "w1", "heartbeat_interval_seconds": 0.2})
+    api.post(
+        "/work_pools/pool/workers/heartbeat", json={"name": "w1", "heartbeat_interval_seconds": 0.2}
+    )
     time.sleep(0.8)
     assert api.get("/work_pools/pool/workers").json()[0]["status"] == "OFFLINE"
     assert api.get("/work_pools/pool").json()["status"] == "NOT_READY"
@@ -124,23 +138,46 @@ def test_pool_with_deployments_cannot_be_deleted(api: Api) -> None:
 
 def test_deployment_job_variables_are_validated(api: Api) -> None:
     api.pool()
-    response = api.post("/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "pool",
-                                              "job_variables": {"stream_output": "yes", "env": {"A": 1}}})
+    response = api.post(
+        "/deployments",
+        json={
+            "flow_name": "f",
+            "name": "d",
+            "work_pool_name": "pool",
+            "job_variables": {"stream_output": "yes", "env": {"A": 1}},
+        },
+    )
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["job_variables.env.A", "job_variables.stream_output"]
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "job_variables.env.A",
+        "job_variables.stream_output",
+    ]
 
 
 def test_deployment_to_unknown_pool_is_404(api: Api) -> None:
-    response = api.post("/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "nope"})
+    response = api.post(
+        "/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "nope"}
+    )
     assert response.status_code == 404
 
 
 def test_flow_run_job_variables_validated_with_required(api: Api) -> None:
-    template = {"job_configuration": {"image": "{{ image }}"},
-                "variables": {"type": "object", "required": ["image"], "properties": {"image": {"type": "string"}}}}
+    template = {
+        "job_configuration": {"image": "{{ image }}"},
+        "variables": {
+            "type": "object",
+            "required": ["image"],
+            "properties": {"image": {"type": "string"}},
+        },
+    }
     api.pool(base_job_template=template, type="custom")
     dep = api.deployment()
     response = api.post(f"/deployments/{dep['id']}/runs", json={})
     assert response.status_code == 422
     assert "'image' is a required property" in response.json()["detail"]
-    assert api.post(f"/deployments/{dep['id']}/runs", json={"job_variables": {"image": "x"}}).status_code == 201
+    assert (
+        api.post(
+            f"/deployments/{dep['id']}/runs", json={"job_variables": {"image": "x"}}
+        ).status_code
+        == 201
+    )

@@ -12,7 +12,6 @@ from collections import Counter
 import httpx
 import sqlalchemy as sa
 from conftest import Api
-
 from flowyard.testing.plugin import RunningServer
 
 RUNS = 2000
@@ -40,7 +39,10 @@ def test_racing_claimers_never_duplicate_or_exceed_limits(api: Api, server: Runn
         with httpx.Client(base_url=server.api_url, timeout=60) as http:
             idle = 0
             while idle < 3:
-                response = http.post("/work_pools/pool/claim", json={"worker_name": f"w{index}", "limit": 5, "wait_seconds": 0.3})
+                response = http.post(
+                    "/work_pools/pool/claim",
+                    json={"worker_name": f"w{index}", "limit": 5, "wait_seconds": 0.3},
+                )
                 if response.status_code != 200:
                     errors.append(response.text)
                     return
@@ -51,7 +53,10 @@ def test_racing_claimers_never_duplicate_or_exceed_limits(api: Api, server: Runn
                     with lock:
                         claims.append(run_id)
                     for state in ("RUNNING", "COMPLETED"):
-                        r = http.post(f"/flow_runs/{run_id}/state", json={"type": state, "claim_id": item["claim_id"]}).json()
+                        r = http.post(
+                            f"/flow_runs/{run_id}/state",
+                            json={"type": state, "claim_id": item["claim_id"]},
+                        ).json()
                         if r["status"] != "ACCEPT":
                             errors.append(f"{run_id} {state}: {r}")
 
@@ -70,10 +75,18 @@ def test_racing_claimers_never_duplicate_or_exceed_limits(api: Api, server: Runn
 
     engine = sa.create_engine(server.settings.resolved_database_url())
     with engine.connect() as conn:
-        queue_of = dict(conn.execute(sa.select(t.flow_run.c.id, t.work_queue.c.name)
-                                     .join(t.work_queue, t.work_queue.c.id == t.flow_run.c.queue_id)).all())
-        events = conn.execute(sa.select(t.flow_run_state.c.flow_run_id, t.flow_run_state.c.type)
-                              .order_by(t.flow_run_state.c.id)).all()
+        queue_of = dict(
+            conn.execute(
+                sa.select(t.flow_run.c.id, t.work_queue.c.name).join(
+                    t.work_queue, t.work_queue.c.id == t.flow_run.c.queue_id
+                )
+            ).all()
+        )
+        events = conn.execute(
+            sa.select(t.flow_run_state.c.flow_run_id, t.flow_run_state.c.type).order_by(
+                t.flow_run_state.c.id
+            )
+        ).all()
     engine.dispose()
     active: set[str] = set()
     peak_pool = 0

@@ -7,7 +7,9 @@ import typer
 from flowyard.cli.output import fail
 
 app = typer.Typer(help="Run the flowyard server and manage its API keys.", no_args_is_help=True)
-keys = typer.Typer(help="Create and list API keys (run on the server's machine).", no_args_is_help=True)
+keys = typer.Typer(
+    help="Create and list API keys (run on the server's machine).", no_args_is_help=True
+)
 app.add_typer(keys, name="api-key")
 
 
@@ -15,7 +17,9 @@ app.add_typer(keys, name="api-key")
 def start(
     host: str | None = typer.Option(None, help="bind address [FLOWYARD_SERVER_HOST, 127.0.0.1]"),
     port: int | None = typer.Option(None, help="port [FLOWYARD_SERVER_PORT, 4200]"),
-    auth: bool | None = typer.Option(None, "--auth/--no-auth", help="require API keys [FLOWYARD_SERVER_AUTH]"),
+    auth: bool | None = typer.Option(
+        None, "--auth/--no-auth", help="require API keys [FLOWYARD_SERVER_AUTH]"
+    ),
 ) -> None:
     """Start the server: embedded SQLite under FLOWYARD_HOME, or FLOWYARD_DATABASE_URL."""
     import uvicorn
@@ -24,11 +28,22 @@ def start(
     from flowyard.settings import get_settings
 
     settings = get_settings()
-    updates = {k: v for k, v in {"server_host": host, "server_port": port, "server_auth": auth}.items() if v is not None}
+    updates = {
+        k: v
+        for k, v in {"server_host": host, "server_port": port, "server_auth": auth}.items()
+        if v is not None
+    }
     settings = settings.model_copy(update=updates)
-    typer.echo(f"flowyard server on http://{settings.server_host}:{settings.server_port} "
-               f"(API /api, docs /docs, database {settings.resolved_database_url().split('@')[-1]})")
-    uvicorn.run(create_app(settings), host=settings.server_host, port=settings.server_port, log_level="warning")
+    typer.echo(
+        f"flowyard server on http://{settings.server_host}:{settings.server_port} "
+        f"(API /api, docs /docs, database {settings.resolved_database_url().split('@')[-1]})"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.server_host,
+        port=settings.server_port,
+        log_level="warning",
+    )
 
 
 @keys.command("create")
@@ -58,6 +73,13 @@ def create_key(
     with db.write() as conn:
         if conn.execute(sa.select(t.api_key.c.id).where(t.api_key.c.name == name)).first():
             fail(f"An API key named {name!r} already exists.")
-        conn.execute(t.api_key.insert().values(id=new_id(), name=name, role=role_value.value,
-                                               key_hash=hash_key(key), created=utcnow()))
+        conn.execute(
+            t.api_key.insert().values(
+                id=new_id(),
+                name=name,
+                role=role_value.value,
+                key_hash=hash_key(key),
+                created=utcnow(),
+            )
+        )
     typer.echo(key)

@@ -29,9 +29,13 @@ def _read_template(path: Path) -> dict[str, Any]:
 @app.command("create")
 def create(
     name: str,
-    type_: str = typer.Option(..., "--type", "-t", help="worker type (see `flowyard worker types`)"),
+    type_: str = typer.Option(
+        ..., "--type", "-t", help="worker type (see `flowyard worker types`)"
+    ),
     paused: bool = typer.Option(False, "--paused/--no-paused", help="create the pool paused"),
-    base_job_template: Path | None = typer.Option(None, "--base-job-template", help="JSON file; default: the type's"),
+    base_job_template: Path | None = typer.Option(
+        None, "--base-job-template", help="JSON file; default: the type's"
+    ),
     concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
     description: str = typer.Option("", "--description"),
 ) -> None:
@@ -45,9 +49,18 @@ def create(
             template = default_base_job_template(type_)
         except (UnknownWorkerType, PluginError) as exc:
             fail(str(exc))
-    pool = call("POST", "/work_pools", json={"name": name, "type": type_, "is_paused": paused,
-                                               "base_job_template": template, "concurrency_limit": concurrency_limit,
-                                               "description": description})
+    pool = call(
+        "POST",
+        "/work_pools",
+        json={
+            "name": name,
+            "type": type_,
+            "is_paused": paused,
+            "base_job_template": template,
+            "concurrency_limit": concurrency_limit,
+            "description": description,
+        },
+    )
     say(f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).")
 
 
@@ -58,8 +71,16 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     if output is OutputFormat.json:
         print_json(pools)
         return
-    rows = [(("⏸ " if p["is_paused"] else "") + p["name"], p["type"], p["id"], p["concurrency_limit"] or "",
-             p["status"]) for p in pools]
+    rows = [
+        (
+            ("⏸ " if p["is_paused"] else "") + p["name"],
+            p["type"],
+            p["id"],
+            p["concurrency_limit"] or "",
+            p["status"],
+        )
+        for p in pools
+    ]
     print_table("Work pools", ["name", "type", "id", "concurrency limit", "status"], rows)
 
 
@@ -72,23 +93,44 @@ def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
         return
     print_json(pool)
     queues = call("GET", f"/work_pools/{name}/queues")
-    print_table("Queues", ["priority", "name", "limit", "status"],
-                [(q["priority"], q["name"], q["concurrency_limit"] or "", q["status"]) for q in queues])
+    print_table(
+        "Queues",
+        ["priority", "name", "limit", "status"],
+        [(q["priority"], q["name"], q["concurrency_limit"] or "", q["status"]) for q in queues],
+    )
     workers = call("GET", f"/work_pools/{name}/workers")
-    print_table("Workers", ["name", "status", "last heartbeat"],
-                [(w["name"], w["status"], w["last_heartbeat"]) for w in workers])
+    print_table(
+        "Workers",
+        ["name", "status", "last heartbeat"],
+        [(w["name"], w["status"], w["last_heartbeat"]) for w in workers],
+    )
 
 
 @app.command("preview")
-def preview(name: str, hours: float = typer.Option(1.0, "--hours", "-h"), output: OutputFormat = OUTPUT_OPTION) -> None:
+def preview(
+    name: str,
+    hours: float = typer.Option(1.0, "--hours", "-h"),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
     """Scheduled runs due within the next hours (late runs marked)."""
     runs = call("GET", f"/work_pools/{name}/preview", params={"hours": hours})
     if output is OutputFormat.json:
         print_json(runs)
         return
-    print_table(f"Upcoming runs in {name}", ["scheduled", "run", "deployment", "queue", "late"],
-                [(r["scheduled_time"], r["name"], r["deployment_name"], r["work_queue_name"],
-                  "late" if r["state_name"] == "Late" else "") for r in runs])
+    print_table(
+        f"Upcoming runs in {name}",
+        ["scheduled", "run", "deployment", "queue", "late"],
+        [
+            (
+                r["scheduled_time"],
+                r["name"],
+                r["deployment_name"],
+                r["work_queue_name"],
+                "late" if r["state_name"] == "Late" else "",
+            )
+            for r in runs
+        ],
+    )
 
 
 def _patch(name: str, body: dict[str, Any], done: str) -> None:
@@ -150,7 +192,9 @@ def delete(name: str) -> None:
 @app.command("get-default-base-job-template")
 def get_default_base_job_template(
     type_: str = typer.Option(..., "--type", "-t", help="worker type, e.g. process, docker"),
-    file: Path | None = typer.Option(None, "--file", "-f", help="write to this file instead of stdout"),
+    file: Path | None = typer.Option(
+        None, "--file", "-f", help="write to this file instead of stdout"
+    ),
 ) -> None:
     """Print a worker type's default base job template (works without a server)."""
     from flowyard.errors import PluginError, UnknownWorkerType

@@ -17,11 +17,17 @@ POOL = typer.Option(..., "--pool", "-p", help="the work pool")
 def create(
     name: str,
     pool: str = POOL,
-    priority: int | None = typer.Option(None, "--priority", "-q", min=1, help="lower runs first; default: first free"),
+    priority: int | None = typer.Option(
+        None, "--priority", "-q", min=1, help="lower runs first; default: first free"
+    ),
     limit: int | None = typer.Option(None, "--limit", "-l", min=0, help="concurrency limit"),
 ) -> None:
     """Create a queue; colliding priorities shift down."""
-    queue = call("POST", f"/work_pools/{pool}/queues", json={"name": name, "priority": priority, "concurrency_limit": limit})
+    queue = call(
+        "POST",
+        f"/work_pools/{pool}/queues",
+        json={"name": name, "priority": priority, "concurrency_limit": limit},
+    )
     say(f"Created work queue {pool}/{queue['name']} with priority {queue['priority']}.")
 
 
@@ -32,9 +38,20 @@ def ls(pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
     if output is OutputFormat.json:
         print_json(queues)
         return
-    print_table(f"Queues of {pool}", ["priority", "name", "limit", "status", "id"],
-                [(q["priority"], ("⏸ " if q["is_paused"] else "") + q["name"], q["concurrency_limit"] or "",
-                  q["status"], q["id"]) for q in queues])
+    print_table(
+        f"Queues of {pool}",
+        ["priority", "name", "limit", "status", "id"],
+        [
+            (
+                q["priority"],
+                ("⏸ " if q["is_paused"] else "") + q["name"],
+                q["concurrency_limit"] or "",
+                q["status"],
+                q["id"],
+            )
+            for q in queues
+        ],
+    )
 
 
 @app.command("inspect")
@@ -57,7 +74,15 @@ def update(
     description: str | None = typer.Option(None, "--description"),
 ) -> None:
     """Change a queue's priority, limit or description."""
-    body = {k: v for k, v in {"priority": priority, "concurrency_limit": limit, "description": description}.items() if v is not None}
+    body = {
+        k: v
+        for k, v in {
+            "priority": priority,
+            "concurrency_limit": limit,
+            "description": description,
+        }.items()
+        if v is not None
+    }
     _patch(pool, name, body, f"Updated work queue {pool}/{name}.")
 
 

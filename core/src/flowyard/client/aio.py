@@ -15,7 +15,13 @@ from flowyard.settings import get_settings
 class AsyncFlowyardClient:
     """Async JSON client. ``retries`` applies to connection errors, 5xx and 429 only."""
 
-    def __init__(self, api_url: str | None = None, api_key: str | None = None, timeout: float = 60.0, retries: int = 3) -> None:
+    def __init__(
+        self,
+        api_url: str | None = None,
+        api_key: str | None = None,
+        timeout: float = 60.0,
+        retries: int = 3,
+    ) -> None:
         settings = get_settings()
         self.api_url = (api_url or settings.api_url).rstrip("/")
         self.api_key = api_key if api_key is not None else settings.api_key
@@ -23,17 +29,23 @@ class AsyncFlowyardClient:
         self._http = httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=timeout)
         self.retries = retries
 
-    async def request(self, method: str, path: str, *, retries: int | None = None, **kwargs: Any) -> Any:
+    async def request(
+        self, method: str, path: str, *, retries: int | None = None, **kwargs: Any
+    ) -> Any:
         """Send a request, retrying transient failures with jittered back-off."""
         attempts = (self.retries if retries is None else retries) + 1
         for attempt in range(attempts):
             try:
                 response = await self._http.request(method, path, **kwargs)
                 raise_for(response)
-                return None if response.status_code == 204 or not response.content else response.json()
+                return (
+                    None if response.status_code == 204 or not response.content else response.json()
+                )
             except httpx.TransportError as exc:
                 if attempt == attempts - 1:
-                    raise ServerUnreachable(f"Cannot reach the flowyard server at {self.api_url}: {exc}") from exc
+                    raise ServerUnreachable(
+                        f"Cannot reach the flowyard server at {self.api_url}: {exc}"
+                    ) from exc
             except ApiError as exc:
                 if not exc.transient or attempt == attempts - 1:
                     raise

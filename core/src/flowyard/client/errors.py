@@ -12,7 +12,9 @@ from flowyard.errors import FlowyardError
 class ApiError(FlowyardError):
     """The server answered with an error status; ``detail`` is its message."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, status: int, detail: str, errors: list[dict[str, Any]] | None = None
+    ) -> None:
         self.status = status
         self.detail = detail
         self.errors = errors or []

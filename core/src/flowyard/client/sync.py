@@ -13,7 +13,9 @@ from flowyard.settings import get_settings
 class FlowyardClient:
     """A thin typed-JSON client. ``api_url`` defaults to ``FLOWYARD_API_URL``."""
 
-    def __init__(self, api_url: str | None = None, api_key: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self, api_url: str | None = None, api_key: str | None = None, timeout: float = 30.0
+    ) -> None:
         settings = get_settings()
         self.api_url = (api_url or settings.api_url).rstrip("/")
         key = api_key if api_key is not None else settings.api_key

@@ -50,7 +50,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'flowyard.db'}"
     url = os.environ.get("FLOWYARD_TEST_DATABASE_URL")
     if not url:
-        pytest.skip("FLOWYARD_TEST_DATABASE_URL is not set (scripts/test starts PostgreSQL and sets it)")
+        pytest.skip(
+            "FLOWYARD_TEST_DATABASE_URL is not set (scripts/test starts PostgreSQL and sets it)"
+        )
     reset_postgres(url)
     return url
 
@@ -70,7 +72,11 @@ class RunningServer:
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment for a subprocess (CLI, worker) that should talk to this server."""
-        env = {**os.environ, "FLOWYARD_API_URL": self.api_url, "FLOWYARD_HOME": str(self.settings.home)}
+        env = {
+            **os.environ,
+            "FLOWYARD_API_URL": self.api_url,
+            "FLOWYARD_HOME": str(self.settings.home),
+        }
         env.update(extra)
         return env
 
@@ -83,7 +89,9 @@ def start_server(settings: Settings) -> RunningServer:
     from flowyard.server.app import create_app
 
     app = create_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=settings.server_port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=settings.server_port, log_level="warning", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -108,8 +116,12 @@ def stop_server(running: RunningServer) -> None:
 @pytest.fixture
 def server_settings(database_url: str, tmp_path: Path) -> Settings:
     """Settings for a test server; tests may tweak them before using ``server``."""
-    return Settings(home=tmp_path / "home", database_url=database_url, server_port=free_port(),
-                    server_loop_seconds=0.5)
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        server_port=free_port(),
+        server_loop_seconds=0.5,
+    )
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from flowyard.schemas.pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
-from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
+from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, Deployment, FlowRun
 from flowyard.server.api.deps import Perm, context, require
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
@@ -200,7 +200,7 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
         with ctx.db.read() as conn:
             pool = pools.get_pool_row(conn, name)
             by_id = {r.id: r for r in runs.read_runs(conn, [c[0] for c in claimed])}
-            cache: dict[str, object] = {}
+            cache: dict[str, Deployment] = {}
             for run_id, claim_id, lease_expires in claimed:
                 run = by_id[run_id]
                 deployment = None

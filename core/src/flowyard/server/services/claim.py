@@ -37,7 +37,7 @@ def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[A
                 f"Work queue(s) {', '.join(repr(m) for m in missing)} not found in pool '{pool.name}'."
             )
         queues = [q for q in queues if q.name in set(names)]
-    return queues
+    return list(queues)
 
 
 def anything_due(conn: sa.Connection, pool_name: str, request: ClaimRequest) -> bool:

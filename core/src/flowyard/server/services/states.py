@@ -12,7 +12,7 @@ Rules (server-enforced, so no client can break them):
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -78,12 +78,15 @@ def write_state(
 
 
 def _result(
-    status: str, run: Any, reason: str | None = None, delay: float | None = None
+    status: Literal["ACCEPT", "REJECT", "ABORT", "WAIT"],
+    run: Any,
+    reason: str | None = None,
+    delay: float | None = None,
 ) -> SetStateResult:
     return SetStateResult(
         status=status,
         state_type=StateType(run.state_type),
-        state_name=run.state_name,  # type: ignore[arg-type]
+        state_name=run.state_name,
         reason=reason,
         delay_seconds=delay,
     )
