@@ -181,8 +181,9 @@ def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context))
 def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str, ClaimResponse]:
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
     with ctx.db.read() as conn:
-        pool_id = pools.get_pool_row(conn, name).id
-        due = claims.anything_due(conn, name, body) and body.limit > 0
+        pool_row = pools.get_pool_row(conn, name)
+        pool_id = pool_row.id
+        due = claims.anything_due(conn, pool_row, body) and body.limit > 0
     claimed: list[tuple[str, str, object]] = []
     cancelling: list[str] = []
     lost: list[str] = []

@@ -40,9 +40,11 @@ def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[A
     return list(queues)
 
 
-def anything_due(conn: sa.Connection, pool_name: str, request: ClaimRequest) -> bool:
-    """Cheap read-only check: is any run of the selected queues due? (skips the write lock)."""
-    pool = get_pool_row(conn, pool_name)
+def anything_due(conn: sa.Connection, pool: Any, request: ClaimRequest) -> bool:
+    """Cheap read-only check: is any run of the selected queues due? (skips the write lock).
+
+    :param pool: the pool's row; unknown queue names raise NotFound as in :func:`claim`.
+    """
     queues = _selected_queues(conn, pool, request.work_queue_names)
     if pool.is_paused or not queues:
         return False

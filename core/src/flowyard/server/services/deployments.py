@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -250,8 +249,3 @@ def list_deployments(conn: sa.Connection) -> list[Deployment]:
     """Every deployment, by name."""
     rows = conn.execute(sa.select(t.deployment).order_by(t.deployment.c.name)).all()
     return [deployment_model(conn, r) for r in rows]
-
-
-def horizon(now: dt.datetime, seconds: float) -> dt.datetime:
-    """``now`` plus ``seconds``."""
-    return now + dt.timedelta(seconds=seconds)

@@ -237,6 +237,22 @@ def _resequence(
         previous = new
 
 
+def _queue_id(conn: sa.Connection, pool_id: str, name: str) -> str | None:
+    """The id of the queue ``name`` in the pool, or None."""
+    found = conn.execute(
+        sa.select(t.work_queue.c.id).where(
+            t.work_queue.c.pool_id == pool_id, t.work_queue.c.name == name
+        )
+    ).scalar()
+    return None if found is None else str(found)
+
+
+def _check_queue_name_free(conn: sa.Connection, pool_id: str, pool_name: str, name: str) -> None:
+    """409 when the pool already has a queue called ``name``."""
+    if _queue_id(conn, pool_id, name):
+        raise Conflict(f"A work queue named '{name}' already exists in pool '{pool_name}'.")
+
+
 def _first_free_priority(conn: sa.Connection, pool_id: str) -> int:
     priorities = sorted(q.priority for q in _queues(conn, pool_id))
     for index, priority in enumerate(priorities):
@@ -294,12 +310,7 @@ def list_queues(conn: sa.Connection, pool_name: str) -> list[WorkQueue]:
 def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> sa.Row[Any]:
     """Create a queue; an explicit priority shifts colliding queues down."""
     pool = get_pool_row(conn, pool_name)
-    if conn.execute(
-        sa.select(t.work_queue.c.id).where(
-            t.work_queue.c.pool_id == pool.id, t.work_queue.c.name == body.name
-        )
-    ).first():
-        raise Conflict(f"A work queue named '{body.name}' already exists in pool '{pool_name}'.")
+    _check_queue_name_free(conn, pool.id, pool_name, body.name)
     queue_id = new_id()
     priority = body.priority if body.priority is not None else _first_free_priority(conn, pool.id)
     conn.execute(
@@ -328,14 +339,7 @@ def update_queue(
     if "name" in fields and body.name and body.name != name:
         if name == DEFAULT_QUEUE:
             raise Conflict("The default queue cannot be renamed.")
-        if conn.execute(
-            sa.select(t.work_queue.c.id).where(
-                t.work_queue.c.pool_id == row.pool_id, t.work_queue.c.name == body.name
-            )
-        ).first():
-            raise Conflict(
-                f"A work queue named '{body.name}' already exists in pool '{pool_name}'."
-            )
+        _check_queue_name_free(conn, row.pool_id, pool_name, body.name)
         values["name"] = body.name
     for field in ("description", "is_paused"):
         if field in fields and getattr(body, field) is not None:
@@ -374,11 +378,7 @@ def ensure_queue(conn: sa.Connection, pool_id: str, name: str | None) -> str:
     pool = conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == pool_id)).one()
     if name is None:
         return str(pool.default_queue_id)
-    row = conn.execute(
-        sa.select(t.work_queue.c.id).where(
-            t.work_queue.c.pool_id == pool_id, t.work_queue.c.name == name
-        )
-    ).first()
-    if row:
-        return str(row.id)
+    existing = _queue_id(conn, pool_id, name)
+    if existing:
+        return existing
     return str(create_queue(conn, pool.name, WorkQueueCreate(name=name)).id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -269,8 +268,3 @@ def read_logs(
         )
         for r in rows
     ]
-
-
-def due(now: dt.datetime, seconds: float) -> dt.datetime:
-    """The latest scheduled time a claim with ``seconds`` of prefetch accepts."""
-    return now + dt.timedelta(seconds=seconds)

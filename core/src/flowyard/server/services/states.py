@@ -11,7 +11,6 @@ Rules (server-enforced, so no client can break them):
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -144,8 +143,3 @@ def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateR
     name = proposal.name if proposal.type is target else None
     write_state(conn, run, target, name, proposal.message)
     return _result("ACCEPT", get_run_row(conn, run_id))
-
-
-def lease_deadline(seconds: float) -> dt.datetime:
-    """When a lease taken now expires."""
-    return utcnow() + dt.timedelta(seconds=seconds)
