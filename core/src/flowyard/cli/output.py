@@ -52,5 +52,5 @@ def fail(message: str, code: int = 1) -> NoReturn:
     """Print an error on stderr and exit with ``code`` (1: user error, 2: usage, 3: server unreachable)."""
     from rich.console import Console
 
-    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False)
+    Console(stderr=True).print(f"[red]Error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)

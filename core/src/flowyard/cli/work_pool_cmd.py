@@ -113,10 +113,18 @@ def preview(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Scheduled runs due within the next hours (late runs marked)."""
+    import datetime as dt
+
     runs = call("GET", f"/work_pools/{name}/preview", params={"hours": hours})
     if output is OutputFormat.json:
         print_json(runs)
         return
+    now = dt.datetime.now(dt.UTC)
+
+    def late(run: dict[str, Any]) -> bool:
+        due = dt.datetime.fromisoformat(run["scheduled_time"])
+        return bool(run["state_name"] == "Late" or due < now)
+
     print_table(
         f"Upcoming runs in {name}",
         ["scheduled", "run", "deployment", "queue", "late"],
@@ -126,7 +134,7 @@ def preview(
                 r["name"],
                 r["deployment_name"],
                 r["work_queue_name"],
-                "late" if r["state_name"] == "Late" else "",
+                "late" if late(r) else "",
             )
             for r in runs
         ],

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 
 from flowyard.cli.api import call
-from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
 
 app = typer.Typer(help="Manage the work queues of a pool.", no_args_is_help=True)
 POOL = typer.Option(..., "--pool", "-p", help="the work pool")
@@ -57,7 +57,15 @@ def ls(pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
 @app.command("inspect")
 def inspect(name: str, pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Show one queue."""
-    print_json(call("GET", f"/work_pools/{pool}/queues/{name}"))
+    queue = call("GET", f"/work_pools/{pool}/queues/{name}")
+    if output is OutputFormat.json:
+        print_json(queue)
+        return
+    print_table(
+        f"Queue {pool}/{name}",
+        ["field", "value"],
+        [(key, value) for key, value in queue.items()],
+    )
 
 
 def _patch(pool: str, name: str, body: dict[str, Any], done: str) -> None:
@@ -83,6 +91,8 @@ def update(
         }.items()
         if v is not None
     }
+    if not body:
+        fail("Nothing to update: give --priority, --limit or --description.")
     _patch(pool, name, body, f"Updated work queue {pool}/{name}.")
 
 
