@@ -9,7 +9,7 @@ from flowyard.hookspecs import hookimpl
 from flowyard_process.template import default_template
 
 if TYPE_CHECKING:
-    from flowyard.job import FlowRunInfo
+    from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
     from flowyard_process.job import ProcessJob
 
@@ -30,3 +30,27 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> ProcessJob:
     if not job.name:
         updates["name"] = flow_run.name
     return job.model_copy(update=updates)
+
+
+@hookimpl
+def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
+    """Start the command in its own session (so ``kill`` can signal its whole process group)."""
+    from flowyard_process.launch import launch
+
+    return launch(job, flow_run)
+
+
+@hookimpl
+def observe(job: ProcessJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+    """Wait for the process, copying its output when ``stream_output``; explain its exit code."""
+    from flowyard_process.launch import wait
+
+    return wait(submission)
+
+
+@hookimpl
+def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
+    """SIGTERM the process group, wait ``grace_seconds``, then SIGKILL what is left."""
+    from flowyard_process.signals import terminate_group
+
+    terminate_group(infrastructure_id, grace_seconds)
