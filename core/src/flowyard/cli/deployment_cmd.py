@@ -1,11 +1,134 @@
-"""``flowyard deployment``."""
+"""``flowyard deployment`` (run / ls / inspect / pause / resume / delete) and ``flowyard deploy``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="deployment commands.", no_args_is_help=True)
+from flowyard.cli.api import call
+from flowyard.cli.keyvalues import parse_pairs
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
+
+app = typer.Typer(help="Run and manage deployments.", no_args_is_help=True)
 
 
-def register_deploy(app: typer.Typer) -> None:
-    """Placeholder until the deploy command lands."""
+def _split(name: str) -> tuple[str, str]:
+    flow_name, sep, deployment = name.partition("/")
+    if not sep or not flow_name or not deployment:
+        fail(f"Deployment {name!r} must be given as 'flow-name/deployment-name'.")
+    return flow_name, deployment
+
+
+def find(name: str) -> dict[str, object]:
+    """A deployment by ``flow/deployment``."""
+    flow_name, deployment = _split(name)
+    return dict(call("GET", f"/deployments/name/{flow_name}/{deployment}"))
+
+
+@app.command("run")
+def run(
+    name: str = typer.Argument(..., help="flow-name/deployment-name"),
+    param: list[str] = typer.Option([], "--param", "-p", help="parameter key=value (repeatable)"),
+    job_variable: list[str] = typer.Option(
+        [], "--job-variable", "-jv", help="job variable key=value, e.g. env.DEBUG=1 (repeatable)"
+    ),
+    work_queue: str | None = typer.Option(None, "--work-queue", "-q"),
+    watch: bool = typer.Option(False, "--watch", help="stream logs and wait for the final state"),
+    output: OutputFormat = OUTPUT_OPTION,
+) -> None:
+    """Create a flow run of a deployment, due now."""
+    deployment = find(name)
+    body = {
+        "parameters": parse_pairs(param, "--param"),
+        "job_variables": parse_pairs(job_variable, "--job-variable"),
+        "work_queue_name": work_queue,
+    }
+    flow_run = call("POST", f"/deployments/{deployment['id']}/runs", json=body)
+    if output is OutputFormat.json and not watch:
+        print_json(flow_run)
+        return
+    say(
+        f"Created flow run [bold]{flow_run['name']}[/bold] ({flow_run['id']}) of {name} "
+        f"on pool {flow_run['work_pool_name']}."
+    )
+    if watch:
+        from flowyard.cli.flow_run_cmd import follow
+
+        raise typer.Exit(follow(flow_run["id"]))
+
+
+@app.command("ls")
+def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
+    """List deployments."""
+    deployments = call("GET", "/deployments")
+    if output is OutputFormat.json:
+        print_json(deployments)
+        return
+    print_table(
+        "Deployments",
+        ["name", "pool", "queue", "schedules", "paused", "id"],
+        [
+            (
+                f"{d['flow_name']}/{d['name']}",
+                d["work_pool_name"] or "(served)",
+                d["work_queue_name"] or "",
+                len(d["schedules"]),
+                "yes" if d["paused"] else "",
+                d["id"],
+            )
+            for d in deployments
+        ],
+    )
+
+
+@app.command("inspect")
+def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
+    """Show one deployment (``flow/deployment``)."""
+    print_json(find(name))
+
+
+@app.command("pause")
+def pause(name: str) -> None:
+    """Pause a deployment's schedules (its future scheduled runs are removed)."""
+    deployment = find(name)
+    call("PATCH", f"/deployments/{deployment['id']}", json={"paused": True})
+    say(f"Paused deployment {name}.")
+
+
+@app.command("resume")
+def resume(name: str) -> None:
+    """Resume a paused deployment."""
+    deployment = find(name)
+    call("PATCH", f"/deployments/{deployment['id']}", json={"paused": False})
+    say(f"Resumed deployment {name}.")
+
+
+@app.command("delete")
+def delete(name: str) -> None:
+    """Delete a deployment and its not-yet-started runs."""
+    deployment = find(name)
+    call("DELETE", f"/deployments/{deployment['id']}")
+    say(f"Deleted deployment {name}.")
+
+
+def register_deploy(root: typer.Typer) -> None:
+    """Add the top-level ``flowyard deploy`` command."""
+
+    @root.command("deploy")
+    def deploy(
+        names: list[str] = typer.Argument(
+            None, help="deployment names to deploy (default: all in the file)"
+        ),
+        file: Path = typer.Option(Path("flowyard.yaml"), "--file", "-f", help="project file"),
+        dry_run: bool = typer.Option(
+            False, "--dry-run", help="check the file and the flows; send nothing"
+        ),
+        output: OutputFormat = OUTPUT_OPTION,
+    ) -> None:
+        """Create or update the deployments described in flowyard.yaml (for CI/CD)."""
+        from flowyard.cli.project import deploy_project
+
+        deploy_project(
+            file, list(names or []), dry_run=dry_run, as_json=output is OutputFormat.json
+        )

@@ -45,7 +45,7 @@ def say(message: str) -> None:
     """Print a line for people (rich markup allowed)."""
     from rich.console import Console
 
-    Console().print(message)
+    Console().print(message, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

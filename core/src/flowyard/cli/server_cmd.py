@@ -43,6 +43,7 @@ def start(
         host=settings.server_host,
         port=settings.server_port,
         log_level="warning",
+        timeout_graceful_shutdown=2,  # long-polling workers retry; do not wait out their polls
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 import typer
 
-from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table
 
 app = typer.Typer(help="Start workers and list worker types.", no_args_is_help=True)
 
@@ -26,3 +29,110 @@ def types_(output: OutputFormat = OUTPUT_OPTION) -> None:
             for r in rows
         ],
     )
+
+
+class InstallPolicy(StrEnum):
+    """What ``worker start`` does when the worker type's package is not installed."""
+
+    always = "always"
+    if_not_present = "if-not-present"
+    never = "never"
+    prompt = "prompt"
+
+
+@app.command("start")
+def start(
+    pool: str = typer.Option(..., "--pool", "-p", help="the work pool to take runs from"),
+    type_: str | None = typer.Option(
+        None, "--type", "-t", help="worker type; default: the pool's. Creates a missing pool."
+    ),
+    name: str | None = typer.Option(None, "--name", "-n", help="default: <host>-<random>"),
+    work_queues: list[str] = typer.Option(
+        [], "--work-queue", "-q", help="only these queues (repeatable); default: all"
+    ),
+    limit: int | None = typer.Option(
+        None, "--limit", "-l", min=1, help="at most this many runs at once"
+    ),
+    prefetch_seconds: float | None = typer.Option(
+        None, "--prefetch-seconds", min=0, help="claim runs this early (default 10)"
+    ),
+    run_once: bool = typer.Option(False, "--run-once", help="take one batch of runs, then exit"),
+    with_healthcheck: bool = typer.Option(
+        False, "--with-healthcheck", help="serve GET /health on FLOWYARD_WORKER_HEALTHCHECK_PORT"
+    ),
+    install_policy: InstallPolicy = typer.Option(
+        InstallPolicy.prompt,
+        "--install-policy",
+        help="install the type's package if missing: always, if-not-present, never, prompt",
+    ),
+) -> None:
+    """Start a worker: poll the pool, submit each run to the type's infrastructure."""
+    import asyncio
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s | %(levelname)-7s | %(name)s | %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if type_ is not None:
+        from flowyard.cli.install import ensure_installed
+
+        ensure_installed(type_, install_policy.value)
+    options = _options(
+        pool, type_, name, work_queues, limit, prefetch_seconds, run_once, with_healthcheck
+    )
+    code = asyncio.run(_run(options))
+    raise typer.Exit(code)
+
+
+def _options(
+    pool: str,
+    type_: str | None,
+    name: str | None,
+    work_queues: list[str],
+    limit: int | None,
+    prefetch_seconds: float | None,
+    run_once: bool,
+    with_healthcheck: bool,
+) -> Any:
+    from flowyard.settings import get_settings
+    from flowyard.worker.runtime import WorkerOptions
+
+    settings = get_settings()
+    return WorkerOptions(
+        pool=pool,
+        worker_type=type_,
+        name=name,
+        work_queues=list(work_queues),
+        limit=limit,
+        prefetch_seconds=(
+            settings.worker_prefetch_seconds if prefetch_seconds is None else prefetch_seconds
+        ),
+        query_seconds=settings.worker_query_seconds,
+        heartbeat_seconds=settings.worker_heartbeat_seconds,
+        kill_grace_seconds=settings.worker_kill_grace_seconds,
+        run_once=run_once,
+        healthcheck=with_healthcheck,
+        healthcheck_port=settings.worker_healthcheck_port,
+    )
+
+
+async def _run(options: Any) -> int:
+    from flowyard.client import ApiError, ServerUnreachable
+    from flowyard.client.aio import AsyncFlowyardClient
+    from flowyard.worker.runtime import Worker
+    from flowyard.worker.startup import WorkerStartupError
+
+    client = AsyncFlowyardClient()
+    try:
+        return await Worker(options, client).run()
+    except WorkerStartupError as exc:
+        fail(str(exc))
+    except ServerUnreachable as exc:
+        fail(str(exc), code=3)
+    except ApiError as exc:
+        fail(f"The server refused the worker: {exc.detail}")
+    finally:
+        await client.aclose()

@@ -200,6 +200,17 @@ class ClaimRequest(Model):
     dry_run: bool = Field(default=False, description="show what would be claimed; change nothing")
 
 
+class ServedClaimRequest(Model):
+    """Body of ``POST /api/deployments/claim``: runs of served (pool-less) deployments."""
+
+    worker_name: Name
+    deployment_ids: list[str] = Field(min_length=1)
+    limit: int = Field(default=10, ge=0, le=500)
+    wait_seconds: float = Field(default=0.0, ge=0)
+    lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
+    held_run_ids: list[str] = Field(default_factory=list)
+
+
 class ClaimedRun(Response):
     """A claimed run with what the worker needs to render and submit it."""
 

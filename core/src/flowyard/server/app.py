@@ -61,9 +61,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     )
     app.state.ctx = ctx
 
-    from flowyard.server.api import pools, runs
+    from flowyard.server.api import pools, runs, serve
 
     app.include_router(pools.router, prefix="/api")
+    app.include_router(serve.router, prefix="/api")
     app.include_router(runs.router, prefix="/api")
 
     @app.get("/api/health", tags=["health"])

@@ -90,7 +90,12 @@ def start_server(settings: Settings) -> RunningServer:
 
     app = create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=settings.server_port, log_level="warning", lifespan="on"
+        app,
+        host="127.0.0.1",
+        port=settings.server_port,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

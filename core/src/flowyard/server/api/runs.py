@@ -113,7 +113,7 @@ def create_run(
     with ctx.db.write() as conn:
         run_id, pool_id = runs.create_from_deployment(conn, deployment_id, body)
         model = runs.read_run(conn, run_id)
-    ctx.notifier.notify(pool_id)
+    ctx.notifier.notify(pool_id or "served")
     return model
 
 
@@ -150,7 +150,7 @@ def _notify_run_pool(ctx: ServerContext, run_id: str) -> None:
         pool_id = conn.execute(
             sa.select(t.flow_run.c.pool_id).where(t.flow_run.c.id == run_id)
         ).scalar()
-    ctx.notifier.notify(pool_id)
+    ctx.notifier.notify(pool_id or "served")
 
 
 @router.post("/flow_runs/{run_id}/state", dependencies=[WORK], tags=["flow runs"])

@@ -3,7 +3,8 @@
 Rules (server-enforced, so no client can break them):
 - terminal states (COMPLETED, FAILED, CRASHED, CANCELLED) are final unless ``force``;
 - PENDING is entered only through a claim (``claim.py``), never by a proposal;
-- RUNNING needs the current claim id when the run is claimed, and WAITs until its scheduled time;
+- RUNNING needs the current claim id (a stale claim id is refused even after a hand-back), and
+  WAITs until its scheduled time;
 - CANCELLING a run that has no infrastructure yet (SCHEDULED) cancels it at once;
 - from CANCELLING only CANCELLED is accepted (a CRASHED report becomes CANCELLED);
 - SCHEDULED from PENDING hands a claimed run back (the claim id must match).
@@ -112,9 +113,10 @@ def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateR
     if target is StateType.RUNNING:
         if current not in (StateType.PENDING, StateType.SCHEDULED):
             return _result("ABORT", run, f"This run is {current.value} and cannot start.")
-        if run.claim_id and proposal.claim_id != run.claim_id:
+        if proposal.claim_id != run.claim_id and (run.claim_id or proposal.claim_id):
+            # a stale engine (its claim expired and the run was handed back) must not start it
             return _result(
-                "ABORT", run, "This run is claimed by another worker; the claim id does not match."
+                "ABORT", run, "This run's claim does not match (it was re-claimed or handed back)."
             )
         delay = (run.scheduled_time - utcnow()).total_seconds()
         if delay > 0.05:

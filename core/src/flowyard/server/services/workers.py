@@ -40,16 +40,20 @@ def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_second
 
 
 def renew_leases(
-    conn: sa.Connection, pool_id: str, worker_name: str, run_ids: list[str], lease_seconds: float
+    conn: sa.Connection,
+    pool_id: str | None,
+    worker_name: str,
+    run_ids: list[str],
+    lease_seconds: float,
 ) -> None:
-    """Extend the claim lease of PENDING runs this worker holds."""
+    """Extend the claim lease of PENDING runs this worker holds (``pool_id`` None: served runs)."""
     if not run_ids:
         return
     conn.execute(
         t.flow_run.update()
         .where(
             t.flow_run.c.id.in_(run_ids),
-            t.flow_run.c.pool_id == pool_id,
+            t.flow_run.c.pool_id == pool_id if pool_id else t.flow_run.c.pool_id.is_(None),
             t.flow_run.c.worker_name == worker_name,
             t.flow_run.c.state_type == StateType.PENDING.value,
         )

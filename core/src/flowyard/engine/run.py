@@ -1,0 +1,95 @@
+"""Execute one deployed flow run (see :mod:`flowyard.engine`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from flowyard.errors import FlowyardError
+
+COMPLETED, FAILED, MISCONFIGURED, TERMINATED = 0, 1, 2, 143
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (the run is being cancelled): unwind the flow, flush logs, exit 143."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+def _start(client: Any, run_id: str, claim_id: str | None) -> bool:
+    """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+    while True:
+        result = client.request(
+            "POST", f"/flow_runs/{run_id}/state", json={"type": "RUNNING", "claim_id": claim_id}
+        )
+        if result["status"] == "ACCEPT":
+            return True
+        if result["status"] == "WAIT":
+            time.sleep(min(max(result.get("delay_seconds") or 0.1, 0.05), 60))
+            continue
+        sys.stderr.write(
+            f"flowyard engine: not running flow run {run_id}: {result.get('reason')}\n"
+        )
+        return False
+
+
+def _finish(client: Any, run_id: str, state: str, message: str) -> None:
+    client.request("POST", f"/flow_runs/{run_id}/state", json={"type": state, "message": message})
+
+
+def run(run_id: str, claim_id: str | None) -> int:
+    """Run flow run ``run_id`` to a final state; returns the process exit code."""
+    from flowyard.client import FlowyardClient
+    from flowyard.flows.entrypoint import load
+    from flowyard.flows.execution import describe, execute
+    from flowyard.flows.flow import Flow
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    with FlowyardClient() as client:
+        flow_run = client.request("GET", f"/flow_runs/{run_id}")
+        if not flow_run.get("deployment_id"):
+            sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")
+            return MISCONFIGURED
+        deployment = client.request("GET", f"/deployments/{flow_run['deployment_id']}")
+        if not deployment.get("entrypoint"):
+            _finish(client, run_id, "FAILED", "The deployment has no entrypoint to run.")
+            return FAILED
+        try:
+            target = load(deployment["entrypoint"], deployment.get("path"))
+        except Exception as exc:  # the user's module failed to import: the run failed
+            message = f"Could not load entrypoint {deployment['entrypoint']!r}: {describe(exc)}"
+            sys.stderr.write(message + "\n")
+            _finish(client, run_id, "FAILED", message)
+            return FAILED
+        flow = target if isinstance(target, Flow) else Flow(target)
+        if not _start(client, run_id, claim_id):
+            return COMPLETED
+        try:
+            outcome = execute(flow, flow_run["parameters"], run_id, client)
+        except Terminated:
+            sys.stderr.write("flowyard engine: terminated (the run is being cancelled).\n")
+            return TERMINATED
+        _finish(client, run_id, outcome.state, outcome.message)
+        return COMPLETED if outcome.state == "COMPLETED" else FAILED
+
+
+def main() -> int:
+    """Entry point of ``python -m flowyard.engine``."""
+    run_id = os.environ.get("FLOWYARD_FLOW_RUN_ID")
+    if not run_id:
+        sys.stderr.write(
+            "flowyard engine: FLOWYARD_FLOW_RUN_ID is not set; the engine runs flow runs "
+            "handed out by a worker (`flowyard worker start`).\n"
+        )
+        return MISCONFIGURED
+    try:
+        return run(run_id, os.environ.get("FLOWYARD_CLAIM_ID") or None)
+    except FlowyardError as exc:
+        sys.stderr.write(f"flowyard engine: {exc}\n")
+        return MISCONFIGURED

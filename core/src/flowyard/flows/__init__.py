@@ -1,0 +1,1 @@
+"""The flow SDK: ``@flow``, running flows locally, deploying and serving them."""

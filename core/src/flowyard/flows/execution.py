@@ -1,0 +1,74 @@
+"""Run a flow's function once and describe the outcome as a final state.
+
+Used by the engine (deployed runs) and by calling a flow directly (local runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from flowyard.flows.context import current_run_id
+from flowyard.flows.logs import capture, get_run_logger
+from flowyard.flows.parameters import ParameterError, bind
+
+
+@dataclass
+class Outcome:
+    """How a run ended: ``COMPLETED`` with a result or ``FAILED`` with the exception."""
+
+    state: str
+    message: str
+    result: Any = None
+    error: BaseException | None = None
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a state message: ``ValueError: bad input``."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def execute(flow: Any, parameters: dict[str, Any], run_id: str | None, client: Any) -> Outcome:
+    """Bind parameters, run ``flow.fn`` with logs (and prints) shipped to the API, return the outcome.
+
+    Exceptions from the flow body are caught and returned (``FAILED``); ``BaseException``s that are
+    not ``Exception`` (``KeyboardInterrupt``, ``SystemExit``) propagate after the logs are flushed.
+    """
+    logger = get_run_logger()
+    token = current_run_id.set(run_id)
+    try:
+        with capture(run_id, client, flow.log_prints):
+            try:
+                kwargs = bind(flow.fn, parameters)
+            except ParameterError as exc:
+                logger.error("Flow run could not start: %s", exc)
+                return Outcome("FAILED", f"Invalid parameters: {exc}", error=exc)
+            logger.info("Running flow %r with parameters %s", flow.name, sorted(kwargs))
+            started = time.perf_counter()
+            try:
+                result = flow.fn(**kwargs)
+                if inspect.isawaitable(result):
+                    result = asyncio.run(_await(result))
+            except Exception as exc:
+                logger.error(
+                    "Flow run failed: %s\n%s",
+                    describe(exc),
+                    "".join(traceback.format_exception(exc)),
+                )
+                return Outcome("FAILED", describe(exc), error=exc)
+            elapsed = time.perf_counter() - started
+            logger.info("Finished in state Completed (%.2f s)", elapsed)
+            return Outcome("COMPLETED", f"Completed in {elapsed:.2f} s", result=result)
+    finally:
+        current_run_id.reset(token)
+        logging.getLogger(__name__).debug("flow %s done", flow.name)
+
+
+async def _await(awaitable: Any) -> Any:
+    return await awaitable

@@ -1,0 +1,67 @@
+"""``Flow.serve``: deploy without a work pool and run the deployment's runs from this process.
+
+It is the worker runtime in serve mode: runs are claimed by deployment id (no pool), each runs as
+a ``python -m flowyard.engine`` subprocess through the ``process`` worker type, so scheduling,
+cancellation and crash detection behave exactly as with a process worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Any
+
+
+def serve(
+    flow: Any,
+    *,
+    name: str,
+    parameters: dict[str, Any],
+    schedule: dict[str, Any],
+    limit: int | None,
+    run_once: bool,
+) -> None:
+    """Register deployment ``<flow>/<name>`` (no pool) and execute its runs until interrupted."""
+    from flowyard.client import FlowyardClient
+    from flowyard.flows.deploy import deployment_body
+
+    body = deployment_body(
+        flow, name=name, work_pool_name=None, parameters=parameters, schedule=schedule
+    )
+    with FlowyardClient() as client:
+        deployment = client.request("POST", "/deployments", json=body)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s | %(levelname)-7s | %(name)s | %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    print(
+        f"Serving '{flow.name}/{name}'. Start a run with:\n"
+        f"  flowyard deployment run '{flow.name}/{name}'\nPress Ctrl-C to stop."
+    )
+    asyncio.run(_serve(deployment["id"], f"{flow.name}/{name}", limit, run_once))
+
+
+async def _serve(deployment_id: str, label: str, limit: int | None, run_once: bool) -> int:
+    from flowyard.client.aio import AsyncFlowyardClient
+    from flowyard.settings import get_settings
+    from flowyard.worker.runtime import Worker, WorkerOptions
+
+    settings = get_settings()
+    options = WorkerOptions(
+        pool=f"(served {label})",
+        name=f"serve-{socket.gethostname()}-{os.getpid()}",
+        limit=limit,
+        query_seconds=settings.worker_query_seconds,
+        kill_grace_seconds=settings.worker_kill_grace_seconds,
+        run_once=run_once,
+        serve_deployment_ids=[deployment_id],
+    )
+    client = AsyncFlowyardClient()
+    try:
+        return await Worker(options, client).run()
+    finally:
+        await client.aclose()

@@ -1,0 +1,456 @@
+"""The worker: heartbeats, long-poll claims, render + submit in threads, cancellation, shutdown.
+
+One asyncio loop runs three things: the heartbeat loop, the claim loop and (optionally) the
+healthcheck endpoint. Each claimed run gets its own task that renders, submits and observes it
+through the worker type's hooks (in threads, since hooks block). Slots are released in that
+task's ``finally``. Transient API failures are logged and retried with back-off; they never stop
+the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+import signal
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowyard.job import ExitStatus, FlowRunInfo
+from flowyard.schemas.common import TERMINAL_STATES, StateType
+
+log = logging.getLogger("flowyard.worker")
+CLAIM_BATCH = 10
+
+
+@dataclass
+class WorkerOptions:
+    """Everything ``flowyard worker start`` can set (defaults come from settings)."""
+
+    pool: str
+    worker_type: str | None = None
+    name: str | None = None
+    work_queues: list[str] = field(default_factory=list)
+    limit: int | None = None
+    prefetch_seconds: float = 10.0
+    query_seconds: float = 10.0
+    heartbeat_seconds: float = 30.0
+    kill_grace_seconds: float = 10.0
+    run_once: bool = False
+    healthcheck: bool = False
+    healthcheck_host: str = "0.0.0.0"
+    healthcheck_port: int = 8080
+    serve_deployment_ids: list[str] = field(default_factory=list)
+    """Serve mode (``flow.serve``): take the runs of these pool-less deployments, run them as processes."""
+
+
+@dataclass
+class ActiveRun:
+    """A run this worker holds, from claim until its infrastructure exits."""
+
+    claimed: dict[str, Any]
+    info: FlowRunInfo | None = None
+    configuration: dict[str, Any] = field(default_factory=dict)
+    infrastructure_id: str | None = None
+    cancel_requested: bool = False
+    killing: bool = False
+
+    @property
+    def run_id(self) -> str:
+        return str(self.claimed["flow_run"]["id"])
+
+    @property
+    def claim_id(self) -> str:
+        return str(self.claimed["claim_id"])
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class Worker:
+    """A worker for one pool. ``await Worker(options, client).run()`` returns an exit code."""
+
+    def __init__(self, options: WorkerOptions, client: Any) -> None:
+        self.options = options
+        self.client = client
+        self.name = options.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        self.worker_type = options.worker_type
+        self.hooks: Any = None
+        self.active: dict[str, ActiveRun] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.stopping = asyncio.Event()
+        self.draining = False  # a signal asked us to stop: unsubmitted runs are handed back
+        self.slot_freed = asyncio.Event()
+        self.poll_failures = 0
+        self.last_poll_ok = time.monotonic()
+        self.runs_submitted = 0
+
+    # ------------------------------------------------------------------ start and stop
+
+    async def setup(self) -> None:
+        """Resolve the pool and type, check queues, load the plugin, send the first heartbeat."""
+        from flowyard.worker.startup import check_queues, load_type, resolve_pool
+
+        if self.options.serve_deployment_ids:
+            self.worker_type = "process"
+            self.hooks = load_type("process")
+            return
+        if self.worker_type is not None:
+            load_type(self.worker_type)  # fail before creating a pool for a type we cannot run
+        pool = await resolve_pool(self.client, self.options.pool, self.worker_type)
+        self.worker_type = pool["type"]
+        self.hooks = load_type(pool["type"])
+        await check_queues(self.client, self.options.pool, self.options.work_queues)
+        await self._heartbeat()
+
+    async def run(self) -> int:
+        """Set up, then serve until stopped (SIGTERM/SIGINT) or, with ``run_once``, one poll's runs."""
+        await self.setup()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+        health = None
+        if self.options.healthcheck:
+            from flowyard.worker.healthcheck import serve_health
+
+            health = await serve_health(
+                self.options.healthcheck_host, self.options.healthcheck_port, self.health
+            )
+        queues = ", ".join(self.options.work_queues) or "all queues"
+        log.info(
+            "Worker '%s' started: pool '%s' (type %s), %s, limit %s, pid %d",
+            self.name,
+            self.options.pool,
+            self.worker_type,
+            queues,
+            self.options.limit or "none",
+            os.getpid(),
+        )
+        heartbeats = asyncio.create_task(self._heartbeat_loop())
+        try:
+            await self._claim_loop()
+            await self._drain()
+        finally:
+            heartbeats.cancel()
+            if health is not None:
+                health.close()
+        log.info("Worker '%s' stopped.", self.name)
+        return 0
+
+    def _on_signal(self, sig: int) -> None:
+        if self.stopping.is_set():
+            log.warning(
+                "Second %s: exiting now; submitted runs keep running and report their own states.",
+                signal.Signals(sig).name,
+            )
+            os._exit(130 if sig == signal.SIGINT else 143)
+        log.info(
+            "%s received: no new runs will be claimed; waiting for %d active run(s) "
+            "(send it again to exit at once).",
+            signal.Signals(sig).name,
+            len(self.active),
+        )
+        self.draining = True
+        self.stopping.set()
+
+    async def _drain(self) -> None:
+        """After stopping: wait for submitted runs to finish (unsubmitted ones are handed back)."""
+        while self.tasks:
+            await asyncio.wait(set(self.tasks))
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy unless polls keep failing (3 in a row, or none succeeded for a long while)."""
+        since = time.monotonic() - self.last_poll_ok
+        healthy = self.poll_failures < 3 and since < max(3 * self.options.query_seconds, 30)
+        return healthy, {
+            "worker": self.name,
+            "pool": self.options.pool,
+            "consecutive_poll_failures": self.poll_failures,
+            "seconds_since_last_poll": round(since, 1),
+            "active_runs": len(self.active),
+        }
+
+    # ------------------------------------------------------------------ loops
+
+    async def _heartbeat(self) -> None:
+        if self.options.serve_deployment_ids:
+            return  # served runs have no pool; claims renew their leases
+        await self.client.request(
+            "POST",
+            f"/work_pools/{self.options.pool}/workers/heartbeat",
+            json={
+                "name": self.name,
+                "heartbeat_interval_seconds": self.options.heartbeat_seconds,
+                "worker_type": self.worker_type,
+                "run_limit": self.options.limit,
+                "held_run_ids": list(self.active),
+            },
+        )
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.heartbeat_seconds)
+            try:
+                await self._heartbeat()
+            except Exception as exc:
+                log.warning("Heartbeat failed (will retry): %s", _describe(exc))
+
+    def _free_slots(self) -> int:
+        if self.options.limit is None:
+            return CLAIM_BATCH
+        return max(0, self.options.limit - len(self.active))
+
+    async def _poll(self, free: int) -> dict[str, Any] | None:
+        """One claim request; a poll that only watches held runs is cut short when a slot frees."""
+        limit = 0 if self.stopping.is_set() else free
+        body: dict[str, Any] = {
+            "worker_name": self.name,
+            "limit": limit,
+            "wait_seconds": 0 if self.options.run_once else self.options.query_seconds,
+            "held_run_ids": list(self.active),
+        }
+        if self.options.serve_deployment_ids:
+            body["deployment_ids"] = self.options.serve_deployment_ids
+            path = "/deployments/claim"
+        else:
+            body["work_queue_names"] = self.options.work_queues
+            body["prefetch_seconds"] = self.options.prefetch_seconds
+            path = f"/work_pools/{self.options.pool}/claim"
+        request = self.client.request("POST", path, json=body, retries=0)
+        if limit > 0:  # never abandon a request that may claim runs
+            result: dict[str, Any] = await request
+            return result
+        poll = asyncio.ensure_future(request)
+        wake = asyncio.ensure_future(self._wake_when_slot_frees())
+        done, _ = await asyncio.wait({poll, wake}, return_when=asyncio.FIRST_COMPLETED)
+        if poll in done:
+            wake.cancel()
+            return dict(poll.result())
+        poll.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await poll
+        return None
+
+    async def _wake_when_slot_frees(self) -> None:
+        """Return once a run finishes and the loop has something new to do (claim, or stop)."""
+        while True:
+            await self.slot_freed.wait()
+            if self.stopping.is_set() or self._free_slots() > 0:
+                return
+            self.slot_freed.clear()
+
+    async def _claim_loop(self) -> None:
+        backoff = 0.5
+        while True:
+            if self.stopping.is_set() and not self.active:
+                return
+            self.slot_freed.clear()
+            try:
+                response = await self._poll(self._free_slots())
+            except Exception as exc:
+                self.poll_failures += 1
+                delay = min(
+                    backoff * (2 ** min(self.poll_failures - 1, 6)), self.options.query_seconds
+                )
+                log.warning(
+                    "Polling pool '%s' failed (%d in a row; retrying in %.1f s): %s",
+                    self.options.pool,
+                    self.poll_failures,
+                    delay,
+                    _describe(exc),
+                )
+                await self._sleep_unless_stopping(delay * (0.8 + 0.4 * random.random()))
+                continue
+            self.poll_failures = 0
+            self.last_poll_ok = time.monotonic()
+            if response is None:
+                continue
+            self._handle(response)
+            if self.options.run_once:
+                await self._watch_until_done()
+                return
+
+    async def _watch_until_done(self) -> None:
+        """``--run-once``: claim nothing more, but keep watching the held runs for cancellation."""
+        self.stopping.set()
+        while self.active:
+            self.slot_freed.clear()
+            try:
+                response = await self._poll(0)
+            except Exception as exc:
+                log.warning("Polling for cancellations failed: %s", _describe(exc))
+                await asyncio.sleep(1)
+                continue
+            if response is not None:
+                self._handle(response)
+
+    async def _sleep_unless_stopping(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    def _handle(self, response: dict[str, Any]) -> None:
+        for run_id in response.get("cancelling", []):
+            self._request_cancel(run_id)
+        for run_id in response.get("lost", []):
+            if run_id in self.active:
+                log.warning(
+                    "Run %s is no longer held by this worker; it will not be cancelled or crashed by it.",
+                    run_id,
+                )
+        for claimed in response.get("runs", []):
+            active = ActiveRun(claimed)
+            self.active[active.run_id] = active
+            if self.draining:
+                self._spawn(self._hand_back(active))
+            else:
+                self._spawn(self._execute(active))
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    # ------------------------------------------------------------------ one run
+
+    async def _execute(self, active: ActiveRun) -> None:
+        from flowyard.worker.configuration import flow_run_info, job_configuration
+
+        run = active.claimed["flow_run"]
+        try:
+            active.info = info = flow_run_info(
+                active.claimed, self.name, self.client.api_url, self.client.api_key
+            )
+            active.configuration = job_configuration(active.claimed, info)
+            job = await asyncio.to_thread(self.hooks.render, active.configuration, info)
+            if active.cancel_requested:
+                await self._set_state(active, "CANCELLED", "Cancelled before it was submitted.")
+                return
+            if self.draining:
+                await self._hand_back(active)
+                return
+            log.info("Submitting flow run %s (%s)", run["name"], run["id"])
+            submission = await asyncio.to_thread(self.hooks.submit, job, info)
+            active.infrastructure_id = submission.infrastructure_id
+            self.runs_submitted += 1
+            await self._report_infrastructure(active)
+            if active.cancel_requested:
+                self._spawn(self._kill(active))
+            status = await asyncio.to_thread(self.hooks.observe, job, submission, info)
+            if status is not None:
+                await self._after_exit(active, status)
+        except Exception as exc:
+            log.error("Flow run %s could not be run: %s", run["id"], _describe(exc))
+            await self._crash(active, f"The worker could not run this flow run: {_describe(exc)}")
+        finally:
+            self.active.pop(active.run_id, None)
+            self.slot_freed.set()
+
+    async def _report_infrastructure(self, active: ActiveRun) -> None:
+        try:
+            await self.client.request(
+                "PATCH",
+                f"/flow_runs/{active.run_id}",
+                json={"infrastructure_id": active.infrastructure_id},
+            )
+        except Exception as exc:
+            log.warning(
+                "Could not report the infrastructure id of %s: %s", active.run_id, _describe(exc)
+            )
+
+    async def _after_exit(self, active: ActiveRun, status: ExitStatus) -> None:
+        """The infrastructure exited: a run left without a final state is CRASHED, with why."""
+        run = await self.client.request("GET", f"/flow_runs/{active.run_id}")
+        state = StateType(run["state_type"])
+        if state in TERMINAL_STATES or run.get("claim_id") != active.claim_id:
+            return
+        if state is StateType.CANCELLING:
+            await self._set_state(active, "CANCELLED", "Infrastructure stopped.")
+            return
+        reason = status.reason or f"exited with code {status.code}"
+        if status.code == 0:
+            message = f"The infrastructure exited (code 0) without the run reporting a final state; it was {state.value}."
+        else:
+            message = f"{reason} The run was {state.value} and never reported a final state."
+        log.warning("Flow run %s crashed: %s", active.run_id, message)
+        await self._crash(active, message)
+
+    async def _crash(self, active: ActiveRun, message: str) -> None:
+        await self._set_state(active, "CRASHED", message)
+
+    async def _set_state(self, active: ActiveRun, state: str, message: str) -> None:
+        try:
+            await self.client.request(
+                "POST",
+                f"/flow_runs/{active.run_id}/state",
+                json={"type": state, "message": message, "claim_id": active.claim_id},
+            )
+        except Exception as exc:
+            log.error("Could not set flow run %s to %s: %s", active.run_id, state, _describe(exc))
+
+    async def _hand_back(self, active: ActiveRun) -> None:
+        """Return a claimed, unsubmitted run to SCHEDULED so another worker can take it now."""
+        try:
+            await self.client.request(
+                "POST",
+                f"/flow_runs/{active.run_id}/state",
+                json={
+                    "type": "SCHEDULED",
+                    "message": f"Handed back by worker '{self.name}' (shutting down).",
+                    "claim_id": active.claim_id,
+                },
+            )
+            log.info("Handed flow run %s back to the pool.", active.run_id)
+        except Exception as exc:
+            log.error(
+                "Could not hand back flow run %s (its lease will expire): %s",
+                active.run_id,
+                _describe(exc),
+            )
+        finally:
+            self.active.pop(active.run_id, None)
+            self.slot_freed.set()
+
+    # ------------------------------------------------------------------ cancellation
+
+    def _request_cancel(self, run_id: str) -> None:
+        active = self.active.get(run_id)
+        if active is None or active.cancel_requested:
+            return
+        active.cancel_requested = True
+        log.info("Flow run %s is being cancelled.", run_id)
+        if active.infrastructure_id is not None:
+            self._spawn(self._kill(active))
+
+    async def _kill(self, active: ActiveRun) -> None:
+        from flowyard.errors import InfrastructureNotAvailable, InfrastructureNotFound
+
+        if active.killing or active.infrastructure_id is None:
+            return
+        active.killing = True
+        try:
+            await asyncio.to_thread(
+                self.hooks.kill,
+                active.infrastructure_id,
+                active.configuration,
+                self.options.kill_grace_seconds,
+            )
+            message = f"Cancelled: worker '{self.name}' stopped its infrastructure."
+        except InfrastructureNotFound:
+            message = "Cancelled: its infrastructure had already exited."
+        except (InfrastructureNotAvailable, NotImplementedError) as exc:
+            log.error(
+                "Cannot stop the infrastructure of flow run %s: %s", active.run_id, _describe(exc)
+            )
+            return
+        except Exception as exc:
+            log.error("Killing flow run %s failed: %s", active.run_id, _describe(exc))
+            return
+        await self._set_state(active, "CANCELLED", message)

@@ -1,0 +1,78 @@
+"""Worker start-up checks: find (or create) the pool, its type's plugin, and the queues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowyard.errors import FlowyardError
+
+
+class WorkerStartupError(FlowyardError):
+    """The worker cannot start; the message says what to do (exit code 1)."""
+
+
+async def resolve_pool(client: Any, pool_name: str, worker_type: str | None) -> dict[str, Any]:
+    """The pool's data; with ``worker_type`` a missing pool is created with the type's default template."""
+    from flowyard.client import NotFoundError
+
+    try:
+        pool: dict[str, Any] = await client.request("GET", f"/work_pools/{pool_name}")
+    except NotFoundError:
+        if worker_type is None:
+            raise WorkerStartupError(
+                f"Work pool '{pool_name}' does not exist. Create it with "
+                f"`flowyard work-pool create {pool_name} --type <type>`, or pass --type to "
+                "`worker start` to create it with that type's default template."
+            ) from None
+        from flowyard.worker_types import default_base_job_template
+
+        template = default_base_job_template(worker_type)
+        pool = await client.request(
+            "POST",
+            "/work_pools",
+            json={"name": pool_name, "type": worker_type, "base_job_template": template},
+        )
+        return pool
+    if worker_type is not None and worker_type != pool["type"]:
+        raise WorkerStartupError(
+            f"Work pool '{pool_name}' is of type '{pool['type']}', not '{worker_type}'. "
+            f"Drop --type (it is inferred from the pool) or use a pool of type '{worker_type}'."
+        )
+    return pool
+
+
+async def check_queues(client: Any, pool_name: str, names: list[str]) -> None:
+    """Unknown ``--work-queue`` names are a start-up error, not a silently idle worker."""
+    if not names:
+        return
+    queues = await client.request("GET", f"/work_pools/{pool_name}/queues")
+    known = [q["name"] for q in queues]
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise WorkerStartupError(
+            f"Work queue(s) {', '.join(repr(m) for m in missing)} not found in pool "
+            f"'{pool_name}' (it has: {', '.join(known)}). Create them with "
+            f"`flowyard work-queue create <name> --pool {pool_name}`."
+        )
+
+
+def load_type(worker_type: str) -> Any:
+    """The hook caller of an installed worker type, or a start-up error saying how to install it."""
+    from flowyard.errors import PluginError
+    from flowyard.plugins import worker_types
+
+    try:
+        return worker_types().hooks(worker_type)
+    except KeyError:
+        from flowyard.registry import distribution_for
+
+        package = distribution_for(worker_type)
+        hint = (
+            f"Install it with `pip install {package}` or start the worker with "
+            "`--install-policy if-not-present`."
+            if package
+            else "No known package provides it (see `flowyard worker types`)."
+        )
+        raise WorkerStartupError(f"Worker type '{worker_type}' is not installed. {hint}") from None
+    except PluginError as exc:
+        raise WorkerStartupError(str(exc)) from exc
