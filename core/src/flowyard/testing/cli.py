@@ -32,9 +32,7 @@ def cli_json(*args: str, env: Mapping[str, str] | None = None) -> Any:
     return json.loads(result.stdout)
 
 
-def start_cli(
-    *args: str, env: Mapping[str, str], log: Any
-) -> subprocess.Popen[str]:
+def start_cli(*args: str, env: Mapping[str, str], log: Any) -> subprocess.Popen[str]:
     """``flowyard <args>`` as a background process writing stdout+stderr to ``log`` (a file)."""
     return subprocess.Popen(
         [sys.executable, "-m", "flowyard.cli", *args],

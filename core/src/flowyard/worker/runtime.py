@@ -224,12 +224,13 @@ class Worker:
             body["work_queue_names"] = self.options.work_queues
             body["prefetch_seconds"] = self.options.prefetch_seconds
             path = f"/work_pools/{self.options.pool}/claim"
-        request = self.client.request("POST", path, json=body, retries=0)
-        if limit > 0:  # never abandon a request that may claim runs
-            result: dict[str, Any] = await request
-            return result
-        poll = asyncio.ensure_future(request)
-        wake = asyncio.ensure_future(self._wake_when_slot_frees())
+        poll = asyncio.ensure_future(self.client.request("POST", path, json=body, retries=0))
+        # A poll that may claim runs is abandoned only when shutting down: the server stops a
+        # long-poll whose client hung up before claiming anything more for it. A poll that only
+        # watches held runs is also cut short when a slot frees, to claim at once.
+        wake = asyncio.ensure_future(
+            self.stopping.wait() if limit > 0 else self._wake_when_slot_frees()
+        )
         done, _ = await asyncio.wait({poll, wake}, return_when=asyncio.FIRST_COMPLETED)
         if poll in done:
             wake.cancel()

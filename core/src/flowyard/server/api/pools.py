@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import anyio
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from flowyard.schemas.pools import (
     Heartbeat,
@@ -225,15 +225,20 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
 
 @router.post("/{name}/claim", dependencies=[WORK])
 async def claim(
-    name: str, body: ClaimRequest, ctx: ServerContext = Depends(context)
+    name: str, body: ClaimRequest, request: Request, ctx: ServerContext = Depends(context)
 ) -> ClaimResponse:
     """Atomically claim up to ``limit`` due runs (waterfall priority, within limits).
 
     With ``wait_seconds`` the request waits for work (long-poll) and returns as soon as a run is
-    claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed.
+    claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed. A
+    worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
     deadline = time.monotonic() + min(body.wait_seconds, ctx.settings.server_max_claim_wait_seconds)
+    first = True
     while True:
+        if not first and await request.is_disconnected():
+            return ClaimResponse(runs=[])
+        first = False
         pool_id, result = await anyio.to_thread.run_sync(_claim_once, ctx, name, body)
         remaining = deadline - time.monotonic()
         if result.runs or result.cancelling or result.lost or remaining <= 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import anyio
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
 from flowyard.schemas.runs import ClaimedRun, ClaimResponse, Deployment, ServedClaimRequest
 from flowyard.server.api.deps import Perm, context, require
@@ -61,11 +61,15 @@ def _claim_once(ctx: ServerContext, body: ServedClaimRequest) -> ClaimResponse:
 
 @router.post("/deployments/claim", dependencies=[Depends(require(Perm.work))])
 async def claim_served_runs(
-    body: ServedClaimRequest, ctx: ServerContext = Depends(context)
+    body: ServedClaimRequest, request: Request, ctx: ServerContext = Depends(context)
 ) -> ClaimResponse:
     """Claim due runs of served deployments (no pool); long-polls up to ``wait_seconds``."""
     deadline = time.monotonic() + min(body.wait_seconds, ctx.settings.server_max_claim_wait_seconds)
+    first = True
     while True:
+        if not first and await request.is_disconnected():
+            return ClaimResponse(runs=[])
+        first = False
         result = await anyio.to_thread.run_sync(_claim_once, ctx, body)
         remaining = deadline - time.monotonic()
         if result.runs or result.cancelling or result.lost or remaining <= 0:
