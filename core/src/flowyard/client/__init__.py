@@ -1,6 +1,20 @@
-"""HTTP clients for the REST API: :class:`FlowyardClient` (sync) and :class:`AsyncFlowyardClient`."""
+"""HTTP clients for the REST API: :class:`FlowyardClient` (sync) and :class:`AsyncFlowyardClient`.
 
-from flowyard.client.errors import ApiError, NotFoundError, ServerUnreachable
-from flowyard.client.sync import FlowyardClient
+httpx imports its optional command-line client (click, rich, pygments: ~0.1 s) at import time.
+Flowyard never uses it, so it is hidden while httpx loads; this cuts the start-up of every flow
+run's engine process (and so dispatch latency, see bench/dispatch_latency.py).
+"""
+
+import sys
+
+if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx  # noqa: F401
+    finally:
+        del sys.modules["httpx._main"]
+
+from flowyard.client.errors import ApiError, NotFoundError, ServerUnreachable  # noqa: E402
+from flowyard.client.sync import FlowyardClient  # noqa: E402
 
 __all__ = ["ApiError", "FlowyardClient", "NotFoundError", "ServerUnreachable"]
