@@ -125,7 +125,9 @@ def test_runs_held_by_a_killed_worker_are_recovered(
             replacement = start_worker(server, "--pool", "local", log=tmp_path / "w2.log")
             try:
                 for run_id in ids:
-                    assert wait_for_state(api, run_id, timeout=30)["state_type"] == "COMPLETED"
+                    done = wait_for_state(api, run_id, timeout=30)
+                    assert done["state_type"] == "COMPLETED"
+                    assert done["start_time"] >= done["scheduled_time"]  # prefetched, not early
                     workers = {
                         h["message"]
                         for h in api.get(f"/flow_runs/{run_id}/history").json()

@@ -102,8 +102,12 @@ def claim(
             .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
             .limit(take)
         )
-        if conn.dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+        if conn.dialect.name == "postgresql" and not request.dry_run:
+            # Claimers are already serialised by the pool-row lock, so SKIP LOCKED would only skip
+            # runs that another writer (late marker, a cancel) holds for a moment, and hand out a
+            # lower-priority run instead. Wait for those short transactions; FOR UPDATE re-checks
+            # the state of a run that changed meanwhile.
+            query = query.with_for_update()
         ids = [r[0] for r in conn.execute(query).all()]
         chosen.extend(ids)
         remaining -= len(ids)
