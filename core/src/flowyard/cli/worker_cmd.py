@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from typing import Any
 
@@ -32,7 +33,7 @@ def types_(output: OutputFormat = OUTPUT_OPTION) -> None:
 
 
 class InstallPolicy(StrEnum):
-    """What ``worker start`` does when the worker type's package is not installed."""
+    """``--install-policy`` choices (kept here so ``--help`` needs no import of the installer)."""
 
     always = "always"
     if_not_present = "if-not-present"
@@ -76,13 +77,12 @@ def start(
         datefmt="%H:%M:%S",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    if type_ is not None:
-        from flowyard.cli.install import ensure_installed
-
-        ensure_installed(type_, install_policy.value)
     options = _options(
         pool, type_, name, work_queues, limit, prefetch_seconds, run_once, with_healthcheck
     )
+    options.install_policy = install_policy.value
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        options.confirm_install = lambda question: typer.confirm(question, default=True)
     code = asyncio.run(_run(options))
     raise typer.Exit(code)
 

@@ -14,7 +14,7 @@ if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
     finally:
         del sys.modules["httpx._main"]
 
-from flowyard.client.errors import ApiError, NotFoundError, ServerUnreachable  # noqa: E402
-from flowyard.client.sync import FlowyardClient  # noqa: E402
+from flowyard.client.errors import ApiError, NotFoundError, ServerUnreachable
+from flowyard.client.sync import FlowyardClient
 
 __all__ = ["ApiError", "FlowyardClient", "NotFoundError", "ServerUnreachable"]

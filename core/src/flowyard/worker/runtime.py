@@ -45,6 +45,10 @@ class WorkerOptions:
     healthcheck: bool = False
     healthcheck_host: str = "0.0.0.0"
     healthcheck_port: int = 8080
+    install_policy: str = "prompt"
+    """always / if-not-present / never / prompt (see :mod:`flowyard.installer`)."""
+    confirm_install: Any = None
+    """For ``prompt``: a callable asking the user, or None when not interactive (acts as never)."""
     serve_deployment_ids: list[str] = field(default_factory=list)
     """Serve mode (``flow.serve``): take the runs of these pool-less deployments, run them as processes."""
 
@@ -102,13 +106,30 @@ class Worker:
             self.worker_type = "process"
             self.hooks = load_type("process")
             return
-        if self.worker_type is not None:
-            load_type(self.worker_type)  # fail before creating a pool for a type we cannot run
+        if self.worker_type is not None:  # before creating a pool for a type we cannot run
+            await self._install(self.worker_type)
+            load_type(self.worker_type)
         pool = await resolve_pool(self.client, self.options.pool, self.worker_type)
+        if self.worker_type is None:
+            await self._install(pool["type"])
         self.worker_type = pool["type"]
         self.hooks = load_type(pool["type"])
         await check_queues(self.client, self.options.pool, self.options.work_queues)
         await self._heartbeat()
+
+    async def _install(self, worker_type: str) -> None:
+        from flowyard.installer import InstallError, InstallPolicy, ensure_worker_type
+        from flowyard.worker.startup import WorkerStartupError
+
+        try:
+            await asyncio.to_thread(
+                ensure_worker_type,
+                worker_type,
+                InstallPolicy(self.options.install_policy),
+                confirm=self.options.confirm_install,
+            )
+        except InstallError as exc:
+            raise WorkerStartupError(str(exc)) from exc
 
     async def run(self) -> int:
         """Set up, then serve until stopped (SIGTERM/SIGINT) or, with ``run_once``, one poll's runs."""

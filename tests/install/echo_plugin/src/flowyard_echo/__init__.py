@@ -1,0 +1,1 @@
+"""Test-only worker type ``echo`` (used by the install-policy test)."""

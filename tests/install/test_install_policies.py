@@ -1,0 +1,220 @@
+"""Install policies for real: wheels served by a local package index, installed with pip.
+
+The test builds the wheels of `flowyard`, `flowyard-process` and a test-only worker type
+`flowyard-echo` (no dependencies beyond flowyard, so it is quick), serves them with pypiserver on
+loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
+from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
+a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
+(`FLOWYARD_WORKER_REGISTRY`), the way a company maps its own types.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import venv
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flowyard.testing.plugin import RunningServer, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ECHO = Path(__file__).resolve().parent / "echo_plugin"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'flowyard.db'}"
+
+
+def build_wheel(
+    source: Path, out: Path, version: str | None = None, work: Path | None = None
+) -> None:
+    """`pip wheel` a project (optionally with its version rewritten) into ``out``."""
+    if version is not None:
+        assert work is not None
+        copy = work / f"{source.name}-{version}"
+        shutil.copytree(source, copy)
+        pyproject = copy / "pyproject.toml"
+        pyproject.write_text(
+            re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text())
+        )
+        source = copy
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(source),
+        ],
+        check=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
+    """(index URL, packages dir, scratch dir): pypiserver on loopback serving the built wheels."""
+    work = tmp_path_factory.mktemp("index")
+    packages = work / "packages"
+    packages.mkdir()
+    build_wheel(ROOT / "core", packages)
+    build_wheel(ROOT / "plugins" / "process", packages)
+    build_wheel(ECHO, packages)
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pypiserver",
+            "run",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--backend",
+            "simple-dir",
+            "--disable-fallback",
+            "-a",
+            ".",
+            "-P",
+            ".",
+            str(packages),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/simple/"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "pypiserver did not start"
+        time.sleep(0.1)
+    yield url, packages, work
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(index: tuple[str, Path, Path]) -> Path:
+    """A new venv with only `flowyard` (and its process worker) installed from the built wheels."""
+    _, packages, work = index
+    env_dir = work / "venv"
+    venv.create(env_dir, with_pip=True)
+    core_wheel = next(packages.glob("flowyard-*.whl"))
+    process_wheel = next(packages.glob("flowyard_process-*.whl"))
+    subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            str(core_wheel),
+            str(process_wheel),
+        ],
+        check=True,
+    )
+    return env_dir
+
+
+def installed_version(env_dir: Path, distribution: str) -> str | None:
+    result = subprocess.run(
+        [
+            str(env_dir / "bin" / "python"),
+            "-c",
+            f"import importlib.metadata as m\ntry: print(m.version({distribution!r}))\nexcept m.PackageNotFoundError: print('none')",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    version = result.stdout.strip()
+    return None if version == "none" else version
+
+
+def test_install_policies_end_to_end(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path, tmp_path: Path
+) -> None:
+    url, packages, work = index
+    registry = tmp_path / "registry.json"
+    registry.write_text(json.dumps({"echo": {"distribution": "flowyard-echo"}}))
+    env = server.env(
+        PIP_INDEX_URL=url, FLOWYARD_WORKER_REGISTRY=str(registry), PIP_NO_CACHE_DIR="1"
+    )
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
+    flowyard = str(fresh_venv / "bin" / "flowyard")
+    api = httpx.Client(base_url=server.api_url)
+
+    def start(
+        policy: str, pool: str, worker_type: str = "echo"
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                flowyard,
+                "worker",
+                "start",
+                "--pool",
+                pool,
+                "--type",
+                worker_type,
+                "--install-policy",
+                policy,
+                "--run-once",
+                "--name",
+                f"w-{policy}",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            stdin=subprocess.DEVNULL,
+        )
+
+    assert installed_version(fresh_venv, "flowyard-echo") is None
+    for policy in ("never", "prompt"):  # prompt without a terminal behaves like never
+        refused = start(policy, "echo-pool")
+        assert refused.returncode == 1, refused.stderr
+        assert "-m pip install flowyard-echo" in refused.stderr
+        assert installed_version(fresh_venv, "flowyard-echo") is None
+    assert api.get("/work_pools/echo-pool").status_code == 404  # nothing half-done
+
+    installed = start("if-not-present", "echo-pool")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert "Installing flowyard-echo" in installed.stderr
+    assert installed_version(fresh_venv, "flowyard-echo") == "0.1.0"
+    assert api.get("/work_pools/echo-pool").json()["type"] == "echo"
+    assert [w["name"] for w in api.get("/work_pools/echo-pool/workers").json()] == [
+        "w-if-not-present"
+    ]
+
+    again = start("if-not-present", "echo-pool")  # present: nothing to install
+    assert again.returncode == 0 and "Installing" not in again.stderr
+
+    build_wheel(ECHO, packages, version="0.1.1", work=work)
+    upgraded = start("always", "echo-pool")
+    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
+    assert installed_version(fresh_venv, "flowyard-echo") == "0.1.1"
+    assert installed_version(fresh_venv, "flowyard") == "0.1.0"  # the core was left alone
+
+    unknown = start("if-not-present", "other-pool", worker_type="slurm")
+    assert unknown.returncode == 1 and "FLOWYARD_WORKER_REGISTRY" in unknown.stderr
+    assert api.get("/work_pools/other-pool").status_code == 404
+    api.close()
