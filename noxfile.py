@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process"]
-PLUGINS = {"process": "plugins/process"}
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker"]
+PLUGINS = {"process": "plugins/process", "docker": "plugins/docker"}
 
 
 @nox.session
@@ -24,7 +24,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over core and plugins."""
     session.install("mypy", "types-croniter", "types-python-dateutil", "types-jsonschema")
-    session.install("-e", "core", "-e", "plugins/process")
+    session.install("-e", "core", "-e", "plugins/process", "-e", "plugins/docker")
     session.run("mypy")
 
 
@@ -42,6 +42,15 @@ def process_plugin(session: nox.Session) -> None:
     """The process plugin's tests in an environment of its own."""
     session.install("-e", "core", "-e", PLUGINS["process"], "pytest", "pytest-timeout")
     session.run("pytest", f"{PLUGINS['process']}/tests", *session.posargs)
+
+
+@nox.session(name="docker")
+def docker_plugin(session: nox.Session) -> None:
+    """The docker plugin's tests (needs a Docker engine: scripts/start-dockerd)."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", PLUGINS["docker"], "pytest", "pytest-timeout"
+    )
+    session.run("pytest", f"{PLUGINS['docker']}/tests", *session.posargs)
 
 
 @nox.session

@@ -57,12 +57,13 @@ def test_startup_errors_are_clear(server: RunningServer, tmp_path: Path) -> None
         "--pool",
         "local",
         "--type",
-        "docker",
+        "kubernetes",
         "--install-policy",
         "never",
         env=env,
     )
-    assert wrong_type.returncode == 1 and "'docker' is not installed" in wrong_type.stderr
+    assert wrong_type.returncode == 1
+    assert "-m pip install flowyard-kubernetes" in wrong_type.stderr
     unreachable = run_cli(
         "worker",
         "start",

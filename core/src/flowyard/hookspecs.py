@@ -106,3 +106,28 @@ def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: f
     :raises flowyard.errors.InfrastructureNotFound: the infrastructure is already gone.
     :raises flowyard.errors.InfrastructureNotAvailable: it exists but cannot be reached here.
     """
+
+
+@hookspec(firstresult=True)
+def build_image(  # type: ignore[empty-body]
+    image: str,
+    project_dir: str,
+    dockerfile: str,
+    base_image: str | None,
+    push: bool,
+    build_kwargs: dict[str, Any],
+) -> str:
+    """Optional: build (and with ``push``, push) a container image holding a deployment's project.
+
+    Called by ``flow.deploy(image=...)`` on the client, before the deployment is registered, for the
+    pool's type when it implements this hook (else for ``docker``). Build output should be shown as
+    it happens; a failed build must raise with the build's error so the deploy stops.
+
+    :param image: full reference to tag, e.g. ``registry.example.com/team/flows:1``.
+    :param project_dir: the local directory to put in the image (the flow's project).
+    :param dockerfile: ``"auto"`` to generate one (copy the project, install its
+        ``requirements.txt`` and flowyard), or a Dockerfile path relative to ``project_dir``.
+    :param base_image: base of the generated Dockerfile (None: the type's setting/default).
+    :param build_kwargs: extra arguments for the builder.
+    :returns: the directory where the project lives inside the image (the deployment's ``path``).
+    """

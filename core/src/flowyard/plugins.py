@@ -67,7 +67,14 @@ class TypeHooks:
             ]
             self._cache = {
                 name: self._pm.subset_hook_caller(name, remove_plugins=others)
-                for name in ("default_base_job_template", "render", "submit", "observe", "kill")
+                for name in (
+                    "default_base_job_template",
+                    "render",
+                    "submit",
+                    "observe",
+                    "kill",
+                    "build_image",
+                )
             }
             self._built_for = registered
         return self._cache
@@ -154,6 +161,12 @@ class TypeHooks:
             configuration=configuration,
             grace_seconds=grace_seconds,
         )
+
+    def build_image(self, **kwargs: Any) -> str:
+        """Build a deployment image; raises NotImplementedError when the type cannot build images."""
+        if not self.implements("build_image"):
+            raise NotImplementedError(f"worker type {self.info.name!r} cannot build images")
+        return str(self._callers["build_image"](**kwargs))
 
 
 class WorkerTypes:

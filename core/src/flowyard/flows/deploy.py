@@ -45,12 +45,16 @@ def deployment_body(
     }
 
 
-def deploy(flow: Any, **options: Any) -> str:
-    """Upsert the deployment and print how to run it; returns the deployment id."""
+def deploy(
+    flow: Any, *, image: Any = None, build: bool = True, push: bool = False, **options: Any
+) -> str:
+    """Build the image if asked, upsert the deployment, print how to run it; returns its id."""
     from flowyard.client import FlowyardClient
 
     body = deployment_body(flow, **options)
     with FlowyardClient() as client:
+        if image is not None:
+            _with_image(client, body, image, build=build, push=push)
         deployment = client.request("POST", "/deployments", json=body)
     print(
         f"Deployment '{flow.name}/{deployment['name']}' is on work pool "
@@ -58,3 +62,18 @@ def deploy(flow: Any, **options: Any) -> str:
         f"  flowyard deployment run '{flow.name}/{deployment['name']}'"
     )
     return str(deployment["id"])
+
+
+def _with_image(client: Any, body: dict[str, Any], image: Any, *, build: bool, push: bool) -> None:
+    """Build the project into ``image`` (checking the pool first) and point the deployment at it."""
+    from flowyard.flows.image import PROJECT_DIR, DeploymentImage, build_for_deployment
+
+    pool = client.request("GET", f"/work_pools/{body['work_pool_name']}")
+    spec = image if isinstance(image, DeploymentImage) else DeploymentImage(name=str(image))
+    project = Path(body["path"])
+    if build:
+        reference, inside = build_for_deployment(spec, project, pool["type"], push)
+    else:
+        reference, inside = spec.reference, PROJECT_DIR
+    body["job_variables"] = {"image": reference, **body["job_variables"]}
+    body["path"] = inside

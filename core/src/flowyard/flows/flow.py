@@ -5,7 +5,10 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from typing import Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+
+if TYPE_CHECKING:
+    from flowyard.flows.image import DeploymentImage
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -63,8 +66,16 @@ class Flow(Generic[P, R]):
         paused: bool = False,
         entrypoint: str | None = None,
         path: str | None = None,
+        image: str | DeploymentImage | None = None,
+        build: bool = True,
+        push: bool = False,
     ) -> str:
         """Create or update deployment ``<flow>/<name>`` on ``work_pool_name``; returns its id.
+
+        With ``image`` (``"name:tag"`` or a :class:`DeploymentImage`) the project directory is built
+        into that image first (``build=False`` uses an existing one; ``push=True`` pushes it), the
+        image becomes the ``image`` job variable unless one is given, and the deployment's path is
+        the project's directory inside the image. A failed build stops the deploy.
 
         The entrypoint defaults to this function's file (relative to the current directory when
         inside it) so a worker on this machine, or one with the same checkout, can load it.
@@ -86,6 +97,9 @@ class Flow(Generic[P, R]):
             paused=paused,
             entrypoint=entrypoint,
             path=path,
+            image=image,
+            build=build,
+            push=push,
         )
 
     def serve(

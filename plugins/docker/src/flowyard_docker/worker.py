@@ -1,0 +1,77 @@
+"""Hook implementations for worker type ``docker`` (registered as plugin ``worker:docker``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowyard.hookspecs import hookimpl
+
+from flowyard_docker.template import default_template
+
+if TYPE_CHECKING:
+    from flowyard.job import ExitStatus, FlowRunInfo, Submission
+
+    from flowyard_docker.job import DockerJob
+
+
+@hookimpl
+def default_base_job_template() -> dict[str, Any]:
+    """Image, pull policy, networks, volumes, limits, privileges, extra create arguments."""
+    return default_template()
+
+
+@hookimpl
+def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> DockerJob:
+    """Build a :class:`DockerJob`; the container name defaults to the flow run's name."""
+    from flowyard_docker.job import DockerJob
+
+    job = DockerJob.model_validate(configuration)
+    return job if job.name else job.model_copy(update={"name": flow_run.name})
+
+
+@hookimpl
+def submit(job: DockerJob, flow_run: FlowRunInfo) -> Submission:
+    """Pull the image if the policy says so, create and start the container; id = container id."""
+    from flowyard_docker.container import create_and_start
+
+    return create_and_start(job, flow_run)
+
+
+@hookimpl
+def observe(job: DockerJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+    """Wait for the container; explain non-zero exits and OOM kills; remove it if ``auto_remove``."""
+    from flowyard_docker.container import wait
+
+    return wait(job, submission)
+
+
+@hookimpl
+def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
+    """Stop the container (SIGTERM, SIGKILL after ``grace_seconds``), then remove it."""
+    from flowyard_docker.container import stop_and_remove
+
+    stop_and_remove(infrastructure_id, grace_seconds)
+
+
+@hookimpl
+def build_image(
+    image: str,
+    project_dir: str,
+    dockerfile: str,
+    base_image: str | None,
+    push: bool,
+    build_kwargs: dict[str, Any],
+) -> str:
+    """Build the deployment image from the project directory (see :mod:`flowyard_docker.build`)."""
+    from flowyard_docker.build import PROJECT_DIR, build
+
+    build(
+        image,
+        Path(project_dir),
+        dockerfile=dockerfile,
+        base_image=base_image,
+        push=push,
+        build_kwargs=build_kwargs,
+    )
+    return PROJECT_DIR

@@ -1,0 +1,259 @@
+"""The docker worker against a real Docker engine: image-building deploy, run, cancel, OOM, failures.
+
+Real parts throughout: the engine started by scripts/test (Debian docker.io), images built
+locally from a base made with debootstrap (no registry is reachable here), a flowyard server on
+loopback, `flowyard worker start` as a subprocess. Containers use `network_mode: host` so they
+reach the loopback server.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from docker_env import engine_or_skip, flowyard_image
+from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing.plugin import RunningServer
+from flowyard.testing.worker import WorkerProcess, start_worker
+
+pytestmark = pytest.mark.docker
+
+FLOWS = """
+import time
+from flowyard import flow
+
+@flow(log_prints=True)
+def tutorial(name: str = "docker") -> str:
+    print(f"hello {name} from a container")
+    return name
+
+@flow(log_prints=True)
+def long_one(seconds: float = 120) -> None:
+    print("started", flush=True)
+    time.sleep(seconds)
+
+@flow
+def hog(megabytes: int = 400) -> None:
+    blocks = []
+    for _ in range(megabytes):
+        blocks.append(bytearray(1024 * 1024))
+        for i in range(0, len(blocks[-1]), 4096):
+            blocks[-1][i] = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def base_image() -> str:
+    engine_or_skip()
+    return flowyard_image()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'flowyard.db'}"
+
+
+@pytest.fixture
+def api(server: RunningServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "flows.py").write_text(FLOWS)
+    (root / ".venv").mkdir()  # never copied into the image
+    (root / ".venv" / "big").write_bytes(b"x" * 1024)
+    return root
+
+
+@pytest.fixture
+def image_tag() -> Iterator[str]:
+    tag = f"flowyard-e2e-{uuid.uuid4().hex[:8]}:1"
+    yield tag
+    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+
+
+@pytest.fixture
+def docker_pool(server: RunningServer, tmp_path: Path) -> Iterator[WorkerProcess]:
+    created = run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env())
+    assert created.returncode == 0, created.stderr
+    worker = start_worker(
+        server,
+        "--pool",
+        "dock",
+        log=tmp_path / "worker.log",
+        FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
+    )
+    yield worker
+    worker.stop()
+
+
+def deploy(
+    server: RunningServer,
+    project: Path,
+    base_image: str,
+    flow: str,
+    name: str,
+    image: str,
+    **job_variables: Any,
+) -> subprocess.CompletedProcess[str]:
+    variables = {"image_pull_policy": "Never", "network_mode": "host", **job_variables}
+    code = (
+        f"from flows import {flow}\n"
+        f"{flow}.deploy({name!r}, work_pool_name='dock', image={image!r}, job_variables={variables!r})"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+    )
+
+
+def wait_final(
+    api: httpx.Client,
+    run_id: str,
+    states: frozenset[str] = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}),
+    timeout: float = 90,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = api.get(f"/flow_runs/{run_id}").json()
+        if run["state_type"] in states:
+            return run
+        assert time.monotonic() < deadline, run
+        time.sleep(0.2)
+
+
+def container(container_id: str) -> dict[str, Any] | None:
+    result = subprocess.run(["docker", "inspect", container_id], capture_output=True, text=True)
+    return json.loads(result.stdout)[0] if result.returncode == 0 else None
+
+
+def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
+    server: RunningServer,
+    api: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    docker_pool: WorkerProcess,
+) -> None:
+    deployed = deploy(server, project, base_image, "tutorial", "dev", image_tag)
+    assert deployed.returncode == 0, deployed.stderr
+    assert "Step" in deployed.stdout  # build progress was shown
+    listing = subprocess.run(
+        ["docker", "run", "--rm", image_tag, "ls", "-a", "/opt/flowyard/project"],
+        capture_output=True,
+        text=True,
+    )
+    assert "flows.py" in listing.stdout and ".venv" not in listing.stdout
+    dep = cli_json("deployment", "inspect", "tutorial/dev", env=server.env())
+    assert dep["job_variables"]["image"] == image_tag and dep["path"] == "/opt/flowyard/project"
+    run = cli_json("deployment", "run", "tutorial/dev", "--param", "name=ann", env=server.env())
+    final = wait_final(api, run["id"])
+    assert final["state_type"] == "COMPLETED", final
+    logs = "\n".join(line["message"] for line in api.get(f"/flow_runs/{run['id']}/logs").json())
+    assert "hello ann from a container" in logs
+    info = container(final["infrastructure_id"])
+    assert info is not None and info["Config"]["Image"] == image_tag
+    assert info["Config"]["Labels"]["flowyard.flow-run-id"] == run["id"]
+    env = dict(item.split("=", 1) for item in info["Config"]["Env"])
+    assert env["FLOWYARD_FLOW_RUN_ID"] == run["id"] and env["FLOWYARD_CLAIM_ID"]
+    assert "hello ann from a container" in docker_pool.output()  # stream_output
+
+
+def test_cancelling_a_long_run_removes_its_container(
+    server: RunningServer,
+    api: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    docker_pool: WorkerProcess,
+) -> None:
+    assert deploy(server, project, base_image, "long_one", "dev", image_tag).returncode == 0
+    run = cli_json("deployment", "run", "long-one/dev", env=server.env())
+    running = wait_final(api, run["id"], frozenset({"RUNNING"}))
+    container_id = (
+        running["infrastructure_id"]
+        or api.get(f"/flow_runs/{run['id']}").json()["infrastructure_id"]
+    )
+    assert container(container_id)["State"]["Running"]  # type: ignore[index]
+    assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
+    assert wait_final(api, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    deadline = time.monotonic() + 15
+    while container(container_id) is not None:
+        assert time.monotonic() < deadline, "the container is still there"
+        time.sleep(0.2)
+
+
+def test_an_oom_killed_container_ends_crashed_with_the_reason(
+    server: RunningServer,
+    api: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    docker_pool: WorkerProcess,
+) -> None:
+    assert (
+        deploy(
+            server,
+            project,
+            base_image,
+            "hog",
+            "dev",
+            image_tag,
+            mem_limit="64m",
+            memswap_limit="64m",
+        ).returncode
+        == 0
+    )
+    run = cli_json("deployment", "run", "hog/dev", env=server.env())
+    final = wait_final(api, run["id"])
+    assert final["state_type"] == "CRASHED", final
+    assert "OOMKilled" in final["state_message"] and "64m" in final["state_message"]
+
+
+def test_a_command_that_exits_without_a_state_is_crashed_with_its_code(
+    server: RunningServer,
+    api: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    docker_pool: WorkerProcess,
+) -> None:
+    assert (
+        deploy(
+            server, project, base_image, "tutorial", "dev", image_tag, command="sh -c 'exit 3'"
+        ).returncode
+        == 0
+    )
+    run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
+    final = wait_final(api, run["id"])
+    assert final["state_type"] == "CRASHED"
+    assert "exited with code 3" in final["state_message"]
+
+
+def test_a_failing_build_stops_the_deploy(
+    server: RunningServer, api: httpx.Client, project: Path, base_image: str, image_tag: str
+) -> None:
+    assert (
+        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
+    )
+    (project / "requirements.txt").write_text("this-package-does-not-exist-anywhere==0.0.1\n")
+    failed = deploy(server, project, base_image, "tutorial", "dev", image_tag)
+    assert failed.returncode != 0
+    assert "Building image" in failed.stderr and "failed" in failed.stderr
+    assert api.get("/deployments").json() == []  # nothing registered
