@@ -12,12 +12,14 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from flowyard.flows.flow import Flow, flow
+    from flowyard.flows.image import DeploymentImage
     from flowyard.flows.logs import get_run_logger
 
 _LAZY = {
     "flow": "flowyard.flows.flow",
     "Flow": "flowyard.flows.flow",
     "get_run_logger": "flowyard.flows.logs",
+    "DeploymentImage": "flowyard.flows.image",
 }
 
 
@@ -29,4 +31,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'flowyard' has no attribute {name!r}")
 
 
-__all__ = ["Flow", "__version__", "flow", "get_run_logger"]
+__all__ = ["DeploymentImage", "Flow", "__version__", "flow", "get_run_logger"]

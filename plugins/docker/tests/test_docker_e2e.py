@@ -257,3 +257,103 @@ def test_a_failing_build_stops_the_deploy(
     assert failed.returncode != 0
     assert "Building image" in failed.stderr and "failed" in failed.stderr
     assert api.get("/deployments").json() == []  # nothing registered
+
+
+def test_own_dockerfile_and_base_image_argument(
+    server: RunningServer, project: Path, base_image: str, image_tag: str
+) -> None:
+    """`DeploymentImage(dockerfile=...)` uses the project's Dockerfile; `base_image=` feeds the generated one."""
+    assert (
+        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
+    )
+    (project / "Dockerfile.custom").write_text(
+        f"FROM {base_image}\nCOPY flows.py /opt/flowyard/project/flows.py\nRUN echo custom-build-ran > /marker\n"
+    )
+    code = (
+        "from flowyard import DeploymentImage\nfrom flows import tutorial\n"
+        f"tutorial.deploy('own', work_pool_name='dock', image=DeploymentImage(name={image_tag.split(':')[0]!r}, tag='1', dockerfile='Dockerfile.custom'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=server.env(),
+    )
+    assert done.returncode == 0, done.stderr
+    marker = subprocess.run(
+        ["docker", "run", "--rm", image_tag, "cat", "/marker"], capture_output=True, text=True
+    )
+    assert marker.stdout.strip() == "custom-build-ran"
+    code = (
+        "from flowyard import DeploymentImage\nfrom flows import tutorial\n"
+        f"tutorial.deploy('gen', work_pool_name='dock', image=DeploymentImage(name={image_tag!r}, base_image={base_image!r}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE="no-such-base:0"),
+    )
+    assert done.returncode == 0, done.stderr  # the argument wins over the setting
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[str]:
+    """A real Docker registry (Debian's docker-registry, distribution v2) on loopback."""
+    import shutil
+
+    from flowyard.testing.plugin import free_port
+
+    binary = shutil.which("docker-registry")
+    if binary is None:
+        pytest.fail("docker-registry is not installed (scripts/test installs it)")
+    port = free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'registry'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
+    )
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v2/").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "the registry did not start"
+        time.sleep(0.1)
+    yield f"127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_push_sends_the_image_to_the_registry(
+    server: RunningServer, project: Path, base_image: str, registry: str
+) -> None:
+    assert (
+        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
+    )
+    image = f"{registry}/team/flows:7"
+    try:
+        done = deploy(server, project, base_image, "tutorial", "pushed", image)
+        assert done.returncode == 0  # built without pushing first
+        code = f"from flows import tutorial\ntutorial.deploy('pushed', work_pool_name='dock', image={image!r}, push=True, job_variables={{'network_mode': 'host'}})"
+        pushed = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+        )
+        assert pushed.returncode == 0, pushed.stderr
+        tags = httpx.get(f"http://{registry}/v2/team/flows/tags/list").json()
+        assert tags["tags"] == ["7"]
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
