@@ -16,21 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess, start_worker
 from helpers import deploy, logs, pid_alive, project, wait_for_state
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite: the server logic is covered on PostgreSQL by the API tests."""
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
-
-
-@pytest.fixture
-def api(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.api_url, timeout=30) as client:
-        yield client
+pytestmark = SQLITE_ONLY
 
 
 @pytest.fixture
@@ -46,7 +36,7 @@ def pool_and_worker(server: RunningServer, tmp_path: Path) -> Iterator[WorkerPro
 
 
 def test_deployed_flow_runs_to_completed_with_its_prints_in_the_logs(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     root = project(tmp_path)
     deploy(
@@ -63,13 +53,13 @@ def test_deployed_flow_runs_to_completed_with_its_prints_in_the_logs(
     )
     assert created.returncode == 0, created.stderr
     run_id = __import__("json").loads(created.stdout)["id"]
-    run = wait_for_state(api, run_id)
+    run = wait_for_state(http, run_id)
     assert run["state_type"] == "COMPLETED", run
-    text = logs(api, run_id)
+    text = logs(http, run_id)
     assert "hello ann #0" in text and "hello ann #1" in text
     assert "env X=from-deployment" in text
     assert run["infrastructure_id"] and run["worker_name"]
-    history = [h["type"] for h in api.get(f"/flow_runs/{run_id}/history").json()]
+    history = [h["type"] for h in http.get(f"/flow_runs/{run_id}/history").json()]
     assert history == ["SCHEDULED", "PENDING", "RUNNING", "COMPLETED"]
     shown = run_cli("flow-run", "logs", run_id, env=server.env())
     assert "hello ann #1" in shown.stdout
@@ -96,47 +86,47 @@ def test_watch_and_job_variable_override(
 
 
 def test_failing_flow_ends_failed_with_the_error(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     deploy(server, project(tmp_path), "broken", "dev", "local")
     run = cli_json("deployment", "run", "broken/dev", env=server.env())
-    final = wait_for_state(api, run["id"])
+    final = wait_for_state(http, run["id"])
     assert final["state_type"] == "FAILED"
     assert final["state_message"] == "ValueError: limit 3 is too small"
-    assert "Traceback" in logs(api, run["id"])
+    assert "Traceback" in logs(http, run["id"])
     watched = run_cli("deployment", "run", "broken/dev", "--watch", env=server.env())
     assert watched.returncode == 1
 
 
 def test_bad_parameters_fail_the_run_naming_the_parameter(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     deploy(server, project(tmp_path), "hello", "dev", "local")
     run = cli_json("deployment", "run", "hello/dev", "--param", "times=many", env=server.env())
-    final = wait_for_state(api, run["id"])
+    final = wait_for_state(http, run["id"])
     assert final["state_type"] == "FAILED"
     assert "times" in final["state_message"]
 
 
 def test_flow_killed_with_sigkill_ends_crashed(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     deploy(server, project(tmp_path), "self_destruct", "dev", "local")
     run = cli_json("deployment", "run", "self-destruct/dev", env=server.env())
-    final = wait_for_state(api, run["id"])
+    final = wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "SIGKILL" in final["state_message"], final["state_message"]
 
 
 def test_cancelled_long_flow_has_its_process_killed(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     pid_file = tmp_path / "sleepy.pid"
     deploy(
         server, project(tmp_path), "sleepy", "dev", "local", parameters={"pid_file": str(pid_file)}
     )
     run = cli_json("deployment", "run", "sleepy/dev", env=server.env())
-    wait_for_state(api, run["id"], {"RUNNING"})
+    wait_for_state(http, run["id"], {"RUNNING"})
     deadline = time.monotonic() + 10
     while not pid_file.exists() or not pid_file.read_text():
         assert time.monotonic() < deadline
@@ -146,35 +136,35 @@ def test_cancelled_long_flow_has_its_process_killed(
     started = time.monotonic()
     cancelled = run_cli("flow-run", "cancel", run["id"], env=server.env())
     assert cancelled.returncode == 0, cancelled.stderr
-    final = wait_for_state(api, run["id"])
+    final = wait_for_state(http, run["id"])
     assert final["state_type"] == "CANCELLED"
     assert time.monotonic() - started < 5  # the long-poll returns at once for a cancellation
     deadline = time.monotonic() + 5
     while pid_alive(pid):
         assert time.monotonic() < deadline, "the flow's process survived its cancellation"
         time.sleep(0.05)
-    assert "sleeping" in logs(api, run["id"])
+    assert "sleeping" in logs(http, run["id"])
 
 
 def test_cancelling_a_scheduled_run_needs_no_worker(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     assert run_cli("work-pool", "create", "idle", "-t", "process", env=server.env()).returncode == 0
     deploy(server, project(tmp_path), "hello", "dev", "idle")
     run = cli_json("deployment", "run", "hello/dev", env=server.env())
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
-    assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "CANCELLED"
+    assert http.get(f"/flow_runs/{run['id']}").json()["state_type"] == "CANCELLED"
     again = run_cli("flow-run", "cancel", run["id"], env=server.env())
     assert again.returncode == 1 and "already CANCELLED" in again.stderr
 
 
 def test_flow_runs_listing(
-    server: RunningServer, api: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     deploy(server, project(tmp_path), "hello", "dev", "local")
     ids = [cli_json("deployment", "run", "hello/dev", env=server.env())["id"] for _ in range(3)]
     for run_id in ids:
-        wait_for_state(api, run_id)
+        wait_for_state(http, run_id)
     listed = cli_json(
         "flow-run", "ls", "--deployment", "hello/dev", "--state", "completed", env=server.env()
     )
@@ -190,7 +180,7 @@ def test_flow_runs_listing(
     assert malformed.returncode == 1 and "flow-name/deployment-name" in malformed.stderr
 
 
-def test_local_call_is_recorded(server: RunningServer, api: httpx.Client, tmp_path: Path) -> None:
+def test_local_call_is_recorded(server: RunningServer, http: httpx.Client, tmp_path: Path) -> None:
     import subprocess
     import sys
 
@@ -205,9 +195,9 @@ def test_local_call_is_recorded(server: RunningServer, api: httpx.Client, tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert "result bob" in result.stdout
-    [run] = api.post("/flow_runs/filter", json={}).json()
+    [run] = http.post("/flow_runs/filter", json={}).json()
     assert run["flow_name"] == "hello" and run["state_type"] == "COMPLETED"
-    assert "hello bob #0" in logs(api, run["id"])
+    assert "hello bob #0" in logs(http, run["id"])
     failing = subprocess.run(
         [sys.executable, "-c", "from flows import broken; broken()"],
         cwd=root,
@@ -218,7 +208,7 @@ def test_local_call_is_recorded(server: RunningServer, api: httpx.Client, tmp_pa
     )
     assert failing.returncode == 1 and "ValueError: limit 3 is too small" in failing.stderr
     states = {
-        r["flow_name"]: r["state_type"] for r in api.post("/flow_runs/filter", json={}).json()
+        r["flow_name"]: r["state_type"] for r in http.post("/flow_runs/filter", json={}).json()
     }
     assert states == {"hello": "COMPLETED", "broken": "FAILED"}
     assert os.environ.get("FLOWYARD_FLOW_RUN_ID") is None

@@ -6,30 +6,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from helpers import logs, project, wait_for_state
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite: the server logic is covered on PostgreSQL by the API tests."""
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
-
-
-@pytest.fixture
-def api(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.api_url, timeout=30) as client:
-        yield client
+pytestmark = SQLITE_ONLY
 
 
 def test_serve_runs_triggered_and_cancelled_runs(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     root = project(tmp_path)
     (root / "serve_it.py").write_text(
@@ -48,7 +36,7 @@ def test_serve_runs_triggered_and_cancelled_runs(
     )
     try:
         deadline = time.monotonic() + 20
-        while api.get("/deployments/name/hello/hello-served").status_code != 200:
+        while http.get("/deployments/name/hello/hello-served").status_code != 200:
             assert time.monotonic() < deadline and served.poll() is None
             time.sleep(0.1)
         listed = run_cli("deployment", "ls", env=server.env()).stdout
@@ -56,9 +44,9 @@ def test_serve_runs_triggered_and_cancelled_runs(
         run = cli_json(
             "deployment", "run", "hello/hello-served", "--param", "name=served", env=server.env()
         )
-        final = wait_for_state(api, run["id"])
+        final = wait_for_state(http, run["id"])
         assert final["state_type"] == "COMPLETED"
-        assert "hello served #0" in logs(api, run["id"])
+        assert "hello served #0" in logs(http, run["id"])
         assert final["work_pool_name"] is None
     finally:
         served.send_signal(signal.SIGINT)
@@ -66,7 +54,7 @@ def test_serve_runs_triggered_and_cancelled_runs(
 
 
 def test_serve_cancellation_kills_the_run(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     root = project(tmp_path)
     (root / "serve_sleepy.py").write_text("from flows import sleepy\nsleepy.serve('long')\n")
@@ -79,13 +67,13 @@ def test_serve_cancellation_kills_the_run(
     )
     try:
         deadline = time.monotonic() + 20
-        while api.get("/deployments/name/sleepy/long").status_code != 200:
+        while http.get("/deployments/name/sleepy/long").status_code != 200:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         run = cli_json("deployment", "run", "sleepy/long", env=server.env())
-        wait_for_state(api, run["id"], {"RUNNING"})
+        wait_for_state(http, run["id"], {"RUNNING"})
         assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
-        assert wait_for_state(api, run["id"], timeout=15)["state_type"] == "CANCELLED"
+        assert wait_for_state(http, run["id"], timeout=15)["state_type"] == "CANCELLED"
     finally:
         served.send_signal(signal.SIGTERM)
         served.wait(timeout=30)
@@ -109,7 +97,9 @@ deployments:
 """
 
 
-def test_deploy_from_project_file(server: RunningServer, api: httpx.Client, tmp_path: Path) -> None:
+def test_deploy_from_project_file(
+    server: RunningServer, http: httpx.Client, tmp_path: Path
+) -> None:
     root = project(tmp_path)
     assert (
         run_cli("work-pool", "create", "local", "-t", "process", env=server.env()).returncode == 0
@@ -119,7 +109,7 @@ def test_deploy_from_project_file(server: RunningServer, api: httpx.Client, tmp_
         "deploy", "--file", str(root / "flowyard.yaml"), "--dry-run", env=server.env()
     )
     assert checked.returncode == 0, checked.stderr
-    assert api.get("/deployments").json() == []
+    assert http.get("/deployments").json() == []
     done = subprocess.run(
         [sys.executable, "-m", "flowyard.cli", "deploy"],
         cwd=root,
@@ -141,12 +131,12 @@ def test_deploy_from_project_file(server: RunningServer, api: httpx.Client, tmp_
     )
     again = run_cli("deploy", "nightly", "--file", str(root / "flowyard.yaml"), env=server.env())
     assert (
-        again.returncode == 0 and len(api.get("/deployments").json()) == 2
+        again.returncode == 0 and len(http.get("/deployments").json()) == 2
     )  # upsert, no duplicates
 
 
 def test_bad_project_files_name_the_field_and_send_nothing(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     root = project(tmp_path)
     assert (
@@ -164,6 +154,6 @@ def test_bad_project_files_name_the_field_and_send_nothing(
         result = run_cli("deploy", "--file", str(file), env=server.env())
         assert result.returncode == 1, text
         assert field in result.stderr, result.stderr
-    assert api.get("/deployments").json() == []
+    assert http.get("/deployments").json() == []
     missing = run_cli("deploy", "--file", str(root / "absent.yaml"), env=server.env())
     assert missing.returncode == 1 and "Cannot read" in missing.stderr

@@ -11,28 +11,17 @@ import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from flowyard.settings import LeaseExpiryPolicy, Settings
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer, free_port, start_server, stop_server
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port, start_server, stop_server
 from flowyard.testing.worker import start_worker
 from helpers import deploy, pid_alive, project, wait_for_state
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite: the server logic is covered on PostgreSQL by the API tests."""
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
-
-
-@pytest.fixture
-def api(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.api_url, timeout=30) as client:
-        yield client
+pytestmark = SQLITE_ONLY
 
 
 def make_pool(server: RunningServer, name: str = "local") -> None:
@@ -75,16 +64,16 @@ def test_startup_errors_are_clear(server: RunningServer, tmp_path: Path) -> None
 
 
 def test_type_creates_a_missing_pool(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     worker = start_worker(
         server, "--pool", "fresh", "--type", "process", "--name", "w1", log=tmp_path / "w.log"
     )
     try:
-        pool = api.get("/work_pools/fresh").json()
+        pool = http.get("/work_pools/fresh").json()
         assert pool["type"] == "process" and pool["status"] == "READY"
         assert pool["base_job_template"]["job_configuration"]["command"] == "{{ command }}"
-        workers = api.get("/work_pools/fresh/workers").json()
+        workers = http.get("/work_pools/fresh/workers").json()
         assert [(w["name"], w["status"]) for w in workers] == [("w1", "ONLINE")]
     finally:
         assert worker.stop() == 0
@@ -99,26 +88,28 @@ def test_runs_held_by_a_killed_worker_are_recovered(
     server_settings.server_lease_expiry_policy = LeaseExpiryPolicy(policy)
     server = start_server(server_settings)
     try:
-        api = httpx.Client(base_url=server.api_url, timeout=30)
+        http = httpx.Client(base_url=server.api_url, timeout=30)
         make_pool(server)
         deploy(server, project(tmp_path), "hello", "dev", "local")
-        dep = api.get("/deployments/name/hello/dev").json()
+        dep = http.get("/deployments/name/hello/dev").json()
         soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)).isoformat()
         ids = [
-            api.post(f"/deployments/{dep['id']}/runs", json={"scheduled_time": soon}).json()["id"]
+            http.post(f"/deployments/{dep['id']}/runs", json={"scheduled_time": soon}).json()["id"]
             for _ in range(3)
         ]
         worker = start_worker(
             server, "--pool", "local", "--prefetch-seconds", "60", log=tmp_path / "w.log"
         )
         for run_id in ids:
-            wait_for_state(api, run_id, {"PENDING"}, timeout=15)
+            wait_for_state(http, run_id, {"PENDING"}, timeout=15)
         worker.stop(signal.SIGKILL)
         expected = "SCHEDULED" if policy == "reschedule" else "CRASHED"
         for run_id in ids:
-            run = wait_for_state(api, run_id, {expected}, timeout=15)
+            run = wait_for_state(http, run_id, {expected}, timeout=15)
             assert "Claim lease expired" in (run["state_message"] or "")
-        pending = api.post("/flow_runs/filter", json={"state_types": ["PENDING", "RUNNING"]}).json()
+        pending = http.post(
+            "/flow_runs/filter", json={"state_types": ["PENDING", "RUNNING"]}
+        ).json()
         assert pending == []
         if (
             policy == "reschedule"
@@ -126,18 +117,18 @@ def test_runs_held_by_a_killed_worker_are_recovered(
             replacement = start_worker(server, "--pool", "local", log=tmp_path / "w2.log")
             try:
                 for run_id in ids:
-                    done = wait_for_state(api, run_id, timeout=30)
+                    done = wait_for_state(http, run_id, timeout=30)
                     assert done["state_type"] == "COMPLETED"
                     assert done["start_time"] >= done["scheduled_time"]  # prefetched, not early
                     workers = {
                         h["message"]
-                        for h in api.get(f"/flow_runs/{run_id}/history").json()
+                        for h in http.get(f"/flow_runs/{run_id}/history").json()
                         if h["type"] == "PENDING"
                     }
                     assert len(workers) == 2
             finally:
                 replacement.stop(signal.SIGKILL)
-        api.close()
+        http.close()
     finally:
         stop_server(server)
 
@@ -179,8 +170,8 @@ def test_worker_survives_a_server_outage_and_reports_health(
         server = start_server(server_settings)
         deploy(server, project(tmp_path), "hello", "dev", "local")
         run = cli_json("deployment", "run", "hello/dev", env=server.env())
-        with httpx.Client(base_url=server.api_url) as api:
-            assert wait_for_state(api, run["id"], timeout=30)["state_type"] == "COMPLETED"
+        with httpx.Client(base_url=server.api_url) as http:
+            assert wait_for_state(http, run["id"], timeout=30)["state_type"] == "COMPLETED"
         assert health() == 200
         assert "Polling pool 'local' failed" in worker.output()
     finally:
@@ -189,23 +180,23 @@ def test_worker_survives_a_server_outage_and_reports_health(
 
 
 def test_sigterm_lets_running_runs_finish(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     make_pool(server)
     deploy(server, project(tmp_path), "sleepy", "dev", "local", parameters={"seconds": 2})
     worker = start_worker(server, "--pool", "local", log=tmp_path / "w.log")
     run = cli_json("deployment", "run", "sleepy/dev", env=server.env())
-    wait_for_state(api, run["id"], {"RUNNING"})
+    wait_for_state(http, run["id"], {"RUNNING"})
     assert worker.stop(signal.SIGTERM, timeout=30) == 0
-    assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "COMPLETED"
+    assert http.get(f"/flow_runs/{run['id']}").json()["state_type"] == "COMPLETED"
     assert "no new runs will be claimed" in worker.output()
     later = cli_json("deployment", "run", "sleepy/dev", env=server.env())
     time.sleep(1)
-    assert api.get(f"/flow_runs/{later['id']}").json()["state_type"] == "SCHEDULED"
+    assert http.get(f"/flow_runs/{later['id']}").json()["state_type"] == "SCHEDULED"
 
 
 def test_limit_runs_one_at_a_time_and_run_once_exits(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     make_pool(server)
     deploy(server, project(tmp_path), "sleepy", "dev", "local", parameters={"seconds": 1})
@@ -214,26 +205,26 @@ def test_limit_runs_one_at_a_time_and_run_once_exits(
         server, "--pool", "local", "--limit", "1", "--run-once", log=tmp_path / "w.log", wait=False
     )
     assert worker.process.wait(timeout=60) == 0, worker.output()
-    states = [api.get(f"/flow_runs/{i}").json()["state_type"] for i in ids]
+    states = [http.get(f"/flow_runs/{i}").json()["state_type"] for i in ids]
     assert sorted(states) == ["COMPLETED", "SCHEDULED"]  # one run claimed, run, and the worker left
     worker = start_worker(server, "--pool", "local", "--limit", "1", log=tmp_path / "w2.log")
     try:
         done = wait_for_state(
-            api, next(i for i, s in zip(ids, states, strict=True) if s == "SCHEDULED")
+            http, next(i for i, s in zip(ids, states, strict=True) if s == "SCHEDULED")
         )
         assert done["state_type"] == "COMPLETED"
     finally:
         worker.stop(signal.SIGKILL)
     spans = []
     for run_id in ids:
-        run = api.get(f"/flow_runs/{run_id}").json()
+        run = http.get(f"/flow_runs/{run_id}").json()
         spans.append((run["start_time"], run["end_time"]))
     spans.sort()
     assert spans[0][1] <= spans[1][0]  # never two at once
 
 
 def test_interval_schedule_runs_without_anyone_asking(
-    server: RunningServer, api: httpx.Client, tmp_path: Path
+    server: RunningServer, http: httpx.Client, tmp_path: Path
 ) -> None:
     make_pool(server)
     deploy(server, project(tmp_path), "hello", "every-2s", "local", interval=2)
@@ -241,7 +232,7 @@ def test_interval_schedule_runs_without_anyone_asking(
     try:
         deadline = time.monotonic() + 30
         while True:
-            done = api.post("/flow_runs/filter", json={"state_types": ["COMPLETED"]}).json()
+            done = http.post("/flow_runs/filter", json={"state_types": ["COMPLETED"]}).json()
             if len(done) >= 2:
                 break
             assert time.monotonic() < deadline, worker.output()
@@ -250,7 +241,7 @@ def test_interval_schedule_runs_without_anyone_asking(
         paused = run_cli("deployment", "pause", "hello/every-2s", env=server.env())
         assert paused.returncode == 0
         time.sleep(1)
-        assert api.post("/flow_runs/filter", json={"state_types": ["SCHEDULED"]}).json() == []
+        assert http.post("/flow_runs/filter", json={"state_types": ["SCHEDULED"]}).json() == []
     finally:
         worker.stop(signal.SIGKILL)
     assert json.loads(json.dumps(done))

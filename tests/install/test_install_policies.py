@@ -23,15 +23,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from flowyard.testing.plugin import RunningServer, free_port
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ECHO = Path(__file__).resolve().parent / "echo_plugin"
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
+pytestmark = SQLITE_ONLY
 
 
 def build_wheel(

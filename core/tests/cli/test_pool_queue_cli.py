@@ -11,15 +11,10 @@ import json
 from pathlib import Path
 
 import httpx
-import pytest
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer, free_port
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port
 
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite only (see the module docstring)."""
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
+pytestmark = SQLITE_ONLY
 
 
 def test_pool_lifecycle(server: RunningServer) -> None:

@@ -21,10 +21,10 @@ import httpx
 import pytest
 from docker_env import engine_or_skip, flowyard_image
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess, start_worker
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
 FLOWS = """
 import time
@@ -54,17 +54,6 @@ def hog(megabytes: int = 400) -> None:
 def base_image() -> str:
     engine_or_skip()
     return flowyard_image()
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'flowyard.db'}"
-
-
-@pytest.fixture
-def api(server: RunningServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.api_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture
@@ -124,14 +113,14 @@ def deploy(
 
 
 def wait_final(
-    api: httpx.Client,
+    http: httpx.Client,
     run_id: str,
     states: frozenset[str] = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}),
     timeout: float = 90,
 ) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
-        run: dict[str, Any] = api.get(f"/flow_runs/{run_id}").json()
+        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
         if run["state_type"] in states:
             return run
         assert time.monotonic() < deadline, run
@@ -145,7 +134,7 @@ def container(container_id: str) -> dict[str, Any] | None:
 
 def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
     server: RunningServer,
-    api: httpx.Client,
+    http: httpx.Client,
     project: Path,
     base_image: str,
     image_tag: str,
@@ -163,9 +152,9 @@ def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
     dep = cli_json("deployment", "inspect", "tutorial/dev", env=server.env())
     assert dep["job_variables"]["image"] == image_tag and dep["path"] == "/opt/flowyard/project"
     run = cli_json("deployment", "run", "tutorial/dev", "--param", "name=ann", env=server.env())
-    final = wait_final(api, run["id"])
+    final = wait_final(http, run["id"])
     assert final["state_type"] == "COMPLETED", final
-    logs = "\n".join(line["message"] for line in api.get(f"/flow_runs/{run['id']}/logs").json())
+    logs = "\n".join(line["message"] for line in http.get(f"/flow_runs/{run['id']}/logs").json())
     assert "hello ann from a container" in logs
     info = container(final["infrastructure_id"])
     assert info is not None and info["Config"]["Image"] == image_tag
@@ -177,7 +166,7 @@ def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
 
 def test_cancelling_a_long_run_removes_its_container(
     server: RunningServer,
-    api: httpx.Client,
+    http: httpx.Client,
     project: Path,
     base_image: str,
     image_tag: str,
@@ -185,14 +174,14 @@ def test_cancelling_a_long_run_removes_its_container(
 ) -> None:
     assert deploy(server, project, base_image, "long_one", "dev", image_tag).returncode == 0
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    running = wait_final(api, run["id"], frozenset({"RUNNING"}))
+    running = wait_final(http, run["id"], frozenset({"RUNNING"}))
     container_id = (
         running["infrastructure_id"]
-        or api.get(f"/flow_runs/{run['id']}").json()["infrastructure_id"]
+        or http.get(f"/flow_runs/{run['id']}").json()["infrastructure_id"]
     )
     assert container(container_id)["State"]["Running"]  # type: ignore[index]
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
-    assert wait_final(api, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    assert wait_final(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
     deadline = time.monotonic() + 15
     while container(container_id) is not None:
         assert time.monotonic() < deadline, "the container is still there"
@@ -201,7 +190,7 @@ def test_cancelling_a_long_run_removes_its_container(
 
 def test_an_oom_killed_container_ends_crashed_with_the_reason(
     server: RunningServer,
-    api: httpx.Client,
+    http: httpx.Client,
     project: Path,
     base_image: str,
     image_tag: str,
@@ -221,14 +210,14 @@ def test_an_oom_killed_container_ends_crashed_with_the_reason(
         == 0
     )
     run = cli_json("deployment", "run", "hog/dev", env=server.env())
-    final = wait_final(api, run["id"])
+    final = wait_final(http, run["id"])
     assert final["state_type"] == "CRASHED", final
     assert "OOMKilled" in final["state_message"] and "64m" in final["state_message"]
 
 
 def test_a_command_that_exits_without_a_state_is_crashed_with_its_code(
     server: RunningServer,
-    api: httpx.Client,
+    http: httpx.Client,
     project: Path,
     base_image: str,
     image_tag: str,
@@ -241,13 +230,13 @@ def test_a_command_that_exits_without_a_state_is_crashed_with_its_code(
         == 0
     )
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_final(api, run["id"])
+    final = wait_final(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "exited with code 3" in final["state_message"]
 
 
 def test_a_failing_build_stops_the_deploy(
-    server: RunningServer, api: httpx.Client, project: Path, base_image: str, image_tag: str
+    server: RunningServer, http: httpx.Client, project: Path, base_image: str, image_tag: str
 ) -> None:
     assert (
         run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
@@ -256,7 +245,7 @@ def test_a_failing_build_stops_the_deploy(
     failed = deploy(server, project, base_image, "tutorial", "dev", image_tag)
     assert failed.returncode != 0
     assert "Building image" in failed.stderr and "failed" in failed.stderr
-    assert api.get("/deployments").json() == []  # nothing registered
+    assert http.get("/deployments").json() == []  # nothing registered
 
 
 def test_own_dockerfile_and_base_image_argument(

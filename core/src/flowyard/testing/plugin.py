@@ -5,6 +5,10 @@ Fixtures:
   named by ``FLOWYARD_TEST_DATABASE_URL`` with every table dropped first.
 - ``server``: a real uvicorn server on a free loopback port, running the flowyard app on that
   database; ``FLOWYARD_API_URL`` points at it for the test's duration.
+- ``http``: an httpx client bound to that server's API.
+
+``SQLITE_ONLY`` (``pytestmark = SQLITE_ONLY``) runs a module on SQLite alone: for end-to-end
+tests of clients, workers and flows, whose server logic the API tests cover on both databases.
 """
 
 from __future__ import annotations
@@ -55,6 +59,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         )
     reset_postgres(url)
     return url
+
+
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @dataclass
@@ -139,3 +146,12 @@ def server(server_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterat
     yield running
     stop_server(running)
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def http(server: RunningServer) -> Iterator[Any]:
+    """An ``httpx.Client`` for the test server's API (``http.get("/work_pools")``)."""
+    import httpx
+
+    with httpx.Client(base_url=server.api_url, timeout=30) as client:
+        yield client

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
-import anyio
 from fastapi import APIRouter, Depends, Request, Response
 
 from flowyard.schemas.pools import (
@@ -16,12 +13,13 @@ from flowyard.schemas.pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
-from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, Deployment, FlowRun
+from flowyard.schemas.runs import ClaimRequest, ClaimResponse, FlowRun
 from flowyard.server.api.deps import Perm, context, require
+from flowyard.server.api.longpoll import long_poll
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
+from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
-from flowyard.server.services.deployments import deployment_model, get_deployment_row
 
 router = APIRouter(prefix="/work_pools", tags=["work pools"])
 READ = Depends(require(Perm.read))
@@ -184,42 +182,21 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
         pool_row = pools.get_pool_row(conn, name)
         pool_id = pool_row.id
         due = claims.anything_due(conn, pool_row, body) and body.limit > 0
-    claimed: list[tuple[str, str, object]] = []
+    claimed: list[Claim] = []
     cancelling: list[str] = []
     lost: list[str] = []
     if due or body.held_run_ids:
         with ctx.db.write() as conn:
             if body.held_run_ids:
                 workers.renew_leases(conn, pool_id, body.worker_name, body.held_run_ids, lease)
-                cancelling, lost = claims.held_status(
-                    conn, pool_id, body.worker_name, body.held_run_ids
-                )
+                cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
             if due:
-                claimed = claims.claim(conn, name, body, lease)  # type: ignore[assignment]
-    items: list[ClaimedRun] = []
+                claimed = claims.claim(conn, name, body, lease)
+    items = []
     if claimed:
         with ctx.db.read() as conn:
-            pool = pools.get_pool_row(conn, name)
-            by_id = {r.id: r for r in runs.read_runs(conn, [c[0] for c in claimed])}
-            cache: dict[str, Deployment] = {}
-            for run_id, claim_id, lease_expires in claimed:
-                run = by_id[run_id]
-                deployment = None
-                if run.deployment_id:
-                    if run.deployment_id not in cache:
-                        cache[run.deployment_id] = deployment_model(
-                            conn, get_deployment_row(conn, run.deployment_id)
-                        )
-                    deployment = cache[run.deployment_id]
-                items.append(
-                    ClaimedRun(
-                        flow_run=run,
-                        claim_id=claim_id,
-                        lease_expires=lease_expires,  # type: ignore[arg-type]
-                        deployment=deployment,
-                        base_job_template=pool.base_job_template,
-                    )
-                )  # type: ignore[arg-type]
+            template = pools.get_pool_row(conn, name).base_job_template
+            items = claimed_runs(conn, claimed, template)
     return pool_id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
 
 
@@ -233,14 +210,4 @@ async def claim(
     claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed. A
     worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
-    deadline = time.monotonic() + min(body.wait_seconds, ctx.settings.server_max_claim_wait_seconds)
-    first = True
-    while True:
-        if not first and await request.is_disconnected():
-            return ClaimResponse(runs=[])
-        first = False
-        pool_id, result = await anyio.to_thread.run_sync(_claim_once, ctx, name, body)
-        remaining = deadline - time.monotonic()
-        if result.runs or result.cancelling or result.lost or remaining <= 0:
-            return result
-        await ctx.notifier.wait(pool_id, min(remaining, 1.0))
+    return await long_poll(ctx, request, body.wait_seconds, lambda: _claim_once(ctx, name, body))

@@ -19,6 +19,7 @@ from flowyard.schemas.common import StateType, utcnow
 from flowyard.schemas.runs import ClaimRequest
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
+from flowyard.server.services.claimed import Claim, record_pending
 from flowyard.server.services.ids import new_id
 from flowyard.server.services.pools import active_counts, get_pool_row
 
@@ -64,7 +65,7 @@ def anything_due(conn: sa.Connection, pool: Any, request: ClaimRequest) -> bool:
 
 def claim(
     conn: sa.Connection, pool_name: str, request: ClaimRequest, lease_seconds: float
-) -> list[tuple[str, str, dt.datetime]]:
+) -> list[Claim]:
     """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order."""
     pool = get_pool_row(conn, pool_name, lock=True)
     queues = _selected_queues(conn, pool, request.work_queue_names)
@@ -133,24 +134,12 @@ def claim(
         )
     )
     conn.execute(update, [{"b_id": run_id, "b_claim": claim_id} for run_id, claim_id, _ in claims])
-    conn.execute(
-        t.flow_run_state.insert(),
-        [
-            {
-                "flow_run_id": run_id,
-                "type": StateType.PENDING.value,
-                "name": "Pending",
-                "message": f"Claimed by worker '{request.worker_name}'",
-                "timestamp": now,
-            }
-            for run_id, _, _ in claims
-        ],
-    )
+    record_pending(conn, chosen, f"Claimed by worker '{request.worker_name}'", now)
     return claims
 
 
 def held_status(
-    conn: sa.Connection, pool_id: str, worker_name: str, run_ids: list[str]
+    conn: sa.Connection, worker_name: str, run_ids: list[str]
 ) -> tuple[list[str], list[str]]:
     """Of the runs a worker holds: which are CANCELLING, and which are no longer its own."""
     if not run_ids:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from flowyard.schemas.common import StateType, utcnow
 from flowyard.server import tables as t
+from flowyard.server.services.claimed import Claim, record_pending
 from flowyard.server.services.ids import new_id
 
 
@@ -35,11 +36,11 @@ def due_runs(conn: sa.Connection, deployment_ids: list[str], limit: int) -> list
 
 def claim_served(
     conn: sa.Connection, run_ids: list[str], worker_name: str, lease_seconds: float
-) -> list[tuple[str, str, dt.datetime]]:
+) -> list[Claim]:
     """Move each still-SCHEDULED run to PENDING for ``worker_name``; returns what was claimed."""
     now = utcnow()
     lease = now + dt.timedelta(seconds=lease_seconds)
-    claimed = []
+    claimed: list[Claim] = []
     for run_id in run_ids:
         claim_id = new_id()
         result = conn.execute(
@@ -57,14 +58,6 @@ def claim_served(
             )
         )
         if result.rowcount:
-            conn.execute(
-                t.flow_run_state.insert().values(
-                    flow_run_id=run_id,
-                    type=StateType.PENDING.value,
-                    name="Pending",
-                    message=f"Claimed by '{worker_name}' (served)",
-                    timestamp=now,
-                )
-            )
             claimed.append((run_id, claim_id, lease))
+    record_pending(conn, [c[0] for c in claimed], f"Claimed by '{worker_name}' (served)", now)
     return claimed
