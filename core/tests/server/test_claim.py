@@ -222,6 +222,7 @@ def test_long_poll_wakes_for_a_cancel_of_a_held_run(api: Api) -> None:
         "/work_pools/pool/claim",
         json={"worker_name": "w", "wait_seconds": 10, "held_run_ids": [run["id"]]},
     )
+    timer.join(10)  # its request must finish before the client is closed
     assert response.json()["cancelling"] == [run["id"]]
 
 
