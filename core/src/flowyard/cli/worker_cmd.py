@@ -69,54 +69,27 @@ def start(
 ) -> None:
     """Start a worker: poll the pool, submit each run to the type's infrastructure."""
     import asyncio
-    import logging
 
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s | %(levelname)-7s | %(name)s | %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    options = _options(
-        pool, type_, name, work_queues, limit, prefetch_seconds, run_once, with_healthcheck
-    )
-    options.install_policy = install_policy.value
-    if sys.stdin.isatty() and sys.stdout.isatty():
-        options.confirm_install = lambda question: typer.confirm(question, default=True)
-    code = asyncio.run(_run(options))
-    raise typer.Exit(code)
+    from flowyard.worker.runtime import WorkerOptions, configure_logging
 
-
-def _options(
-    pool: str,
-    type_: str | None,
-    name: str | None,
-    work_queues: list[str],
-    limit: int | None,
-    prefetch_seconds: float | None,
-    run_once: bool,
-    with_healthcheck: bool,
-) -> Any:
-    from flowyard.settings import get_settings
-    from flowyard.worker.runtime import WorkerOptions
-
-    settings = get_settings()
-    return WorkerOptions(
-        pool=pool,
+    configure_logging()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    options = WorkerOptions.from_settings(
+        pool,
         worker_type=type_,
         name=name,
         work_queues=list(work_queues),
         limit=limit,
-        prefetch_seconds=(
-            settings.worker_prefetch_seconds if prefetch_seconds is None else prefetch_seconds
-        ),
-        query_seconds=settings.worker_query_seconds,
-        heartbeat_seconds=settings.worker_heartbeat_seconds,
-        kill_grace_seconds=settings.worker_kill_grace_seconds,
+        prefetch_seconds=prefetch_seconds,
         run_once=run_once,
         healthcheck=with_healthcheck,
-        healthcheck_port=settings.worker_healthcheck_port,
+        install_policy=install_policy.value,
+        confirm_install=(
+            (lambda question: typer.confirm(question, default=True)) if interactive else None
+        ),
     )
+    code = asyncio.run(_run(options))
+    raise typer.Exit(code)
 
 
 async def _run(options: Any) -> int:

@@ -8,7 +8,6 @@ cancellation and crash detection behave exactly as with a process worker.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import socket
 from typing import Any
@@ -32,12 +31,9 @@ def serve(
     )
     with FlowyardClient() as client:
         deployment = client.request("POST", "/deployments", json=body)
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s | %(levelname)-7s | %(name)s | %(message)s",
-        datefmt="%H:%M:%S",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from flowyard.worker.runtime import configure_logging
+
+    configure_logging()
     print(
         f"Serving '{flow.name}/{name}'. Start a run with:\n"
         f"  flowyard deployment run '{flow.name}/{name}'\nPress Ctrl-C to stop."
@@ -47,16 +43,12 @@ def serve(
 
 async def _serve(deployment_id: str, label: str, limit: int | None, run_once: bool) -> int:
     from flowyard.client.aio import AsyncFlowyardClient
-    from flowyard.settings import get_settings
     from flowyard.worker.runtime import Worker, WorkerOptions
 
-    settings = get_settings()
-    options = WorkerOptions(
-        pool=f"(served {label})",
+    options = WorkerOptions.from_settings(
+        f"(served {label})",
         name=f"serve-{socket.gethostname()}-{os.getpid()}",
         limit=limit,
-        query_seconds=settings.worker_query_seconds,
-        kill_grace_seconds=settings.worker_kill_grace_seconds,
         run_once=run_once,
         serve_deployment_ids=[deployment_id],
     )

@@ -52,6 +52,35 @@ class WorkerOptions:
     serve_deployment_ids: list[str] = field(default_factory=list)
     """Serve mode (``flow.serve``): take the runs of these pool-less deployments, run them as processes."""
 
+    @classmethod
+    def from_settings(cls, pool: str, **options: Any) -> WorkerOptions:
+        """Options with every interval, grace period and port read from ``FLOWYARD_WORKER_*``.
+
+        An option passed as None keeps its setting (``prefetch_seconds=None``: the setting).
+        """
+        from flowyard.settings import get_settings
+
+        settings = get_settings()
+        defaults: dict[str, Any] = {
+            "prefetch_seconds": settings.worker_prefetch_seconds,
+            "query_seconds": settings.worker_query_seconds,
+            "heartbeat_seconds": settings.worker_heartbeat_seconds,
+            "kill_grace_seconds": settings.worker_kill_grace_seconds,
+            "healthcheck_port": settings.worker_healthcheck_port,
+        }
+        given = {k: v for k, v in options.items() if v is not None or k not in defaults}
+        return cls(pool=pool, **{**defaults, **given})
+
+
+def configure_logging() -> None:
+    """Worker-style logging on stderr (timestamps, levels); httpx's per-request lines hidden."""
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s | %(levelname)-7s | %(name)s | %(message)s",
+        datefmt="%H:%M:%S",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
 
 @dataclass
 class ActiveRun:
@@ -297,22 +326,8 @@ class Worker:
                 continue
             self._handle(response)
             if self.options.run_once:
-                await self._watch_until_done()
-                return
-
-    async def _watch_until_done(self) -> None:
-        """``--run-once``: claim nothing more, but keep watching the held runs for cancellation."""
-        self.stopping.set()
-        while self.active:
-            self.slot_freed.clear()
-            try:
-                response = await self._poll(0)
-            except Exception as exc:
-                log.warning("Polling for cancellations failed: %s", _describe(exc))
-                await asyncio.sleep(1)
-                continue
-            if response is not None:
-                self._handle(response)
+                # claim nothing more; the loop goes on watching held runs until they finish
+                self.stopping.set()
 
     async def _sleep_unless_stopping(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
