@@ -264,7 +264,12 @@ class Worker:
         body: dict[str, Any] = {
             "worker_name": self.name,
             "limit": limit,
-            "wait_seconds": 0 if self.options.run_once else self.options.query_seconds,
+            # --run-once claims once without waiting; watching its runs afterwards long-polls
+            "wait_seconds": (
+                0
+                if self.options.run_once and not self.stopping.is_set()
+                else self.options.query_seconds
+            ),
             "held_run_ids": list(self.active),
         }
         if self.options.serve_deployment_ids:
