@@ -188,8 +188,9 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
     if due or body.held_run_ids:
         with ctx.db.write() as conn:
             if body.held_run_ids:
-                workers.renew_leases(conn, pool_id, body.worker_name, body.held_run_ids, lease)
-                cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
+                cancelling, lost = claims.watch_held(
+                    conn, pool_id, body.worker_name, body.held_run_ids, lease
+                )
             if due:
                 claimed = claims.claim(conn, name, body, lease)
     items = []

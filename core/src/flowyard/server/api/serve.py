@@ -8,7 +8,6 @@ from flowyard.schemas.runs import ClaimResponse, ServedClaimRequest
 from flowyard.server.api.deps import Perm, context, require
 from flowyard.server.api.longpoll import long_poll
 from flowyard.server.services import claim as claims
-from flowyard.server.services import workers
 from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.deployments import get_deployment_row
@@ -30,8 +29,9 @@ def _claim_once(ctx: ServerContext, body: ServedClaimRequest) -> tuple[str, Clai
     if due or body.held_run_ids:
         with ctx.db.write() as conn:
             if body.held_run_ids:
-                workers.renew_leases(conn, None, body.worker_name, body.held_run_ids, lease)
-                cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
+                cancelling, lost = claims.watch_held(
+                    conn, None, body.worker_name, body.held_run_ids, lease
+                )
             if due:
                 claimed = claim_served(conn, due, body.worker_name, lease)
     items = []

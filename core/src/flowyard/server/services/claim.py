@@ -138,6 +138,20 @@ def claim(
     return claims
 
 
+def watch_held(
+    conn: sa.Connection,
+    pool_id: str | None,
+    worker_name: str,
+    run_ids: list[str],
+    lease_seconds: float,
+) -> tuple[list[str], list[str]]:
+    """Renew the leases of the runs a claimer holds; return which are CANCELLING and which are lost."""
+    from flowyard.server.services.workers import renew_leases
+
+    renew_leases(conn, pool_id, worker_name, run_ids, lease_seconds)
+    return held_status(conn, worker_name, run_ids)
+
+
 def held_status(
     conn: sa.Connection, worker_name: str, run_ids: list[str]
 ) -> tuple[list[str], list[str]]:

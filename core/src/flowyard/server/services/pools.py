@@ -144,17 +144,12 @@ def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
             updated=now,
         )
     )
-    conn.execute(
-        t.work_queue.insert().values(
-            id=queue_id,
-            pool_id=pool_id,
-            name=DEFAULT_QUEUE,
-            description="The work pool's default queue.",
-            priority=1,
-            concurrency_limit=None,
-            is_paused=False,
-            created=now,
-        )
+    _insert_queue(
+        conn,
+        pool_id,
+        WorkQueueCreate(name=DEFAULT_QUEUE, description="The work pool's default queue."),
+        priority=1,
+        queue_id=queue_id,
     )
     conn.execute(
         t.work_pool.update().where(t.work_pool.c.id == pool_id).values(default_queue_id=queue_id)
@@ -253,6 +248,31 @@ def _check_queue_name_free(conn: sa.Connection, pool_id: str, pool_name: str, na
         raise Conflict(f"A work queue named '{name}' already exists in pool '{pool_name}'.")
 
 
+def _insert_queue(
+    conn: sa.Connection,
+    pool_id: str,
+    body: WorkQueueCreate,
+    *,
+    priority: int,
+    queue_id: str | None = None,
+) -> str:
+    """Insert one queue row (callers keep priorities unique); returns its id."""
+    queue_id = queue_id or new_id()
+    conn.execute(
+        t.work_queue.insert().values(
+            id=queue_id,
+            pool_id=pool_id,
+            name=body.name,
+            description=body.description,
+            priority=priority,
+            concurrency_limit=body.concurrency_limit,
+            is_paused=body.is_paused,
+            created=utcnow(),
+        )
+    )
+    return queue_id
+
+
 def _first_free_priority(conn: sa.Connection, pool_id: str) -> int:
     priorities = sorted(q.priority for q in _queues(conn, pool_id))
     for index, priority in enumerate(priorities):
@@ -311,20 +331,8 @@ def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> 
     """Create a queue; an explicit priority shifts colliding queues down."""
     pool = get_pool_row(conn, pool_name)
     _check_queue_name_free(conn, pool.id, pool_name, body.name)
-    queue_id = new_id()
     priority = body.priority if body.priority is not None else _first_free_priority(conn, pool.id)
-    conn.execute(
-        t.work_queue.insert().values(
-            id=queue_id,
-            pool_id=pool.id,
-            name=body.name,
-            description=body.description,
-            priority=priority,
-            concurrency_limit=body.concurrency_limit,
-            is_paused=body.is_paused,
-            created=utcnow(),
-        )
-    )
+    queue_id = _insert_queue(conn, pool.id, body, priority=priority)
     _resequence(conn, pool.id, queue_id, priority)
     return get_queue_row(conn, pool_name, body.name)
 
