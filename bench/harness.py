@@ -1,0 +1,92 @@
+"""What the dispatch benches share: a real server, a pool, a deployed flow and a worker, all as
+subprocesses started the way a user starts them, with default worker settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from flowyard.testing.plugin import free_port
+
+CLI = [sys.executable, "-m", "flowyard.cli"]
+
+
+@dataclass
+class Stage:
+    """A running server with a deployed flow and a worker on its pool."""
+
+    home: Path
+    env: dict[str, str]
+    api: httpx.Client
+    deployment: dict[str, Any]
+    worker: subprocess.Popen[bytes]
+
+
+@contextmanager
+def stage(
+    *, pool_type: str, flow_source: str, deploy_call: str, **extra_env: str
+) -> Iterator[Stage]:
+    """Start `flowyard server start`, create pool `bench`, deploy `stamp/d`, start a worker.
+
+    ``deploy_call`` is the Python statement that deploys ``stamp`` (from ``bench_flow.py``) as
+    deployment ``d`` on pool ``bench``. Everything is stopped on exit.
+    """
+    home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_WORKER_")},
+        "FLOWYARD_HOME": str(home),
+        "FLOWYARD_API_URL": f"http://127.0.0.1:{port}/api",
+        **extra_env,
+    }
+    server = subprocess.Popen([*CLI, "server", "start", "--port", str(port)], env=env)
+    worker = None
+    try:
+        api = httpx.Client(base_url=env["FLOWYARD_API_URL"], timeout=30)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if api.get("/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("the server did not start")
+            time.sleep(0.1)
+        subprocess.run(
+            [*CLI, "work-pool", "create", "bench", "-t", pool_type],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        (home / "bench_flow.py").write_text(flow_source)
+        subprocess.run(
+            [sys.executable, "-c", f"from bench_flow import stamp\n{deploy_call}"],
+            cwd=home,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        deployment = api.get("/deployments/name/stamp/d").json()
+        worker = subprocess.Popen(
+            [*CLI, "worker", "start", "--pool", "bench"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        yield Stage(home, env, api, deployment, worker)
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
