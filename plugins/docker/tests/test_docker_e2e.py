@@ -102,13 +102,18 @@ def deploy(
         f"from flows import {flow}\n"
         f"{flow}.deploy({name!r}, work_pool_name='dock', image={image!r}, job_variables={variables!r})"
     )
+    return run_python(project, code, server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image))
+
+
+def run_python(project: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``python -c code`` in the project directory, as a user's deploy script runs."""
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=project,
         capture_output=True,
         text=True,
         timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+        env=env,
     )
 
 
@@ -262,14 +267,7 @@ def test_own_dockerfile_and_base_image_argument(
         "from flowyard import DeploymentImage\nfrom flows import tutorial\n"
         f"tutorial.deploy('own', work_pool_name='dock', image=DeploymentImage(name={image_tag.split(':')[0]!r}, tag='1', dockerfile='Dockerfile.custom'))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(),
-    )
+    done = run_python(project, code, server.env())
     assert done.returncode == 0, done.stderr
     marker = subprocess.run(
         ["docker", "run", "--rm", image_tag, "cat", "/marker"], capture_output=True, text=True
@@ -279,14 +277,7 @@ def test_own_dockerfile_and_base_image_argument(
         "from flowyard import DeploymentImage\nfrom flows import tutorial\n"
         f"tutorial.deploy('gen', work_pool_name='dock', image=DeploymentImage(name={image_tag!r}, base_image={base_image!r}))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE="no-such-base:0"),
-    )
+    done = run_python(project, code, server.env(FLOWYARD_DOCKER_BASE_IMAGE="no-such-base:0"))
     assert done.returncode == 0, done.stderr  # the argument wins over the setting
 
 
@@ -333,14 +324,7 @@ def test_push_sends_the_image_to_the_registry(
         done = deploy(server, project, base_image, "tutorial", "pushed", image)
         assert done.returncode == 0  # built without pushing first
         code = f"from flows import tutorial\ntutorial.deploy('pushed', work_pool_name='dock', image={image!r}, push=True, job_variables={{'network_mode': 'host'}})"
-        pushed = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
-        )
+        pushed = run_python(project, code, server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image))
         assert pushed.returncode == 0, pushed.stderr
         tags = httpx.get(f"http://{registry}/v2/team/flows/tags/list").json()
         assert tags["tags"] == ["7"]
