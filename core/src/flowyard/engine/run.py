@@ -39,15 +39,11 @@ def _start(client: Any, run_id: str, claim_id: str | None) -> bool:
         return False
 
 
-def _finish(client: Any, run_id: str, state: str, message: str) -> None:
-    client.request("POST", f"/flow_runs/{run_id}/state", json={"type": state, "message": message})
-
-
 def run(run_id: str, claim_id: str | None) -> int:
     """Run flow run ``run_id`` to a final state; returns the process exit code."""
     from flowyard.client import FlowyardClient
     from flowyard.flows.entrypoint import load
-    from flowyard.flows.execution import describe, execute
+    from flowyard.flows.execution import describe, execute, report
     from flowyard.flows.flow import Flow
 
     signal.signal(signal.SIGTERM, _on_sigterm)
@@ -58,14 +54,14 @@ def run(run_id: str, claim_id: str | None) -> int:
             return MISCONFIGURED
         deployment = client.request("GET", f"/deployments/{flow_run['deployment_id']}")
         if not deployment.get("entrypoint"):
-            _finish(client, run_id, "FAILED", "The deployment has no entrypoint to run.")
+            report(client, run_id, "FAILED", "The deployment has no entrypoint to run.")
             return FAILED
         try:
             target = load(deployment["entrypoint"], deployment.get("path"))
         except Exception as exc:  # the user's module failed to import: the run failed
             message = f"Could not load entrypoint {deployment['entrypoint']!r}: {describe(exc)}"
             sys.stderr.write(message + "\n")
-            _finish(client, run_id, "FAILED", message)
+            report(client, run_id, "FAILED", message)
             return FAILED
         flow = target if isinstance(target, Flow) else Flow(target)
         if not _start(client, run_id, claim_id):
@@ -75,7 +71,7 @@ def run(run_id: str, claim_id: str | None) -> int:
         except Terminated:
             sys.stderr.write("flowyard engine: terminated (the run is being cancelled).\n")
             return TERMINATED
-        _finish(client, run_id, outcome.state, outcome.message)
+        report(client, run_id, outcome.state, outcome.message)
         return COMPLETED if outcome.state == "COMPLETED" else FAILED
 
 

@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import Any
 
-from flowyard.flows.execution import execute
+from flowyard.flows.execution import execute, report
 from flowyard.flows.parameters import to_json
 
 log = logging.getLogger(__name__)
@@ -40,21 +40,14 @@ def run_locally(flow: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
         )
         run_id = run["id"]
     try:
-        outcome = execute(flow, parameters, run_id, client)
-        if client is not None and run_id is not None:
-            client.request(
-                "POST",
-                f"/flow_runs/{run_id}/state",
-                json={"type": outcome.state, "message": outcome.message},
-            )
-    except BaseException:
-        if client is not None and run_id is not None:
-            client.request(
-                "POST",
-                f"/flow_runs/{run_id}/state",
-                json={"type": "CRASHED", "message": "Interrupted before it finished."},
-            )
-        raise
+        try:
+            outcome = execute(flow, parameters, run_id, client)
+        except BaseException:
+            if run_id is not None:
+                report(client, run_id, "CRASHED", "Interrupted before it finished.")
+            raise
+        if run_id is not None:
+            report(client, run_id, outcome.state, outcome.message)
     finally:
         if client is not None:
             client.close()

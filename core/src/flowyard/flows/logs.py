@@ -93,11 +93,6 @@ class ApiLogHandler(logging.Handler):
         super().close()
 
 
-class _Formatter(logging.Formatter):
-    def __init__(self) -> None:
-        super().__init__("%(message)s")
-
-
 @contextlib.contextmanager
 def capture(flow_run_id: str | None, client: Any, log_prints: bool) -> Iterator[None]:
     """Attach the API handler to the run logger (and capture prints) for the block's duration."""
@@ -111,7 +106,7 @@ def capture(flow_run_id: str | None, client: Any, log_prints: bool) -> Iterator[
     api: ApiLogHandler | None = None
     if flow_run_id is not None and client is not None:
         api = ApiLogHandler(flow_run_id, client)
-        api.setFormatter(_Formatter())
+        api.setFormatter(logging.Formatter("%(message)s"))
         handlers.append(api)
     for handler in handlers:
         logger.addHandler(handler)
