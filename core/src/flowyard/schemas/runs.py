@@ -197,7 +197,10 @@ class ClaimRequest(Model):
     wait_seconds: float = Field(default=0.0, ge=0)
     lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
     held_run_ids: list[str] = Field(default_factory=list, description="runs to renew and watch")
-    dry_run: bool = Field(default=False, description="show what would be claimed; change nothing")
+    dry_run: bool = Field(
+        default=False,
+        description="preview what would be claimed: no lock, no write, no lease renewal",
+    )
 
 
 class ServedClaimRequest(Model):

@@ -176,7 +176,19 @@ def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context))
 # ------------------------------------------------------------------ claim
 
 
+def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str, ClaimResponse]:
+    """``dry_run``: what a claim would take, in one read transaction (no lock, no write)."""
+    with ctx.db.read() as conn:
+        pool_row = pools.get_pool_row(conn, name)
+        previewed = claims.preview(conn, pool_row, body)
+        cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
+        items = claimed_runs(conn, previewed, pool_row.base_job_template)
+    return pool_row.id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+
+
 def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str, ClaimResponse]:
+    if body.dry_run:
+        return _preview_once(ctx, name, body)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
     with ctx.db.read() as conn:
         pool_row = pools.get_pool_row(conn, name)

@@ -1,11 +1,13 @@
 """Atomic claims: one transaction picks eligible runs in waterfall order within limits.
 
-Order: queue priority (lower first), then scheduled time. Each queue is cut to its free slots
-(limit - PENDING - RUNNING), then the pool's free slots cut the merged list, then the request's
-``limit``. Claimed runs become PENDING with a claim id and a lease. On PostgreSQL the pool row is
-locked (``FOR UPDATE``) for the transaction, so concurrent claimers of one pool queue up and see
-each other's claims; on SQLite the write transaction (``BEGIN IMMEDIATE``) does the same. So no run
-is handed out twice and no limit is exceeded, however many workers race.
+Order: queue priority (lower first), then scheduled time. The request's ``limit`` is cut to the
+pool's free slots, and each queue to its own free slots (limit - PENDING - RUNNING); that
+arithmetic is :mod:`flowyard.server.services.waterfall`. Claimed runs become PENDING with a claim
+id and a lease. On PostgreSQL the pool row is locked (``FOR UPDATE``) for the transaction, so
+concurrent claimers of one pool queue up and see each other's claims; on SQLite the write
+transaction (``BEGIN IMMEDIATE``) does the same. So no run is handed out twice and no limit is
+exceeded, however many workers race. :func:`preview` (``dry_run``) shows the same selection
+without a lock or a write.
 """
 
 from __future__ import annotations
@@ -22,6 +24,13 @@ from flowyard.server.errors import NotFound
 from flowyard.server.services.claimed import Claim, record_pending
 from flowyard.server.services.ids import new_id
 from flowyard.server.services.pools import active_counts, get_pool_row
+from flowyard.server.services.waterfall import (
+    DueRuns,
+    PoolSlots,
+    QueueSlots,
+    pool_budget,
+    waterfall,
+)
 
 
 def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[Any]:
@@ -63,57 +72,71 @@ def anything_due(conn: sa.Connection, pool: Any, request: ClaimRequest) -> bool:
     return conn.execute(query).first() is not None
 
 
-def claim(
-    conn: sa.Connection, pool_name: str, request: ClaimRequest, lease_seconds: float
-) -> list[Claim]:
-    """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order."""
-    pool = get_pool_row(conn, pool_name, lock=True)
-    queues = _selected_queues(conn, pool, request.work_queue_names)
-    now = utcnow()
-    conn.execute(
-        t.work_queue.update()
-        .where(t.work_queue.c.id.in_([q.id for q in queues]))
-        .values(last_polled=now)
-    )
-    if pool.is_paused or request.limit == 0:
-        return []
-    counts = active_counts(conn, pool.id)
-    remaining = request.limit
-    if pool.concurrency_limit is not None:
-        remaining = min(remaining, max(0, pool.concurrency_limit - sum(counts.values())))
-    due = now + dt.timedelta(seconds=request.prefetch_seconds)
-    chosen: list[str] = []
-    for queue in queues:
-        if remaining <= 0:
-            break
-        if queue.is_paused:
-            continue
-        take = remaining
-        if queue.concurrency_limit is not None:
-            take = min(take, max(0, queue.concurrency_limit - counts.get(queue.id, 0)))
-        if take <= 0:
-            continue
+def _queue_slots(queues: list[Any], counts: dict[str | None, int]) -> list[QueueSlots]:
+    return [
+        QueueSlots(q.id, bool(q.is_paused), q.concurrency_limit, counts.get(q.id, 0))
+        for q in queues
+    ]
+
+
+def _due_runs(conn: sa.Connection, due: dt.datetime, lock: bool) -> DueRuns:
+    """Reads a queue's earliest due runs; ``lock`` takes their row locks (PostgreSQL)."""
+
+    def read(queue_id: str, take: int) -> list[str]:
         query = (
             sa.select(t.flow_run.c.id)
             .where(
-                t.flow_run.c.queue_id == queue.id,
+                t.flow_run.c.queue_id == queue_id,
                 t.flow_run.c.state_type == StateType.SCHEDULED.value,
                 t.flow_run.c.scheduled_time <= due,
             )
             .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
             .limit(take)
         )
-        if conn.dialect.name == "postgresql" and not request.dry_run:
+        if lock and conn.dialect.name == "postgresql":
             # Claimers are already serialised by the pool-row lock, so SKIP LOCKED would only skip
             # runs that another writer (late marker, a cancel) holds for a moment, and hand out a
             # lower-priority run instead. Wait for those short transactions; FOR UPDATE re-checks
             # the state of a run that changed meanwhile.
             query = query.with_for_update()
-        ids = [r[0] for r in conn.execute(query).all()]
-        chosen.extend(ids)
-        remaining -= len(ids)
-    if not chosen or request.dry_run:
-        return [(run_id, "", now) for run_id in chosen]
+        return [r[0] for r in conn.execute(query).all()]
+
+    return read
+
+
+def _choose(
+    conn: sa.Connection,
+    pool: Any,
+    queues: list[Any],
+    request: ClaimRequest,
+    now: dt.datetime,
+    *,
+    lock: bool,
+) -> list[str]:
+    """The ids of the runs the waterfall picks for ``request`` (nothing is changed)."""
+    if pool.is_paused or request.limit == 0:
+        return []
+    counts = active_counts(conn, pool.id)
+    budget = pool_budget(
+        PoolSlots(bool(pool.is_paused), pool.concurrency_limit, sum(counts.values())),
+        request.limit,
+    )
+    due = now + dt.timedelta(seconds=request.prefetch_seconds)
+    return waterfall(_queue_slots(queues, counts), budget, _due_runs(conn, due, lock))
+
+
+def _mark_polled(conn: sa.Connection, queues: list[Any], now: dt.datetime) -> None:
+    conn.execute(
+        t.work_queue.update()
+        .where(t.work_queue.c.id.in_([q.id for q in queues]))
+        .values(last_polled=now)
+    )
+
+
+def _move_to_pending(
+    conn: sa.Connection, chosen: list[str], worker_name: str, now: dt.datetime, lease_seconds: float
+) -> list[Claim]:
+    """SCHEDULED -> PENDING with a fresh claim id and lease each, plus their history entries."""
     lease = now + dt.timedelta(seconds=lease_seconds)
     claims = [(run_id, new_id(), lease) for run_id in chosen]
     update = (
@@ -130,12 +153,45 @@ def claim(
             updated=now,
             claim_id=sa.bindparam("b_claim"),
             lease_expires=lease,
-            worker_name=request.worker_name,
+            worker_name=worker_name,
         )
     )
     conn.execute(update, [{"b_id": run_id, "b_claim": claim_id} for run_id, claim_id, _ in claims])
-    record_pending(conn, chosen, f"Claimed by worker '{request.worker_name}'", now)
+    record_pending(conn, chosen, f"Claimed by worker '{worker_name}'", now)
     return claims
+
+
+def claim(
+    conn: sa.Connection, pool_name: str, request: ClaimRequest, lease_seconds: float
+) -> list[Claim]:
+    """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order.
+
+    Call it in a write transaction: it locks the pool row (PostgreSQL), records the poll on the
+    selected queues and moves the chosen runs to PENDING. A ``dry_run`` request is a
+    :func:`preview` instead.
+    """
+    if request.dry_run:
+        return preview(conn, get_pool_row(conn, pool_name), request)
+    pool = get_pool_row(conn, pool_name, lock=True)
+    queues = _selected_queues(conn, pool, request.work_queue_names)
+    now = utcnow()
+    _mark_polled(conn, queues, now)
+    chosen = _choose(conn, pool, queues, request, now, lock=True)
+    if not chosen:
+        return []
+    return _move_to_pending(conn, chosen, request.worker_name, now, lease_seconds)
+
+
+def preview(conn: sa.Connection, pool: Any, request: ClaimRequest) -> list[Claim]:
+    """What :func:`claim` would take now, read-only (``dry_run``): no lock, no write, no poll.
+
+    Each item has an empty claim id and the current time as its lease expiry.
+
+    :param pool: the pool's row; unknown queue names raise NotFound as in :func:`claim`.
+    """
+    queues = _selected_queues(conn, pool, request.work_queue_names)
+    now = utcnow()
+    return [(run_id, "", now) for run_id in _choose(conn, pool, queues, request, now, lock=False)]
 
 
 def watch_held(
