@@ -1,6 +1,6 @@
 """The flow-run state machine: every transition goes through ``set_state``.
 
-Rules (server-enforced, so no client can break them):
+Rules (server-enforced, so no client can break them; one guard each in ``state_rules.py``):
 - terminal states (COMPLETED, FAILED, CRASHED, CANCELLED) are final unless ``force``;
 - PENDING is entered only through a claim (``claim.py``), never by a proposal;
 - RUNNING needs the current claim id (a stale claim id is refused even after a hand-back), and
@@ -20,6 +20,7 @@ from flowyard.schemas.common import TERMINAL_STATES, StateType, utcnow
 from flowyard.schemas.runs import SetState, SetStateResult
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
+from flowyard.server.services.state_rules import RunFacts, first_refusal, resolved_target
 
 DEFAULT_NAMES = {
     StateType.SCHEDULED: "Scheduled",
@@ -92,56 +93,40 @@ def _result(
     )
 
 
+def _facts(run: Any) -> RunFacts:
+    return RunFacts(StateType(run.state_type), run.claim_id, run.scheduled_time)
+
+
+def _hand_back(conn: sa.Connection, run: Any, proposal: SetState) -> None:
+    """PENDING -> SCHEDULED ("Rescheduled"): the run is free to be claimed again."""
+    write_state(
+        conn,
+        run,
+        StateType.SCHEDULED,
+        proposal.name or "Rescheduled",
+        proposal.message,
+        {"claim_id": None, "worker_name": None, "infrastructure_id": None},
+    )
+
+
 def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateResult:
-    """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT."""
+    """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT.
+
+    ``force`` applies any state; otherwise the first guard of
+    :data:`~flowyard.server.services.state_rules.GUARDS` that refuses decides, and an allowed
+    proposal sets :func:`~flowyard.server.services.state_rules.resolved_target`.
+    """
     run = get_run_row(conn, run_id)
-    current = StateType(run.state_type)
-    target = proposal.type
     if proposal.force:
-        write_state(conn, run, target, proposal.name, proposal.message)
+        write_state(conn, run, proposal.type, proposal.name, proposal.message)
         return _result("ACCEPT", get_run_row(conn, run_id))
-    if current in TERMINAL_STATES:
-        return _result(
-            "ABORT", run, f"This run is already {current.value} and cannot become {target.value}."
-        )
-    if target is StateType.PENDING:
-        return _result(
-            "ABORT",
-            run,
-            "Runs become PENDING only by being claimed (POST /work_pools/{pool}/claim).",
-        )
-    if target is StateType.RUNNING:
-        if current not in (StateType.PENDING, StateType.SCHEDULED):
-            return _result("ABORT", run, f"This run is {current.value} and cannot start.")
-        if proposal.claim_id != run.claim_id and (run.claim_id or proposal.claim_id):
-            # a stale engine (its claim expired and the run was handed back) must not start it
-            return _result(
-                "ABORT", run, "This run's claim does not match (it was re-claimed or handed back)."
-            )
-        delay = (run.scheduled_time - utcnow()).total_seconds()
-        if delay > 0.05:
-            return _result("WAIT", run, "The run's scheduled time has not come yet.", delay)
-    if target is StateType.SCHEDULED:
-        if current is not StateType.PENDING or (run.claim_id and proposal.claim_id != run.claim_id):
-            return _result("ABORT", run, "Only the claiming worker can hand a PENDING run back.")
-        write_state(
-            conn,
-            run,
-            target,
-            proposal.name or "Rescheduled",
-            proposal.message,
-            {"claim_id": None, "worker_name": None, "infrastructure_id": None},
-        )
-        return _result("ACCEPT", get_run_row(conn, run_id))
-    if target is StateType.CANCELLING and current is StateType.SCHEDULED:
-        target = StateType.CANCELLED
-    if current is StateType.CANCELLING and target is not StateType.CANCELLED:
-        if target is StateType.CRASHED:
-            target = StateType.CANCELLED
-        else:
-            return _result(
-                "REJECT", run, "This run is being cancelled; only CANCELLED is accepted."
-            )
-    name = proposal.name if proposal.type is target else None
-    write_state(conn, run, target, name, proposal.message)
+    refusal = first_refusal(_facts(run), proposal, utcnow())
+    if refusal is not None:
+        return _result(refusal.status, run, refusal.reason, refusal.delay_seconds)
+    if proposal.type is StateType.SCHEDULED:
+        _hand_back(conn, run, proposal)
+    else:
+        target = resolved_target(StateType(run.state_type), proposal.type)
+        name = proposal.name if proposal.type is target else None
+        write_state(conn, run, target, name, proposal.message)
     return _result("ACCEPT", get_run_row(conn, run_id))
