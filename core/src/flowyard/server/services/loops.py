@@ -1,5 +1,7 @@
 """Background services: late-run marking, lease expiry, scheduling.
 
+The scheduler's decisions (which dates, which rows) are pure functions in ``scheduling.py``.
+
 Each is one idempotent transaction per tick, so several server replicas may run them at once.
 """
 
@@ -15,6 +17,14 @@ from flowyard.schemas.common import StateType, utcnow
 from flowyard.server import tables as t
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.ids import new_id, run_name
+from flowyard.server.services.scheduling import (
+    ScheduledDeployment,
+    SchedulingLimits,
+    idempotency_prefix,
+    is_stocked,
+    run_times,
+    scheduled_run,
+)
 from flowyard.settings import LeaseExpiryPolicy
 
 log = logging.getLogger(__name__)
@@ -146,74 +156,73 @@ def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]])
     return inserted
 
 
-def schedule_runs(ctx: ServerContext) -> int:
-    """Create the upcoming runs of every active schedule (idempotent by key; no backfill)."""
+def _active_schedules(ctx: ServerContext) -> list[Any]:
+    """Every active schedule of an unpaused deployment, with what its runs copy."""
+    with ctx.db.read() as conn:
+        return list(
+            conn.execute(
+                sa.select(
+                    t.deployment_schedule,
+                    t.deployment.c.flow_id,
+                    t.deployment.c.pool_id,
+                    t.deployment.c.queue_id,
+                    t.deployment.c.parameters,
+                    t.deployment.c.tags,
+                )
+                .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
+                .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
+            ).all()
+        )
+
+
+def _future_runs(
+    ctx: ServerContext, flow_id: str, prefix: str, now: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """How many future SCHEDULED runs a schedule has, and the latest one's time."""
+    with ctx.db.read() as conn:
+        count, latest = conn.execute(
+            sa.select(sa.func.count(), sa.func.max(t.flow_run.c.scheduled_time)).where(
+                t.flow_run.c.flow_id == flow_id,
+                t.flow_run.c.idempotency_key.like(prefix + "%"),
+                t.flow_run.c.state_type == StateType.SCHEDULED.value,
+                t.flow_run.c.scheduled_time > now,
+            )
+        ).one()
+    return int(count), latest
+
+
+def _schedule_one(ctx: ServerContext, item: Any, now: dt.datetime, limits: SchedulingLimits) -> int:
+    """Top up one schedule's runs; returns how many were created (0 when it is stocked)."""
     from flowyard.schedules import upcoming
     from flowyard.schemas.runs import Schedule
 
+    prefix = idempotency_prefix(item.deployment_id, item.slug)
+    if is_stocked(*_future_runs(ctx, item.flow_id, prefix, now), limits):
+        return 0
+    deployment = ScheduledDeployment(
+        item.deployment_id, item.flow_id, item.pool_id, item.queue_id, item.parameters, item.tags
+    )
+    rows = [
+        scheduled_run(deployment, prefix, when, now, run_id=new_id(), name=run_name())
+        for when in run_times(upcoming(Schedule.model_validate(item.schedule), now), limits)
+    ]
+    with ctx.db.write() as conn:
+        return _insert_ignoring_duplicates(conn, rows)
+
+
+def schedule_runs(ctx: ServerContext) -> int:
+    """Create the upcoming runs of every active schedule (idempotent by key; no backfill)."""
     settings = ctx.settings
     now = utcnow()
-    horizon = now + dt.timedelta(seconds=settings.server_scheduler_horizon_seconds)
+    limits = SchedulingLimits(
+        min_runs=settings.server_scheduler_min_runs,
+        max_runs=settings.server_scheduler_max_runs,
+        horizon=now + dt.timedelta(seconds=settings.server_scheduler_horizon_seconds),
+    )
     created = 0
     pools: set[str] = set()
-    with ctx.db.read() as conn:
-        work = conn.execute(
-            sa.select(
-                t.deployment_schedule,
-                t.deployment.c.flow_id,
-                t.deployment.c.pool_id,
-                t.deployment.c.queue_id,
-                t.deployment.c.parameters,
-                t.deployment.c.tags,
-            )
-            .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
-            .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
-        ).all()
-    for item in work:
-        prefix = f"scheduled {item.deployment_id} {item.slug} "
-        with ctx.db.read() as conn:
-            future = conn.execute(
-                sa.select(sa.func.count(), sa.func.max(t.flow_run.c.scheduled_time)).where(
-                    t.flow_run.c.flow_id == item.flow_id,
-                    t.flow_run.c.idempotency_key.like(prefix + "%"),
-                    t.flow_run.c.state_type == StateType.SCHEDULED.value,
-                    t.flow_run.c.scheduled_time > now,
-                )
-            ).one()
-        if future[0] >= settings.server_scheduler_min_runs and future[1] and future[1] >= horizon:
-            continue
-        schedule = Schedule.model_validate(item.schedule)
-        rows = []
-        for count, when in enumerate(upcoming(schedule, now)):
-            if count >= settings.server_scheduler_max_runs:
-                break
-            if count >= settings.server_scheduler_min_runs and when >= horizon:
-                break
-            rows.append(
-                {
-                    "id": new_id(),
-                    "name": run_name(),
-                    "flow_id": item.flow_id,
-                    "deployment_id": item.deployment_id,
-                    "pool_id": item.pool_id,
-                    "queue_id": item.queue_id,
-                    "parameters": item.parameters,
-                    "job_variables": {},
-                    "tags": ["auto-scheduled", *item.tags],
-                    "labels": {},
-                    "state_type": StateType.SCHEDULED.value,
-                    "state_name": "Scheduled",
-                    "state_message": "Flow run scheduled",
-                    "state_timestamp": now,
-                    "scheduled_time": when,
-                    "idempotency_key": prefix + when.isoformat(),
-                    "auto_scheduled": True,
-                    "created": now,
-                    "updated": now,
-                }
-            )
-        with ctx.db.write() as conn:
-            n = _insert_ignoring_duplicates(conn, rows)
+    for item in _active_schedules(ctx):
+        n = _schedule_one(ctx, item, now, limits)
         created += n
         if n and item.pool_id:
             pools.add(item.pool_id)
