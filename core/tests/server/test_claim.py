@@ -1,4 +1,4 @@
-"""Atomic claims: reference ordering/limit vectors (§3.1), leases, long-poll, on both databases."""
+"""Atomic claims: ordering/limit vectors A-J (docs/work-pools.md §2), leases, long-poll, on both databases."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def at(seconds: float) -> str:
 
 
 def setup_reference_pool(api: Api) -> dict[str, str]:
-    """Pool-a of reference §3.1: queues high(1) default(2) mid(3) brand-new-queue(4) low(10)."""
+    """Pool-a of vectors A-J: queues high(1) default(2) mid(3) brand-new-queue(4) low(10)."""
     api.pool("pool-a")
     api.post("/work_pools/pool-a/queues", json={"name": "high", "priority": 1})
     api.post("/work_pools/pool-a/queues", json={"name": "mid", "priority": 3})

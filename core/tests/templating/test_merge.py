@@ -1,4 +1,4 @@
-"""Merging job variables and building job configurations (reference §1.7 T01-T10, T21-T22, §1.8)."""
+"""Merging job variables and building job configurations (docs/templating.md §4: T01-T10, T21-T22, M01-M02)."""
 
 from __future__ import annotations
 
@@ -160,7 +160,7 @@ def test_m01_env_merges_per_key_flow_run_wins() -> None:
     merged = merge_job_variables(POOL, deployment, flow_run)
     assert merged["env"] == {"POOL": "p", "SHARED": "fr", "DEP": "d", "FR": "f"}
     assert merged["stream_output"] is False
-    # flowyard merges labels per key too (the reference replaces them wholesale: issue #6 there)
+    # flowyard merges labels per key too (Prefect replaces them wholesale: docs/templating.md §4)
     assert merged["labels"] == {"team": "pool", "x": "dep", "y": "fr"}
     assert deployment["env"] == {"SHARED": "dep", "DEP": "d"}  # inputs are never mutated
 

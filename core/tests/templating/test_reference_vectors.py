@@ -1,4 +1,4 @@
-"""apply_values reproduces the reference vectors (reference/templating.md §1.6) for plain placeholders.
+"""apply_values reproduces vectors A01-A40 (docs/templating.md §3) for plain placeholders.
 
 A35/A36 (Prefect block and variable placeholders) are Prefect features flowyard does not copy;
 those names are ordinary placeholders here.

@@ -125,7 +125,7 @@ def test_error_message_lists_each_field() -> None:
     assert "job_configuration.a: uses undeclared variable 'q'" in str(info.value)
 
 
-# ---------------------------------------------------------------- job variables (reference §1.7)
+# ---------------------------------------------------------------- job variables (docs/templating.md §5)
 
 
 def job_errors(values: dict[str, Any], **kwargs: Any) -> list[tuple[str, str]]:

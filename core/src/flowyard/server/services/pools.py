@@ -218,7 +218,7 @@ def _resequence(
     target_priority: int | None = None,
 ) -> None:
     """Keep priorities unique with minimal changes: insert the target before the first queue with
-    priority >= its own, then bump only collisions, preserving gaps above (reference §0.3)."""
+    priority >= its own, then bump only collisions, preserving gaps above (docs/work-pools.md §1)."""
     queues = [(q.id, q.priority) for q in _queues(conn, pool_id) if q.id != target_id]
     if target_id is not None and target_priority is not None:
         index = next((i for i, (_, p) in enumerate(queues) if p >= target_priority), len(queues))
