@@ -15,16 +15,9 @@ import sqlalchemy as sa
 
 from flowyard.schemas.common import StateType, utcnow
 from flowyard.server import tables as t
+from flowyard.server.services import scheduling
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.ids import new_id, run_name
-from flowyard.server.services.scheduling import (
-    ScheduledDeployment,
-    SchedulingLimits,
-    idempotency_prefix,
-    is_stocked,
-    run_times,
-    scheduled_run,
-)
 from flowyard.settings import LeaseExpiryPolicy
 
 log = logging.getLogger(__name__)
@@ -191,20 +184,24 @@ def _future_runs(
     return int(count), latest
 
 
-def _schedule_one(ctx: ServerContext, item: Any, now: dt.datetime, limits: SchedulingLimits) -> int:
+def _schedule_one(
+    ctx: ServerContext, item: Any, now: dt.datetime, limits: scheduling.SchedulingLimits
+) -> int:
     """Top up one schedule's runs; returns how many were created (0 when it is stocked)."""
     from flowyard.schedules import upcoming
     from flowyard.schemas.runs import Schedule
 
-    prefix = idempotency_prefix(item.deployment_id, item.slug)
-    if is_stocked(*_future_runs(ctx, item.flow_id, prefix, now), limits):
+    prefix = scheduling.idempotency_prefix(item.deployment_id, item.slug)
+    if scheduling.is_stocked(*_future_runs(ctx, item.flow_id, prefix, now), limits):
         return 0
-    deployment = ScheduledDeployment(
+    deployment = scheduling.ScheduledDeployment(
         item.deployment_id, item.flow_id, item.pool_id, item.queue_id, item.parameters, item.tags
     )
     rows = [
-        scheduled_run(deployment, prefix, when, now, run_id=new_id(), name=run_name())
-        for when in run_times(upcoming(Schedule.model_validate(item.schedule), now), limits)
+        scheduling.scheduled_run(deployment, prefix, when, now, run_id=new_id(), name=run_name())
+        for when in scheduling.run_times(
+            upcoming(Schedule.model_validate(item.schedule), now), limits
+        )
     ]
     with ctx.db.write() as conn:
         return _insert_ignoring_duplicates(conn, rows)
@@ -214,7 +211,7 @@ def schedule_runs(ctx: ServerContext) -> int:
     """Create the upcoming runs of every active schedule (idempotent by key; no backfill)."""
     settings = ctx.settings
     now = utcnow()
-    limits = SchedulingLimits(
+    limits = scheduling.SchedulingLimits(
         min_runs=settings.server_scheduler_min_runs,
         max_runs=settings.server_scheduler_max_runs,
         horizon=now + dt.timedelta(seconds=settings.server_scheduler_horizon_seconds),

@@ -20,6 +20,10 @@ from flowyard.schemas.runs import SetState
 
 WAIT_TOLERANCE_SECONDS = 0.05
 """A run due within this many seconds may start now."""
+STARTABLE = frozenset({StateType.SCHEDULED, StateType.PENDING})
+"""The states RUNNING may follow."""
+ENDS_CANCELLING = frozenset({StateType.CANCELLED, StateType.CRASHED})
+"""What a CANCELLING run accepts (CRASHED is recorded as CANCELLED)."""
 
 
 @dataclass(frozen=True)
@@ -67,10 +71,7 @@ def start_only_from_scheduled_or_pending(
     run: RunFacts, proposal: SetState, now: dt.datetime
 ) -> Refusal | None:
     """RUNNING follows SCHEDULED or PENDING only (a CANCELLING run cannot start)."""
-    if proposal.type is StateType.RUNNING and run.state not in (
-        StateType.PENDING,
-        StateType.SCHEDULED,
-    ):
+    if proposal.type is StateType.RUNNING and run.state not in STARTABLE:
         return Refusal("ABORT", f"This run is {run.state.value} and cannot start.")
     return None
 
@@ -118,10 +119,7 @@ def cancelling_ends_cancelled(
     run: RunFacts, proposal: SetState, now: dt.datetime
 ) -> Refusal | None:
     """A CANCELLING run accepts only CANCELLED (and CRASHED, recorded as CANCELLED)."""
-    if run.state is StateType.CANCELLING and proposal.type not in (
-        StateType.CANCELLED,
-        StateType.CRASHED,
-    ):
+    if run.state is StateType.CANCELLING and proposal.type not in ENDS_CANCELLING:
         return Refusal("REJECT", "This run is being cancelled; only CANCELLED is accepted.")
     return None
 
