@@ -8,14 +8,13 @@ finds pip-installed packages.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flowyard.errors import PluginError
 from flowyard.job import BaseJobConfiguration, FlowRunInfo, Submission
 from flowyard.plugins import WorkerTypes
-from flowyard.testing.distributions import install_fake_distribution
+from flowyard.testing.distributions import install_fake_distribution, install_fake_worker_type
 
 TYPE_MODULE = """
 from flowyard.hookspecs import hookimpl
@@ -77,28 +76,9 @@ def submit(job, flow_run):
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Path]:
-    site_dir = tmp_path / "site"
-    before = set(sys.modules)
-    yield site_dir
-    if str(site_dir) in sys.path:
-        sys.path.remove(str(site_dir))
-    for name in set(sys.modules) - before:
-        if name.startswith(("fy_", "broken_")):
-            del sys.modules[name]
-
-
 def add_type(site: Path, type_name: str, module: str, source: str | None = None) -> None:
-    install_fake_distribution(
-        site,
-        f"fy-{type_name}",
-        entry_points={"flowyard.workers": {type_name: module}},
-        modules={
-            module.replace(".", "/") + ".py": source
-            if source is not None
-            else TYPE_MODULE.format(name=type_name)
-        },
+    install_fake_worker_type(
+        site, type_name, module, TYPE_MODULE.format(name=type_name) if source is None else source
     )
 
 
