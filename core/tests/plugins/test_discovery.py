@@ -8,14 +8,13 @@ finds pip-installed packages.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flowyard.errors import PluginError
-from flowyard.job import FlowRunInfo, Submission
+from flowyard.job import BaseJobConfiguration, FlowRunInfo, Submission
 from flowyard.plugins import WorkerTypes
-from flowyard.testing.distributions import install_fake_distribution
+from flowyard.testing.distributions import install_fake_distribution, install_fake_worker_type
 
 TYPE_MODULE = """
 from flowyard.hookspecs import hookimpl
@@ -53,28 +52,9 @@ def submit(job, flow_run):
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Path]:
-    site_dir = tmp_path / "site"
-    before = set(sys.modules)
-    yield site_dir
-    if str(site_dir) in sys.path:
-        sys.path.remove(str(site_dir))
-    for name in set(sys.modules) - before:
-        if name.startswith(("fy_", "broken_")):
-            del sys.modules[name]
-
-
 def add_type(site: Path, type_name: str, module: str, source: str | None = None) -> None:
-    install_fake_distribution(
-        site,
-        f"fy-{type_name}",
-        entry_points={"flowyard.workers": {type_name: module}},
-        modules={
-            module.replace(".", "/") + ".py": source
-            if source is not None
-            else TYPE_MODULE.format(name=type_name)
-        },
+    install_fake_worker_type(
+        site, type_name, module, TYPE_MODULE.format(name=type_name) if source is None else source
     )
 
 
@@ -167,7 +147,7 @@ def test_invalid_default_template_is_a_plugin_error(site: Path) -> None:
 
 def test_module_without_hooks_is_a_plugin_error(site: Path) -> None:
     add_type(site, "empty", "fy_empty", "X = 1\n")
-    with pytest.raises(PluginError, match="implements no default_base_job_template"):
+    with pytest.raises(PluginError, match=r"lacks required hook.*variables_model, render, submit"):
         WorkerTypes().hooks("empty")
 
 
@@ -181,7 +161,7 @@ def test_optional_hooks_report_absence(site: Path) -> None:
     hooks = WorkerTypes().hooks("alpha")
     assert not hooks.implements("kill")
     with pytest.raises(NotImplementedError, match=r"cannot kill"):
-        hooks.kill("x", {}, 1)
+        hooks.kill("x", BaseJobConfiguration(), 1)
     assert hooks.observe(None, Submission(infrastructure_id="x"), RUN) is None
 
 
