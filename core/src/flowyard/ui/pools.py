@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,8 +30,26 @@ def start_command(pool: str, queue: str | None = None) -> str:
     return command + (f" --work-queue {shlex.quote(queue)}" if queue else "")
 
 
+_CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[float, Any]] = {}
+
+
+def _cached(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()`` remembered for a few seconds (entry-point metadata scans are slow-ish)."""
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is None or now - hit[0] > _CACHE_SECONDS:
+        hit = (now, compute())
+        _cache[key] = hit
+    return hit[1]
+
+
 def worker_type_choices() -> list[dict[str, Any]]:
     """Types for the create form: installed (incl. custom plugins) and known from the registry."""
+    return list(_cached("types", _worker_type_choices))
+
+
+def _worker_type_choices() -> list[dict[str, Any]]:
     from flowyard.registry import known_types
     from flowyard.worker_types import list_types
 
@@ -46,6 +66,10 @@ def worker_type_choices() -> list[dict[str, Any]]:
 
 def default_template_text(worker_type: str) -> str:
     """The type's default base job template as JSON text ("{}" when it has none)."""
+    return str(_cached(f"template:{worker_type}", lambda: _default_template_text(worker_type)))
+
+
+def _default_template_text(worker_type: str) -> str:
     from flowyard.errors import PluginError, UnknownWorkerType
     from flowyard.worker_types import default_base_job_template
 

@@ -21,7 +21,7 @@ from flowyard.server.api.deps import Perm
 from flowyard.server.errors import NotFound
 from flowyard.server.services import runs, states
 from flowyard.ui import queries
-from flowyard.ui.web import ctx_of, environment, form_of, redirect, render, viewer
+from flowyard.ui.web import ctx_of, environment, form_of, redirect, render, viewer, when
 
 router = APIRouter(include_in_schema=False)
 LOG_POLL_SECONDS = 0.2
@@ -173,7 +173,7 @@ async def logs_stream(request: Request, run_id: str, after: int = 0) -> Response
     resume = request.headers.get("last-event-id", "")
     last_id = int(resume) if resume.isdigit() else after
 
-    def read(after_id: int) -> tuple[list[tuple[int, Any]], Any, str | None]:
+    def read(after_id: int) -> tuple[list[tuple[int, Any]], Any]:
         with ctx.db.read() as conn:
             logs = runs.read_logs(conn, run_id, after_id, 500)
             row = conn.execute(
@@ -184,10 +184,11 @@ async def logs_stream(request: Request, run_id: str, after: int = 0) -> Response
                     t.flow_run.c.infrastructure_id,
                     t.flow_run.c.worker_name,
                     t.flow_run.c.state_timestamp,
+                    t.flow_run.c.start_time,
+                    t.flow_run.c.end_time,
                 ).where(t.flow_run.c.id == run_id)
             ).one()
-            timeline = None
-            return logs, row, timeline
+            return logs, row
 
     def read_timeline() -> str:
         with ctx.db.read() as conn:
@@ -198,7 +199,7 @@ async def logs_stream(request: Request, run_id: str, after: int = 0) -> Response
         seen_state: tuple[Any, ...] | None = None
         yield "retry: 1000\n\n"
         while not await request.is_disconnected():
-            logs, row, _ = await run_in_threadpool(read, last_id)
+            logs, row = await run_in_threadpool(read, last_id)
             if logs:
                 last_id = logs[-1][0]
                 yield _event("logs", [_log_dict(i, log) for i, log in logs], last_id)
@@ -213,6 +214,8 @@ async def logs_stream(request: Request, run_id: str, after: int = 0) -> Response
                         "message": row.state_message,
                         "infrastructure_id": row.infrastructure_id,
                         "worker": row.worker_name,
+                        "start_time": when(row.start_time),
+                        "end_time": when(row.end_time),
                         "timeline": await run_in_threadpool(read_timeline),
                     },
                 )
@@ -240,6 +243,7 @@ def logs_download(request: Request, run_id: str, level: str = "DEBUG") -> Respon
     viewer(request)
     ctx = ctx_of(request)
     minimum = LEVELS.get(level.upper(), 0)
+    names = {number: name for name, number in LEVELS.items()}
 
     def lines() -> Iterator[bytes]:
         after = 0
@@ -249,11 +253,13 @@ def logs_download(request: Request, run_id: str, level: str = "DEBUG") -> Respon
             if not batch:
                 return
             after = batch[-1][0]
+            text = []
             for _, log in batch:
                 if log.level >= minimum:
-                    name = next((k for k, v in LEVELS.items() if v == log.level), str(log.level))
+                    name = names.get(log.level, str(log.level))
                     stamp = log.timestamp.astimezone(dt.UTC).isoformat()
-                    yield f"{stamp} {name:<8} {log.name} | {log.message}\n".encode()
+                    text.append(f"{stamp} {name:<8} {log.name} | {log.message}\n")
+            yield "".join(text).encode()  # one chunk per batch: each chunk is a thread hop
 
     with ctx.db.read() as conn:
         try:

@@ -53,6 +53,8 @@
     document.getElementById("run-infra").textContent = s.infrastructure_id || "—";
     document.getElementById("run-worker").textContent = s.worker || "—";
     document.getElementById("state-message").textContent = s.message || "";
+    document.getElementById("run-start").textContent = s.start_time;
+    document.getElementById("run-end").textContent = s.end_time;
     var cancel = document.getElementById("cancel-form");
     if (cancel && ["COMPLETED", "FAILED", "CRASHED", "CANCELLED", "CANCELLING"].indexOf(s.type) >= 0) cancel.remove();
   });
