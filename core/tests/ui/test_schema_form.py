@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 from flowyard.registry import known_types
-from flowyard.ui.schema_form import apply_form, errors_by_variable, fields_for
+from flowyard.ui.schema_form import (
+    apply_form,
+    errors_by_variable,
+    fields_for,
+    parameter_schema_of,
+    schema_fields,
+    values_from_form,
+)
 
 
 @pytest.mark.parametrize("worker_type", sorted(known_types()))
@@ -63,3 +70,35 @@ def test_server_errors_are_split_by_variable() -> None:
     )
     assert by_var == {"env": ["FOO: bad"]}
     assert other == ["job_configuration: missing"]
+
+
+PARAMETERS = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "default": "world"},
+        "times": {"type": "integer", "default": 1},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def test_a_parameter_form_shows_the_deployments_values_over_the_flows_defaults() -> None:
+    name, times, tags = schema_fields(PARAMETERS, {"times": 5})
+    assert (name.value, times.value, tags.widget) == ("world", "5", "json")
+
+
+def test_parameters_typed_into_the_form_are_read_by_their_types_and_blanks_left_out() -> None:
+    values, errors = values_from_form(
+        PARAMETERS, {"param.name": "x", "param.times": "3", "param.tags": ""}, "param."
+    )
+    assert (values, errors) == ({"name": "x", "times": 3}, {})
+    _, errors = values_from_form(PARAMETERS, {"param.times": "many"}, "param.")
+    assert errors == {"times": ["'many' is not a whole number"]}
+
+
+def test_a_stored_parameter_schema_is_found_on_the_deployment() -> None:
+    class Stored:
+        parameter_schema = PARAMETERS
+
+    assert parameter_schema_of(Stored()) == PARAMETERS
+    assert parameter_schema_of(object()) is None

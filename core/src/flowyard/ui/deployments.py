@@ -14,6 +14,7 @@ from flowyard.server.api.deps import Perm
 from flowyard.server.errors import Invalid, NotFound
 from flowyard.server.services import deployments, runs
 from flowyard.ui import queries
+from flowyard.ui.schema_form import parameter_schema_of, schema_fields, values_from_form
 from flowyard.ui.web import ctx_of, form_of, redirect, render, viewer
 
 router = APIRouter(include_in_schema=False)
@@ -40,6 +41,8 @@ def _detail(
     errors: list[dict[str, str]] | None = None,
     parameters_text: str | None = None,
     job_variables_text: str | None = None,
+    field_errors: dict[str, list[str]] | None = None,
+    typed: dict[str, str] | None = None,
 ) -> Response:
     who = viewer(request)
     with ctx_of(request).db.read() as conn:
@@ -50,6 +53,12 @@ def _detail(
         except NotFound as exc:
             return render(request, "not_found.html", who=who, status=404, message=str(exc))
         recent, _ = queries.run_page(conn, queries.RunFilter(deployment=deployment_id), limit=10)
+    schema = parameter_schema_of(dep)
+    param_fields = schema_fields(schema, dep.parameters) if schema else []
+    for f in param_fields:
+        f.errors = (field_errors or {}).get(f.name, [])
+        if typed and f"param.{f.name}" in typed:
+            f.value = typed[f"param.{f.name}"]
     return render(
         request,
         "deployment.html",
@@ -58,6 +67,7 @@ def _detail(
         dep=dep,
         runs=recent,
         errors=errors or [],
+        param_fields=param_fields,
         parameters_text=parameters_text
         if parameters_text is not None
         else json.dumps(dep.parameters, indent=2),
@@ -89,6 +99,16 @@ async def deployment_pause(request: Request, deployment_id: str) -> Response:
     )
 
 
+def _parameter_errors(errors: list[dict[str, str]]) -> dict[str, list[str]]:
+    """Server errors about ``parameters.<name>`` keyed by parameter name."""
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        field = error.get("field", "")
+        if field.startswith("parameters."):
+            out.setdefault(field.split(".")[1], []).append(error["message"])
+    return out
+
+
 def _json_object(text: str, field: str) -> dict[str, Any]:
     try:
         value = json.loads(text or "{}")
@@ -104,9 +124,30 @@ async def deployment_run(request: Request, deployment_id: str) -> Response:
     """Create a run with the form's parameters and job variables (validated by the server)."""
     _, form = await form_of(request, Perm.runs)
     ctx = ctx_of(request)
+    schema = None
+    if any(key.startswith("param.") for key in form):
+        with ctx.db.read() as conn:
+            schema = parameter_schema_of(
+                deployments.deployment_model(
+                    conn, deployments.get_deployment_row(conn, deployment_id)
+                )
+            )
     try:
+        if schema is not None:
+            parameters, parse_errors = values_from_form(schema, form, "param.")
+            if parse_errors:
+                return _detail(
+                    request,
+                    deployment_id,
+                    status=422,
+                    field_errors=parse_errors,
+                    typed=form,
+                    job_variables_text=form.get("job_variables", ""),
+                )
+        else:
+            parameters = _json_object(form.get("parameters", ""), "parameters")
         body = FlowRunCreate(
-            parameters=_json_object(form.get("parameters", ""), "parameters"),
+            parameters=parameters,
             job_variables=_json_object(form.get("job_variables", ""), "job_variables"),
         )
 
@@ -121,6 +162,8 @@ async def deployment_run(request: Request, deployment_id: str) -> Response:
             deployment_id,
             status=422,
             errors=exc.errors or [{"field": exc.field or "", "message": str(exc)}],
+            field_errors=_parameter_errors(exc.errors),
+            typed=form,
             parameters_text=form.get("parameters", ""),
             job_variables_text=form.get("job_variables", ""),
         )

@@ -209,3 +209,41 @@ def errors_by_variable(errors: list[dict[str, str]]) -> tuple[dict[str, list[str
                 f"{name.removeprefix('base_job_template.') or 'template'}: {error['message']}"
             )
     return by_var, other
+
+
+def schema_fields(schema: Mapping[str, Any], values: Mapping[str, Any]) -> list[FormField]:
+    """Fields for an object schema (e.g. a flow's parameters), showing ``values`` where given and
+    the schema's defaults otherwise."""
+    properties = {
+        name: ({**prop, "default": values[name]} if name in values else prop)
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, Mapping)
+    }
+    return fields_for({"variables": {**schema, "properties": properties}})
+
+
+def values_from_form(
+    schema: Mapping[str, Any], form: Mapping[str, str], prefix: str
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Values typed into ``schema_fields`` (inputs named ``<prefix><name>``); a blank field is
+    left out, so the flow's own default applies. Returns (values, parse errors by name)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for f in schema_fields(schema, {}):
+        text = form.get(prefix + f.name, "")
+        if not text.strip():
+            continue
+        try:
+            _, values[f.name] = _parse(f, text)
+        except FormInputError as exc:
+            errors.setdefault(f.name, []).append(str(exc))
+    return values, errors
+
+
+def parameter_schema_of(deployment: Any) -> dict[str, Any] | None:
+    """The flow's parameter JSON Schema if the server stored one with the deployment."""
+    for name in ("parameter_schema", "parameter_openapi_schema"):
+        schema = getattr(deployment, name, None)
+        if isinstance(schema, Mapping) and isinstance(schema.get("properties"), Mapping):
+            return dict(schema)
+    return None
