@@ -116,3 +116,29 @@ def test_the_dot_turns_green_when_a_real_worker_starts(
         page.shot("pool-queues")
     finally:
         worker.stop()
+
+
+def test_queues_are_reordered_with_the_arrows(server: RunningServer, page: Any) -> None:
+    make_pool(server, "ordered")
+    httpx.post(f"{server.api_url}/work_pools/ordered/queues", json={"name": "urgent"}, timeout=10)
+    page.goto(server.url + "/pools/ordered?tab=queues")
+    rows = page.locator("#queues tbody tr")
+    expect(rows.first).to_have_attribute("data-queue", "default")
+    page.get_by_role("button", name="Move urgent up").click()
+    expect(rows.first).to_have_attribute("data-queue", "urgent")
+    queues = httpx.get(f"{server.api_url}/work_pools/ordered/queues", timeout=10).json()
+    assert [(q["name"], q["priority"]) for q in queues] == [("urgent", 1), ("default", 2)]
+
+
+def test_offline_workers_are_removed_and_online_ones_kept(server: RunningServer, page: Any) -> None:
+    make_pool(server, "crowded")
+    beat = f"{server.api_url}/work_pools/crowded/workers/heartbeat"
+    httpx.post(beat, json={"name": "gone", "heartbeat_interval_seconds": 0.01}, timeout=10)
+    httpx.post(beat, json={"name": "alive", "heartbeat_interval_seconds": 60}, timeout=10)
+    page.goto(server.url + "/pools/crowded?tab=workers")
+    expect(page.locator("tr[data-worker=gone] .dot")).to_have_attribute("data-status", "OFFLINE")
+    page.get_by_role("button", name="Remove 1 offline worker(s)").click()
+    expect(page.locator("tr[data-worker=gone]")).to_have_count(0)
+    expect(page.locator("tr[data-worker=alive]")).to_have_count(1)
+    names = [w["name"] for w in httpx.get(f"{server.api_url}/work_pools/crowded/workers").json()]
+    assert names == ["alive"]

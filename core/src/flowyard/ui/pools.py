@@ -215,6 +215,7 @@ def pool_page(request: Request, name: str, tab: str = "details") -> Response:
         pool = pools.pool_model(conn, row, multiple)
         queue_list = pools.list_queues(conn, name)
         worker_list = workers.list_workers(conn, name, multiple)
+        held = queries.runs_held(conn, row.id)
         if tab == "deployments":
             values["deployments"], values["next_cursor"] = queries.deployment_page(
                 conn, pool_name=name, limit=100
@@ -234,6 +235,7 @@ def pool_page(request: Request, name: str, tab: str = "details") -> Response:
         tabs=TABS,
         queues=queue_list,
         workers=worker_list,
+        held=held,
         offline=sum(1 for w in worker_list if w.status is WorkerStatus.OFFLINE),
         command=start_command(name),
         fields=fields_for(pool.base_job_template),

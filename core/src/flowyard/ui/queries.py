@@ -91,6 +91,19 @@ def pool_summaries(conn: sa.Connection, multiple: float) -> list[PoolSummary]:
     return out
 
 
+def runs_held(conn: sa.Connection, pool_id: str) -> dict[str, int]:
+    """PENDING + RUNNING runs of a pool per worker name."""
+    rows = conn.execute(
+        sa.select(t.flow_run.c.worker_name, sa.func.count())
+        .where(
+            t.flow_run.c.pool_id == pool_id,
+            t.flow_run.c.state_type.in_([s.value for s in ACTIVE_STATES]),
+        )
+        .group_by(t.flow_run.c.worker_name)
+    ).all()
+    return {str(name): int(count) for name, count in rows if name is not None}
+
+
 @dataclass
 class DeploymentRow:
     """One row of the deployments list."""
