@@ -113,3 +113,24 @@ def test_the_log_stream_resumes_after_the_last_event_id(
     assert [line["message"] for line in everything] == ["m0", "m1", "m2", "m3", "m4"]
     resumed = _first_logs_event(server, run["id"], {"Last-Event-ID": str(everything[2]["id"])})
     assert [line["message"] for line in resumed] == ["m3", "m4"]
+
+
+@SQLITE_ONLY
+def test_the_log_download_has_every_line_at_or_above_the_level(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    http.post("/work_pools", json={"name": "p", "type": "process"})
+    dep = http.post("/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "p"})
+    run = http.post(f"/deployments/{dep.json()['id']}/runs", json={}).json()
+    lines = [
+        {"flow_run_id": run["id"], "level": 10 if i % 2 else 40, "message": f"m{i}"}
+        for i in range(6001)
+    ]
+    assert http.post("/logs", json=lines).status_code == 201
+    url = f"{server.url}/runs/{run['id']}/logs/download"
+    everything = httpx.get(url, timeout=30).text.splitlines()
+    errors = httpx.get(url, params={"level": "ERROR"}, timeout=30).text.splitlines()
+    assert len(everything) == 6001
+    assert everything[-1].endswith("| m6000")
+    assert len(errors) == 3001
+    assert all(" ERROR " in line for line in errors)

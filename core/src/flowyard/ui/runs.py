@@ -249,17 +249,24 @@ def logs_download(request: Request, run_id: str, level: str = "DEBUG") -> Respon
         after = 0
         while True:
             with ctx.db.read() as conn:
-                batch = runs.read_logs(conn, run_id, after, 1000)
+                batch = conn.execute(
+                    sa.select(
+                        t.log.c.id, t.log.c.level, t.log.c.name, t.log.c.message, t.log.c.timestamp
+                    )
+                    .where(
+                        t.log.c.flow_run_id == run_id, t.log.c.id > after, t.log.c.level >= minimum
+                    )
+                    .order_by(t.log.c.id)
+                    .limit(5000)
+                ).all()
             if not batch:
                 return
-            after = batch[-1][0]
-            text = []
-            for _, log in batch:
-                if log.level >= minimum:
-                    name = names.get(log.level, str(log.level))
-                    stamp = log.timestamp.astimezone(dt.UTC).isoformat()
-                    text.append(f"{stamp} {name:<8} {log.name} | {log.message}\n")
-            yield "".join(text).encode()  # one chunk per batch: each chunk is a thread hop
+            after = batch[-1].id
+            yield "".join(  # one chunk per batch: each chunk is a thread hop
+                f"{r.timestamp.astimezone(dt.UTC).isoformat()} "
+                f"{names.get(r.level, str(r.level)):<8} {r.name} | {r.message}\n"
+                for r in batch
+            ).encode()
 
     with ctx.db.read() as conn:
         try:
