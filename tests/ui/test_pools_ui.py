@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -142,3 +143,36 @@ def test_offline_workers_are_removed_and_online_ones_kept(server: RunningServer,
     expect(page.locator("tr[data-worker=alive]")).to_have_count(1)
     names = [w["name"] for w in httpx.get(f"{server.api_url}/work_pools/crowded/workers").json()]
     assert names == ["alive"]
+
+
+def test_a_custom_type_from_a_registry_file_can_be_created_from_the_form(
+    server: RunningServer, page: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = {
+        "job_configuration": {"queue": "{{ batch_queue }}"},
+        "variables": {
+            "type": "object",
+            "properties": {"batch_queue": {"type": "string", "default": "night-shift"}},
+        },
+    }
+    registry = tmp_path / "types.json"
+    registry.write_text(
+        json.dumps(
+            {
+                "acme-batch": {
+                    "distribution": "acme-flowyard-batch",
+                    "description": "ACME's batch cluster.",
+                    "default_base_job_template": template,
+                }
+            }
+        )
+    )
+    monkeypatch.setenv("FLOWYARD_WORKER_REGISTRY", str(registry))
+    page.goto(server.url + "/pools/new")
+    page.select_option("select[name=type]", "acme-batch")
+    expect(page.locator("#base_job_template")).to_contain_text("night-shift")
+    page.fill("input[name=name]", "acme")
+    page.get_by_role("button", name="Create work pool").click()
+    expect(page.locator("h1")).to_contain_text("acme-batch")
+    pool = httpx.get(f"{server.api_url}/work_pools/acme", timeout=10).json()
+    assert pool["base_job_template"] == template

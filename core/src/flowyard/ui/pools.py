@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import time
 from collections.abc import Callable
@@ -37,6 +38,7 @@ _cache: dict[str, tuple[float, Any]] = {}
 def _cached(key: str, compute: Callable[[], Any]) -> Any:
     """``compute()`` remembered for a few seconds (entry-point metadata scans are slow-ish)."""
     now = time.monotonic()
+    key = f"{key}|{os.environ.get('FLOWYARD_WORKER_REGISTRY', '')}"  # another registry: recompute
     hit = _cache.get(key)
     if hit is None or now - hit[0] > _CACHE_SECONDS:
         hit = (now, compute())
