@@ -252,10 +252,8 @@ def run_page(
     if cursor:
         when, run_id = cursor
         query = query.where(
-            sa.or_(
-                run.c.scheduled_time < when,
-                sa.and_(run.c.scheduled_time == when, run.c.id < run_id),
-            )
+            run.c.scheduled_time <= when,  # the index range; the OR alone makes SQLite scan
+            sa.or_(run.c.scheduled_time < when, run.c.id < run_id),
         )
     rows = conn.execute(
         query.order_by(run.c.scheduled_time.desc(), run.c.id.desc()).limit(limit + 1)
