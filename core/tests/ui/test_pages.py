@@ -134,3 +134,19 @@ def test_the_log_download_has_every_line_at_or_above_the_level(
     assert everything[-1].endswith("| m6000")
     assert len(errors) == 3001
     assert all(" ERROR " in line for line in errors)
+
+
+@SQLITE_ONLY
+def test_run_filters_live_in_the_url(server: RunningServer, http: httpx.Client) -> None:
+    http.post("/work_pools", json={"name": "p", "type": "process"})
+    dep = http.post("/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "p"})
+    kept = http.post(f"/deployments/{dep.json()['id']}/runs", json={"name": "kept-run"}).json()
+    gone = http.post(f"/deployments/{dep.json()['id']}/runs", json={"name": "gone-run"}).json()
+    http.post(f"/flow_runs/{gone['id']}/cancel")
+    cancelled = httpx.get(f"{server.url}/runs?state=CANCELLED", timeout=10).text
+    scheduled = httpx.get(f"{server.url}/runs?state=SCHEDULED&pool=p", timeout=10).text
+    other_pool = httpx.get(f"{server.url}/runs?pool=elsewhere", timeout=10).text
+    assert "gone-run" in cancelled and "kept-run" not in cancelled
+    assert "kept-run" in scheduled and "gone-run" not in scheduled
+    assert "No flow runs match." in other_pool
+    assert kept["id"] in scheduled
