@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     server_scheduler_min_runs: int = 3
     server_scheduler_horizon_seconds: float = 3600.0
     server_scheduler_max_runs: int = 100
+    server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
+    server_ui_secret: str | None = Field(
+        default=None,
+        description="Signs UI session cookies; set it when several replicas serve the UI "
+        "(default: a random secret per process, so sessions end on restart).",
+    )
 
     worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
     worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")

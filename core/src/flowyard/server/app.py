@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         title="flowyard",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by the UI with local Swagger assets (flowyard.ui.install)
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
@@ -66,6 +66,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(pools.router, prefix="/api")
     app.include_router(serve.router, prefix="/api")
     app.include_router(runs.router, prefix="/api")
+    if settings.server_ui:
+        from flowyard.ui import install
+
+        install(app)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:

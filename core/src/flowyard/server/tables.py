@@ -194,6 +194,11 @@ flow_run = sa.Table(
     sa.Index("ix_flow_run_queue_state", "queue_id", "state_type"),
     sa.Index("ix_flow_run_lease", "state_type", "lease_expires"),
     sa.Index("ix_flow_run_deployment_state", "deployment_id", "state_type"),
+    # the UI's run lists: newest first by (scheduled_time, id), keyset-paginated (0002)
+    sa.Index("ix_flow_run_scheduled", "scheduled_time", "id"),
+    sa.Index("ix_flow_run_pool_scheduled", "pool_id", "scheduled_time", "id"),
+    sa.Index("ix_flow_run_deployment_scheduled", "deployment_id", "scheduled_time", "id"),
+    sa.Index("ix_flow_run_state_scheduled", "state_type", "scheduled_time", "id"),
 )
 
 flow_run_state = sa.Table(

@@ -1,0 +1,68 @@
+"""Helpers for the browser tests: the flows they deploy, deploying, API keys."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from flowyard.settings import Settings
+from flowyard.testing.plugin import RunningServer
+
+CLI = [sys.executable, "-m", "flowyard.cli"]
+
+FLOWS = """
+import time
+
+from flowyard import flow
+
+
+@flow(log_prints=True)
+def chatty(lines: int = 5, pause: float = 0.3) -> int:
+    for i in range(lines):
+        print(f"line {i} of {lines}", flush=True)
+        time.sleep(pause)
+    return lines
+
+
+@flow(log_prints=True)
+def sleepy(seconds: float = 120) -> None:
+    print("sleeping", flush=True)
+    time.sleep(seconds)
+"""
+
+
+def deploy(server: RunningServer, root: Path, flow: str, name: str, pool: str) -> str:
+    """Deploy ``flow`` from the project as a user would (a fresh interpreter); returns its id."""
+    import httpx
+
+    code = f"from flows import {flow}\n{flow}.deploy({name!r}, work_pool_name={pool!r})"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=server.env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    found = httpx.get(f"{server.api_url}/deployments/name/{flow}/{name}", timeout=10)
+    return str(found.json()["id"])
+
+
+def create_key(settings: Settings, name: str, role: str) -> str:
+    """An API key made with the CLI against the server's database."""
+    env = {
+        "FLOWYARD_HOME": str(settings.home),
+        "FLOWYARD_DATABASE_URL": settings.resolved_database_url(),
+        "PATH": "",
+    }
+    result = subprocess.run(
+        [*CLI, "server", "api-key", "create", "--name", name, "--role", role],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
