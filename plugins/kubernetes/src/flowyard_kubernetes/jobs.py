@@ -69,24 +69,42 @@ def _create_error(exc: Any, namespace: str) -> RuntimeError:
     return RuntimeError(f"Unable to create the Kubernetes Job: {exc.status} {message}.{hint}")
 
 
+def _created_before(batch: Any, namespace: str, run_label: str | None) -> Any:
+    """The Job an earlier attempt created when only its response was lost (None if none)."""
+    if not run_label:
+        return None
+    found = batch.list_namespaced_job(
+        namespace, label_selector=f"flowyard.io/flow-run-id={run_label}"
+    ).items
+    return found[0] if found else None
+
+
 def create(job: KubernetesJob, flow_run: FlowRunInfo) -> Submission[JobHandle]:
-    """Create the Job (retrying server errors and dropped connections); id ``namespace:job``."""
+    """Create the Job; id ``namespace:job``.
+
+    Server errors and dropped connections are retried; before a retry, a Job already labelled
+    with this flow run (its create succeeded but the answer was lost) is adopted instead of
+    creating a second one.
+    """
     from kubernetes import client
     from kubernetes.client.rest import ApiException
+    from urllib3.exceptions import HTTPError
 
     api = api_client(job.cluster_config)
     manifest = job.manifest(flow_run)
     batch = client.BatchV1Api(api)
+    run_label = manifest["metadata"]["labels"].get("flowyard.io/flow-run-id")
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            created = batch.create_namespaced_job(job.namespace, manifest)
+            existing = _created_before(batch, job.namespace, run_label) if attempt > 1 else None
+            created = existing or batch.create_namespaced_job(job.namespace, manifest)
             break
         except ApiException as exc:
             if exc.status is not None and exc.status < 500 and exc.status != 429:
                 raise _create_error(exc, job.namespace) from None
             if attempt == CREATE_ATTEMPTS:
                 raise _create_error(exc, job.namespace) from None
-        except OSError as exc:  # urllib3 errors derive from it: the API server was unreachable
+        except (HTTPError, OSError) as exc:  # the API server was unreachable
             if attempt == CREATE_ATTEMPTS:
                 raise RuntimeError(
                     f"Unable to reach the Kubernetes API server at {api.configuration.host}: {exc}"

@@ -65,6 +65,7 @@ class PodWatch:
         """Watch until the end; see the module docstring."""
         from kubernetes import watch
         from kubernetes.client.rest import ApiException
+        from urllib3.exceptions import HTTPError
 
         began = time.monotonic()
         pod_deadline = (
@@ -120,7 +121,7 @@ class PodWatch:
                     ) from None
                 log.warning("Pod watch of %s failed (%s); retrying", self.where, exc.status)
                 time.sleep(1)
-            except OSError as exc:  # urllib3 errors: the watch connection dropped
+            except (HTTPError, OSError) as exc:  # the watch connection dropped
                 log.info(
                     "Pod watch of %s dropped (%s); resuming from resourceVersion %s",
                     self.where,
