@@ -55,3 +55,19 @@ def configuration(
     labels.update({"flowyard.flow-run-id": run.id, "flowyard.flow-name": run.flow_name or ""})
     config["labels"] = labels
     return config
+
+
+def flowyard_image() -> str:
+    """The tag of an image with this checkout's flowyard installed (built once per source hash)."""
+    docker_or_skip()
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "build-flowyard-image")], check=True, capture_output=True, text=True
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def host_network_template() -> dict[str, Any]:
+    """The default template with ``hostNetwork: true`` (pods reach a loopback flowyard server)."""
+    template = base_job_template(KubernetesVariables)
+    template["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]["hostNetwork"] = True
+    return template

@@ -23,7 +23,8 @@ What it serves (the paths the official client uses):
   conditions ``SuccessCriteriaMet``+``Complete`` or ``FailureTarget``+``Failed``
   (``BackoffLimitExceeded``). Container ``command``/``args``/``env``/``resources.limits.memory``
   are honoured; loopback URLs in env values are rewritten to ``host.docker.internal`` so that a
-  pod reaches services on the test host.
+  pod reaches services on the test host, and ``hostNetwork: true`` runs the container in the
+  host's network (loopback URLs then work as they are).
 - Bearer-token authentication when a token is set.
 
 What it does NOT model: scheduling and nodes (every pod lands at once on one fake node; no

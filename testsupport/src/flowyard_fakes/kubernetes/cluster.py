@@ -328,7 +328,9 @@ class Cluster:
 
         return self.store.update("Pod", run.namespace, run.name, change)
 
-    def _resolve_env(self, namespace: str, container: Obj, pod: Obj) -> dict[str, str]:
+    def _resolve_env(
+        self, namespace: str, container: Obj, pod: Obj, rewrite: bool
+    ) -> dict[str, str]:
         env: dict[str, str] = {}
         for source in container.get("envFrom") or []:
             ref = source.get("secretRef")
@@ -343,7 +345,8 @@ class Cluster:
         for item in container.get("env") or []:
             name = item["name"]
             if "valueFrom" not in item or item["valueFrom"] is None:
-                env[name] = _loopback_to_host(str(item.get("value") or ""))
+                value = str(item.get("value") or "")
+                env[name] = _loopback_to_host(value) if rewrite else value
                 continue
             source = item["valueFrom"]
             if source.get("secretKeyRef"):
@@ -395,7 +398,8 @@ class Cluster:
             if run.deleting or self._closed:
                 return
             try:
-                env = self._resolve_env(run.namespace, container, pod)
+                host_network = bool(pod["spec"].get("hostNetwork"))
+                env = self._resolve_env(run.namespace, container, pod, rewrite=not host_network)
                 limits = (container.get("resources") or {}).get("limits") or {}
                 spec = ContainerSpec(
                     name=f"k8s_{container['name']}_{run.name}_{run.namespace}_{self.instance[:8]}",
@@ -409,6 +413,7 @@ class Cluster:
                         "io.kubernetes.pod.namespace": run.namespace,
                     },
                     memory_limit_bytes=_memory_bytes(limits.get("memory")),
+                    network_mode="host" if host_network else None,
                 )
                 container_id = self.runner.start(spec)
             except ApiError as exc:
