@@ -65,16 +65,22 @@ class KubernetesEmulator:
 
     Use as a context manager; :attr:`url` is the API server URL, :meth:`write_kubeconfig`
     writes a kubeconfig for the official client, :attr:`token` is the bearer token it expects.
-    Leaving the context removes every container the emulator started.
+    Leaving the context removes every container the emulator started. ``host_network=True``
+    runs every pod as if its spec said ``hostNetwork: true`` (for tests whose server listens on
+    loopback and whose templates cannot be changed).
     """
 
     def __init__(
-        self, token: str | None = "flowyard-fake-token", runner: ContainerRunner | None = None
+        self,
+        token: str | None = "flowyard-fake-token",
+        runner: ContainerRunner | None = None,
+        host_network: bool = False,
     ) -> None:
         self.token = token
         self.instance = uuid.uuid4().hex
         self.store = Store()
         self.cluster = Cluster(self.store, runner or ContainerRunner(), self.instance)
+        self.cluster.host_network = host_network
         self.api = Api(self.cluster, token)
         self._server: Any = None
         self._thread: threading.Thread | None = None

@@ -108,6 +108,7 @@ class Cluster:
         self._timers: list[threading.Timer] = []
         self._lock = threading.RLock()
         self._closed = False
+        self.host_network = False  # run every pod in the host network (test convenience)
 
     # -- namespaces, secrets, events ------------------------------------------------------
 
@@ -398,7 +399,7 @@ class Cluster:
             if run.deleting or self._closed:
                 return
             try:
-                host_network = bool(pod["spec"].get("hostNetwork"))
+                host_network = self.host_network or bool(pod["spec"].get("hostNetwork"))
                 env = self._resolve_env(run.namespace, container, pod, rewrite=not host_network)
                 limits = (container.get("resources") or {}).get("limits") or {}
                 spec = ContainerSpec(
