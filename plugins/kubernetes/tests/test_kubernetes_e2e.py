@@ -273,7 +273,7 @@ def test_a_watch_dropped_mid_run_still_ends_completed(
     assert "dropped" in worker.output()
 
 
-def test_a_worker_restarted_mid_run_still_sees_the_run_to_its_end(
+def test_a_worker_killed_and_restarted_mid_run_leaves_the_job_running_to_completion(
     server: RunningServer,
     http: httpx.Client,
     project: Path,
@@ -287,7 +287,7 @@ def test_a_worker_restarted_mid_run_still_sees_the_run_to_its_end(
     run = cli_json("deployment", "run", "long-one/dev", "--param", "seconds=6", env=server.env())
     wait_for(http, run["id"], frozenset({"RUNNING"}))
 
-    first.stop(signal.SIGKILL)
+    first.stop(signal.SIGKILL)  # no clean-up: the Job must not depend on the worker process
     kube_pool["start"]("worker-2.log")
 
     assert wait_for(http, run["id"])["state_type"] == "COMPLETED"

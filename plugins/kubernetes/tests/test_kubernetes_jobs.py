@@ -229,3 +229,27 @@ def _configuration(emulator: KubernetesEmulator) -> client.Configuration:
     configuration = client.Configuration(host=emulator.url)
     configuration.api_key = {"authorization": f"Bearer {emulator.token}"}
     return configuration
+
+
+def test_another_worker_can_reattach_to_a_running_job_from_its_id_and_observe_it(
+    emulator: KubernetesEmulator,
+) -> None:
+    from flowyard_kubernetes.jobs import reattach
+
+    job, run = render(emulator, command=python("import time; time.sleep(2); raise SystemExit(5)"))
+    infrastructure_id = worker.submit(job, run).infrastructure_id
+
+    status = worker.observe(job, reattach(infrastructure_id, job), run)
+
+    assert status is not None and status.code == 5
+
+
+def test_reattaching_to_a_vanished_job_raises_infrastructure_not_found(
+    emulator: KubernetesEmulator,
+) -> None:
+    from flowyard_kubernetes.jobs import reattach
+
+    job, _ = render(emulator)
+
+    with pytest.raises(InfrastructureNotFound):
+        reattach("default:no-such-job", job)

@@ -159,3 +159,37 @@ def delete(infrastructure_id: str, job: KubernetesJob, grace_seconds: float) -> 
     log.warning(
         "Kubernetes Job %s/%s was deleted but its pod is still terminating", namespace, name
     )
+
+
+def reattach(infrastructure_id: str, job: KubernetesJob) -> Submission[JobHandle]:
+    """Rebuild the submission of an existing Job from its id alone (e.g. in a restarted worker).
+
+    ``observe`` accepts the result like a fresh submission, so any worker of this type can watch
+    a Job another worker created.
+
+    :raises InfrastructureNotFound: the Job does not exist (any more).
+    """
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    namespace, name = parse_id(infrastructure_id)
+    api = api_client(job.cluster_config)
+    try:
+        found = client.BatchV1Api(api).read_namespaced_job(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            raise InfrastructureNotFound(
+                f"Kubernetes Job {namespace}/{name} no longer exists."
+            ) from None
+        raise
+    return Submission(
+        infrastructure_id=infrastructure_id,
+        handle=JobHandle(
+            api=api,
+            namespace=namespace,
+            name=name,
+            uid=found.metadata.uid,
+            backoff_limit=int(found.spec.backoff_limit or 0),
+        ),
+        details={"namespace": namespace, "job_name": name},
+    )
