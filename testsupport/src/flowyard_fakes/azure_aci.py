@@ -258,8 +258,11 @@ class AciFake:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+        from docker.errors import APIError
+
         for container_id in self.runner.ids_with_labels({FAKE_LABEL: self.fake_id}):
-            self.runner.remove(container_id)
+            with contextlib.suppress(APIError):  # e.g. a removal already in progress
+                self.runner.remove(container_id)
 
     def __enter__(self) -> AciFake:
         return self.start()
@@ -307,10 +310,12 @@ class AciFake:
         )
         return op_id, url
 
-    def _finish(self, op_id: str, error: dict[str, str] | None = None) -> None:
+    def _finish(
+        self, op_id: str, error: dict[str, str] | None = None, status: str | None = None
+    ) -> None:
         with self._lock:
             op = self._operations[op_id]
-            op["status"] = "Failed" if error else "Succeeded"
+            op["status"] = status or ("Failed" if error else "Succeeded")
             op["endTime"] = _now()
             if error:
                 op["error"] = error
@@ -384,6 +389,9 @@ class AciFake:
             deleted = group.deleting
         if deleted:  # deleted while starting: the delete may have missed the container
             self.runner.remove(container_id)
+            self._finish(
+                op_id, {"code": "Canceled", "message": "The group was deleted."}, "Canceled"
+            )
             return
         with self._lock:
             group.provisioning = "Succeeded"

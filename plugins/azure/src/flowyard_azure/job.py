@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from flowyard.job import BaseJobConfiguration, FlowRunInfo
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from flowyard_azure.variables import (
     CONTAINER_NAME,
@@ -61,15 +61,18 @@ class AzureContainerInstanceJob(BaseJobConfiguration):
     credentials: ClientSecretCredentials | None = None
     arm_endpoint: str = PUBLIC_CLOUD
 
-    @field_validator("subscription_id", "resource_group_name", mode="before")
+    @model_validator(mode="before")
     @classmethod
-    def _given(cls, value: Any, info: Any) -> Any:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            raise ValueError(
-                f"{info.field_name} is required: set it in the pool's base job template or as a "
-                "job variable of the deployment"
-            )
-        return value
+    def _where_given(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("subscription_id", "resource_group_name"):
+                value = data.get(key)
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    raise ValueError(
+                        f"{key} is required: set it in the pool's base job template or as a "
+                        "job variable of the deployment"
+                    )
+        return data
 
     @field_validator("arm_endpoint", mode="before")
     @classmethod

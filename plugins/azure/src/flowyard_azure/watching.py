@@ -16,7 +16,6 @@ Afterwards the group is deleted, or stopped with ``keep_container_group``.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 import time
@@ -58,22 +57,20 @@ class GroupWatch:
         poll = self.job.task_watch_poll_interval
         poller = self.handle.poller
         if poller is not None:
-            while not poller.done() and time.monotonic() < deadline:
-                poller.wait(timeout=min(poll, max(0.0, deadline - time.monotonic())))
-            if poller.done():
-                try:
+            try:
+                while not poller.done() and time.monotonic() < deadline:
+                    poller.wait(timeout=min(poll, max(0.0, deadline - time.monotonic())))
+                if poller.done():
                     poller.result()
-                except HttpResponseError as exc:
-                    return self._provisioning_failed(error_text(exc))
+            except HttpResponseError as exc:
+                if exc.status_code == 404:  # the operation's final GET: deleted meanwhile
+                    return self._deleted()
+                return self._provisioning_failed(error_text(exc))
         while True:
             try:
                 group = self._read()
             except GroupGone:
-                return ExitStatus(
-                    code=UNKNOWN_EXIT,
-                    reason=f"Container group {self.where} was deleted before its container "
-                    "finished (cancelled, or deleted outside flowyard).",
-                )
+                return self._deleted()
             if group.provisioning_state in ("Failed", "Canceled"):
                 return self._provisioning_failed(f"provisioning state {group.provisioning_state}")
             view = self._instance_view(group)
@@ -92,6 +89,13 @@ class GroupWatch:
                     f"{self._describe(view)}",
                 )
             time.sleep(poll)
+
+    def _deleted(self) -> ExitStatus:
+        return ExitStatus(
+            code=UNKNOWN_EXIT,
+            reason=f"Container group {self.where} was deleted before its container finished "
+            "(cancelled, or deleted outside flowyard).",
+        )
 
     # -- reading --------------------------------------------------------------------------
 
@@ -144,9 +148,12 @@ class GroupWatch:
 
     def _provisioning_failed(self, why: str) -> ExitStatus:
         detail = ""
-        # the group may be gone; the operation's error is the explanation then
-        with contextlib.suppress(Exception):
+        try:
             detail = "; container " + self._describe(self._instance_view(self._read()))
+        except GroupGone:  # deleted while being created: a cancellation
+            return self._deleted()
+        except Exception:  # unreadable: the operation's error is the explanation
+            log.debug("Cannot read container group %s", self.where, exc_info=True)
         return ExitStatus(
             code=UNKNOWN_EXIT,
             reason=f"Azure could not create container group {self.where}: {why}{detail}",
