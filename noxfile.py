@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes"]
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes", "azure"]
 PLUGINS = {
     "process": "plugins/process",
     "docker": "plugins/docker",
     "kubernetes": "plugins/kubernetes",
+    "azure": "plugins/azure",
 }
 
 
@@ -37,6 +38,8 @@ def typecheck(session: nox.Session) -> None:
         "plugins/docker",
         "-e",
         "plugins/kubernetes",
+        "-e",
+        "plugins/azure",
         "-e",
         "testsupport",
     )
@@ -86,6 +89,31 @@ def kubernetes_plugin(session: nox.Session) -> None:
         "pytest-timeout",
     )
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
+
+
+@nox.session(name="azure")
+def azure_plugin(session: nox.Session) -> None:
+    """The azure plugin's tests against the ACI fake in testsupport/ (needs a Docker engine)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["azure"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run(
+        "pytest",
+        f"{PLUGINS['azure']}/tests",
+        "testsupport/tests/test_azure_aci_fake.py",
+        *session.posargs,
+    )
 
 
 @nox.session

@@ -227,6 +227,7 @@ class AciFake:
         self._groups: dict[tuple[str, str, str], _Group] = {}
         self._operations: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
+        self.started_at: dict[str, str] = {}  # group name → the container's Docker StartedAt
         self._server: ThreadingHTTPServer | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -384,9 +385,12 @@ class AciFake:
                 group.event("Failed", str(exc), "Warning")
             self._finish(op_id, {"code": "ContainerGroupDeploymentFailed", "message": str(exc)})
             return
+        started = self.runner.state(container_id).started_at
         with self._lock:
             group.container_id = container_id
             deleted = group.deleting
+            if started:
+                self.started_at[group.key[2]] = started
         if deleted:  # deleted while starting: the delete may have missed the container
             self.runner.remove(container_id)
             self._finish(
