@@ -1,8 +1,8 @@
 """Install policies for real: wheels served by a local package index, installed with pip.
 
-The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes` and a
-test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus the
-`kubernetes` client's wheels, serves them with pypiserver on
+The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes`,
+`flowyard-azure` and a test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so
+it is quick), plus the `kubernetes` and Azure clients' wheels, serves them with pypiserver on
 loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
 from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
 a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
@@ -72,9 +72,22 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     build_wheel(ROOT / "plugins" / "process", packages)
     build_wheel(ECHO, packages)
     build_wheel(ROOT / "plugins" / "kubernetes", packages)
-    # flowyard-kubernetes' third-party dependencies, so the index can serve them too
+    build_wheel(ROOT / "plugins" / "azure", packages)
+    # the plugins' third-party dependencies, so the index can serve them too
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "-d", str(packages), "kubernetes>=36,<37"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(packages),
+            "kubernetes>=36,<37",
+            "azure-mgmt-containerinstance>=10.1,<11",
+            "azure-identity>=1.15,<2",
+            "azure-core>=1.30,<2",
+        ],
         check=True,
     )
     port = free_port()
@@ -259,3 +272,41 @@ def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
     pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
     assert pool["type"] == "kubernetes"
     assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
+
+
+def test_if_not_present_installs_flowyard_azure_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps the type
+    assert installed_version(fresh_venv, "flowyard-azure") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "aci-pool",
+            "--type",
+            "azure-container-instance",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-azure" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-azure") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/aci-pool").json()
+    assert pool["type"] == "azure-container-instance"
+    group = pool["base_job_template"]["job_configuration"]["container_group"]
+    assert group["properties"]["containers"][0]["name"] == "flowyard-job"
