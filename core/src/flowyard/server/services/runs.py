@@ -25,6 +25,7 @@ from flowyard.server.services.deployments import (
     get_deployment_row,
 )
 from flowyard.server.services.ids import new_id, run_name
+from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue
 from flowyard.server.services.states import get_run_row
 
@@ -79,6 +80,10 @@ def create_from_deployment(
         raise Invalid(
             "This deployment has no work pool, so work_queue_name cannot be used.",
             field="work_queue_name",
+        )
+    if dep.parameter_schema is not None:
+        check_parameters(
+            dep.parameter_schema, {**dep.parameters, **body.parameters}, what="flow run"
         )
     if body.idempotency_key:
         existing = conn.execute(

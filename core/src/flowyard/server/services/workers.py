@@ -12,7 +12,7 @@ from flowyard.schemas.pools import Heartbeat, Worker
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.ids import new_id
-from flowyard.server.services.pools import get_pool_row, online_cutoff
+from flowyard.server.services.pools import get_pool_row, worker_is_online
 
 
 def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_seconds: float) -> None:
@@ -63,7 +63,7 @@ def renew_leases(
 
 def worker_model(row: Any, pool_name: str, multiple: float) -> Worker:
     """API model with status computed from the last heartbeat."""
-    online = row.last_heartbeat >= online_cutoff(utcnow(), row.heartbeat_interval_seconds, multiple)
+    online = worker_is_online(row, utcnow(), multiple)
     return Worker(
         id=row.id,
         name=row.name,
@@ -85,6 +85,35 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
         .order_by(t.worker.c.last_heartbeat.desc())
     ).all()
     return [worker_model(r, pool_name, multiple) for r in rows]
+
+
+def record_poll(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> None:
+    """A worker polled ``queue_names`` of the pool (all its queues when empty): set ``last_polled``.
+
+    Called for every claim request, idle long-polls included, so a queue a worker watches is
+    READY. A queue polled less than a second ago is left alone (no write per burst of polls).
+    """
+    pool = get_pool_row(conn, pool_name)
+    now = utcnow()
+    recent = now - dt.timedelta(seconds=1)
+    where = [
+        t.work_queue.c.pool_id == pool.id,
+        sa.or_(t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < recent),
+    ]
+    if queue_names:
+        where.append(t.work_queue.c.name.in_(queue_names))
+    conn.execute(t.work_queue.update().where(*where).values(last_polled=now))
+
+
+def worker_stopped(conn: sa.Connection, pool_name: str, name: str) -> None:
+    """A worker says it is leaving (stopped cleanly): it shows OFFLINE at once. Raises NotFound."""
+    pool = get_pool_row(conn, pool_name)
+    if not conn.execute(
+        t.worker.update()
+        .where(t.worker.c.pool_id == pool.id, t.worker.c.name == name)
+        .values(stopped=utcnow())
+    ).rowcount:
+        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.")
 
 
 def delete_worker(conn: sa.Connection, pool_name: str, name: str) -> None:
