@@ -67,6 +67,7 @@ class WorkerOptions:
             "heartbeat_seconds": settings.worker_heartbeat_seconds,
             "kill_grace_seconds": settings.worker_kill_grace_seconds,
             "healthcheck_port": settings.worker_healthcheck_port,
+            "healthcheck_host": settings.worker_healthcheck_host,
         }
         given = {k: v for k, v in options.items() if v is not None or k not in defaults}
         return cls(pool=pool, **{**defaults, **given})
