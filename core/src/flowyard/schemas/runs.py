@@ -185,6 +185,8 @@ class FlowRunFilter(Model):
     """Body of ``POST /api/flow_runs/filter``."""
 
     ids: list[str] | None = None
+    id_prefix: str | None = Field(default=None, min_length=1, description="runs whose id starts so")
+    name: str | None = Field(default=None, description="runs with exactly this name")
     deployment_id: str | None = None
     work_pool_name: str | None = None
     state_types: list[StateType] | None = None

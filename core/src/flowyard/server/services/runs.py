@@ -186,6 +186,10 @@ def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
     query = _NAMES
     if f.ids is not None:
         query = query.where(t.flow_run.c.id.in_(f.ids))
+    if f.id_prefix:
+        query = query.where(t.flow_run.c.id.startswith(f.id_prefix, autoescape=True))
+    if f.name:
+        query = query.where(t.flow_run.c.name == f.name)
     if f.deployment_id:
         query = query.where(t.flow_run.c.deployment_id == f.deployment_id)
     if f.work_pool_name:
