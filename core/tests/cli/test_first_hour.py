@@ -112,3 +112,18 @@ def test_flow_run_logs_show_why_the_worker_could_not_run_it(
     logs = run_cli("flow-run", "logs", run["id"], env=server.env())
     assert logs.returncode == 0
     assert "exited with code 7" in logs.stdout
+
+
+def test_a_worker_type_package_is_never_installed_without_a_known_source(
+    server: RunningServer,
+) -> None:
+    env = server.env()
+    env.pop("PIP_INDEX_URL", None)
+    started = run_cli(
+        "worker", "start", "--pool", "k8s", "--type", "kubernetes",
+        "--install-policy", "if-not-present", env=env,
+    )
+    assert started.returncode != 0
+    assert "Not installing flowyard-kubernetes" in started.stderr
+    assert "PIP_INDEX_URL" in started.stderr
+    assert "Installing flowyard-kubernetes" not in started.stderr  # pip never ran
