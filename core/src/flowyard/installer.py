@@ -44,9 +44,7 @@ def install_source(registry_index: str | None) -> str | None:
     return registry_index or os.environ.get("PIP_INDEX_URL") or None
 
 
-def install_command(
-    distribution: str, *, upgrade: bool, index_url: str | None = None
-) -> list[str]:
+def install_command(distribution: str, *, upgrade: bool, index_url: str | None = None) -> list[str]:
     """The argv that installs ``distribution`` next to the running core (never run through a shell).
 
     :param index_url: the registry entry's index; passed as ``--index-url`` (else pip and uv use

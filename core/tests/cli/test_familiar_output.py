@@ -99,8 +99,12 @@ def test_watch_says_what_the_run_is_waiting_for(server: RunningServer, tmp_path:
     assert run_cli("work-pool", "pause", "pool", env=server.env()).returncode == 0
     try:
         run_cli(
-            "deployment", "run", "get-repo-info/my-first-deployment", "--watch",
-            env=server.env(), timeout=4,
+            "deployment",
+            "run",
+            "get-repo-info/my-first-deployment",
+            "--watch",
+            env=server.env(),
+            timeout=4,
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout)
@@ -108,8 +112,12 @@ def test_watch_says_what_the_run_is_waiting_for(server: RunningServer, tmp_path:
     assert run_cli("work-pool", "resume", "pool", env=server.env()).returncode == 0
     try:
         run_cli(
-            "deployment", "run", "get-repo-info/my-first-deployment", "--watch",
-            env=server.env(), timeout=4,
+            "deployment",
+            "run",
+            "get-repo-info/my-first-deployment",
+            "--watch",
+            env=server.env(),
+            timeout=4,
         )
     except subprocess.TimeoutExpired as exc:
         out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout)
@@ -124,7 +132,13 @@ def test_validation_errors_are_printed_once(server: RunningServer, tmp_path: Pat
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(template))
     refused = run_cli(
-        "work-pool", "create", "p", "-t", "process", "--base-job-template", str(bad),
+        "work-pool",
+        "create",
+        "p",
+        "-t",
+        "process",
+        "--base-job-template",
+        str(bad),
         env=server.env(),
     )
     assert refused.returncode == 1

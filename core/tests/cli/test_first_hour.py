@@ -48,7 +48,10 @@ def deploy_add(server: RunningServer, tmp_path: Path, **job_variables: object) -
 
 
 def test_an_idle_worker_makes_its_queues_ready(server: RunningServer, tmp_path: Path) -> None:
-    assert run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode == 0
+    assert (
+        run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode
+        == 0
+    )
     worker = start_worker(
         server, "--pool", "pool", log=tmp_path / "worker.log", FLOWYARD_WORKER_QUERY_SECONDS="1"
     )
@@ -67,7 +70,10 @@ def test_an_idle_worker_makes_its_queues_ready(server: RunningServer, tmp_path: 
 def test_a_worker_stopped_with_sigterm_is_offline_at_once(
     server: RunningServer, tmp_path: Path, http: httpx.Client
 ) -> None:
-    assert run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode == 0
+    assert (
+        run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode
+        == 0
+    )
     worker = start_worker(server, "--pool", "pool", "--name", "w1", log=tmp_path / "worker.log")
     [online] = http.get("/work_pools/pool/workers").json()
     assert online["status"] == "ONLINE"
@@ -80,7 +86,10 @@ def test_a_worker_stopped_with_sigterm_is_offline_at_once(
 def test_a_wrong_parameter_is_refused_when_the_run_is_created(
     server: RunningServer, tmp_path: Path, http: httpx.Client
 ) -> None:
-    assert run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode == 0
+    assert (
+        run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode
+        == 0
+    )
     deploy_add(server, tmp_path)
     wrong = run_cli("deployment", "run", "add/dev", "--param", "x=abc", env=server.env())
     assert wrong.returncode == 1
@@ -98,13 +107,18 @@ def test_a_wrong_parameter_is_refused_when_the_run_is_created(
 def test_flow_run_logs_show_why_the_worker_could_not_run_it(
     server: RunningServer, tmp_path: Path
 ) -> None:
-    assert run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode == 0
+    assert (
+        run_cli("work-pool", "create", "pool", "--type", "process", env=server.env()).returncode
+        == 0
+    )
     deploy_add(server, tmp_path, command="sh -c 'exit 7'")
     worker = start_worker(server, "--pool", "pool", log=tmp_path / "worker.log")
     try:
         run = cli_json("deployment", "run", "add/dev", "--param", "x=1", env=server.env())
         deadline = time.monotonic() + 30
-        while cli_json("flow-run", "inspect", run["id"], env=server.env())["state_type"] != "CRASHED":
+        while (
+            cli_json("flow-run", "inspect", run["id"], env=server.env())["state_type"] != "CRASHED"
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.2)
     finally:
@@ -120,8 +134,15 @@ def test_a_worker_type_package_is_never_installed_without_a_known_source(
     env = server.env()
     env.pop("PIP_INDEX_URL", None)
     started = run_cli(
-        "worker", "start", "--pool", "k8s", "--type", "kubernetes",
-        "--install-policy", "if-not-present", env=env,
+        "worker",
+        "start",
+        "--pool",
+        "k8s",
+        "--type",
+        "kubernetes",
+        "--install-policy",
+        "if-not-present",
+        env=env,
     )
     assert started.returncode != 0
     assert "Not installing flowyard-kubernetes" in started.stderr

@@ -19,4 +19,6 @@ def test_server_start_with_a_bad_port_is_one_line(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         busy = run_cli("server", "start", "--port", str(port), env=env)
     assert busy.returncode == 1 and "Traceback" not in busy.stderr
-    assert busy.stderr.strip() == f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use."
+    assert (
+        busy.stderr.strip() == f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use."
+    )

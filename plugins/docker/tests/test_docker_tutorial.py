@@ -32,7 +32,7 @@ from flowyard.testing.plugin import free_port
 
 pytestmark = [pytest.mark.docker]
 
-SEED_SCRIPT = '''\
+SEED_SCRIPT = """\
 import httpx
 from flowyard import flow
 
@@ -56,11 +56,11 @@ if __name__ == "__main__":
         push=False,
         job_variables={"image_pull_policy": "Never"},
     )
-'''
+"""
 
 
 class _Repo(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = json.dumps({"stargazers_count": 4242, "forks_count": 77}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

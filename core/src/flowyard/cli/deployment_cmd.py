@@ -8,7 +8,7 @@ import typer
 
 from flowyard.cli.api import call
 from flowyard.cli.keyvalues import parse_pairs
-from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Run and manage deployments.", no_args_is_help=True)
 

@@ -81,7 +81,9 @@ def enforce_required(app: typer.Typer) -> None:
             enforce_required(group.typer_instance)
 
 
-def iter_commands(app: typer.Typer, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def iter_commands(
+    app: typer.Typer, prefix: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], Any]]:
     """Every command of ``app`` as (command words, callback), sub-apps included (for tests and docs)."""
     found: list[tuple[tuple[str, ...], Any]] = []
     for command in app.registered_commands:

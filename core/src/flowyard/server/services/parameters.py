@@ -7,7 +7,9 @@ from typing import Any
 from flowyard.server.errors import Invalid
 
 
-def _problems(schema: dict[str, Any], values: dict[str, Any], enforce_required: bool) -> list[dict[str, str]]:
+def _problems(
+    schema: dict[str, Any], values: dict[str, Any], enforce_required: bool
+) -> list[dict[str, str]]:
     from jsonschema import Draft202012Validator
 
     known = ", ".join(schema.get("properties", {})) or "no parameters"
