@@ -7,7 +7,6 @@ function's name) finds it too, and an unknown name gets the closest known ones a
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 from flowyard.cli.output import fail
@@ -63,6 +62,8 @@ def resolve_deployment(name: str) -> dict[str, Any]:
         found = _request("GET", f"/deployments/name/{spelling}/{deployment}")
         if found is not None:
             return dict(found)
+    import difflib
+
     known = [f"{d['flow_name']}/{d['name']}" for d in call("GET", "/deployments")]
     close = difflib.get_close_matches(name.replace("_", "-"), known, n=3, cutoff=0.5)
     hint = (
