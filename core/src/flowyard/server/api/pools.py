@@ -225,5 +225,8 @@ async def claim(
 
 
 def _record_poll(ctx: ServerContext, name: str, queue_names: list[str]) -> None:
-    with ctx.db.write() as conn:
-        workers.record_poll(conn, name, queue_names)
+    with ctx.db.read() as conn:
+        stale = workers.stale_polled_queues(conn, name, queue_names)
+    if stale:
+        with ctx.db.write() as conn:
+            workers.record_poll(conn, stale)

@@ -87,22 +87,34 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
     return [worker_model(r, pool_name, multiple) for r in rows]
 
 
-def record_poll(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> None:
-    """A worker polled ``queue_names`` of the pool (all its queues when empty): set ``last_polled``.
+def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> list[str]:
+    """Ids of the polled queues (all the pool's when ``queue_names`` is empty) whose
+    ``last_polled`` is unset or older than a second: the ones :func:`record_poll` should update.
 
-    Called for every claim request, idle long-polls included, so a queue a worker watches is
-    READY. A queue polled less than a second ago is left alone (no write per burst of polls).
+    A read, so a burst of polls does not take the write lock each time. Raises NotFound.
     """
     pool = get_pool_row(conn, pool_name)
-    now = utcnow()
-    recent = now - dt.timedelta(seconds=1)
-    where = [
+    recent = utcnow() - dt.timedelta(seconds=1)
+    query = sa.select(t.work_queue.c.id).where(
         t.work_queue.c.pool_id == pool.id,
         sa.or_(t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < recent),
-    ]
+    )
     if queue_names:
-        where.append(t.work_queue.c.name.in_(queue_names))
-    conn.execute(t.work_queue.update().where(*where).values(last_polled=now))
+        query = query.where(t.work_queue.c.name.in_(queue_names))
+    return [str(r.id) for r in conn.execute(query).all()]
+
+
+def record_poll(conn: sa.Connection, queue_ids: list[str]) -> None:
+    """A worker polled these queues: set their ``last_polled`` (so a watched queue is READY).
+
+    Called for every claim request that finds stale queues, idle long-polls included.
+    """
+    if queue_ids:
+        conn.execute(
+            t.work_queue.update()
+            .where(t.work_queue.c.id.in_(queue_ids))
+            .values(last_polled=utcnow())
+        )
 
 
 def worker_stopped(conn: sa.Connection, pool_name: str, name: str) -> None:
