@@ -189,7 +189,8 @@ def test_install_policies_end_to_end(
     for policy in ("never", "prompt"):  # prompt without a terminal behaves like never
         refused = start(policy, "echo-pool")
         assert refused.returncode == 1, refused.stderr
-        assert "-m pip install flowyard-echo" in refused.stderr
+        # the command to run names the configured index, never the bare public name
+        assert f"-m pip install --index-url {url} flowyard-echo" in refused.stderr
         assert installed_version(fresh_venv, "flowyard-echo") is None
     assert api.get("/work_pools/echo-pool").status_code == 404  # nothing half-done
 
