@@ -232,7 +232,8 @@ async def claim(
     claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed. A
     worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
-    await anyio.to_thread.run_sync(_record_poll, ctx, name, body.work_queue_names)
+    if not body.dry_run:  # a preview is not a poll: it changes nothing
+        await anyio.to_thread.run_sync(_record_poll, ctx, name, body.work_queue_names)
     return await long_poll(ctx, request, body.wait_seconds, lambda: _claim_once(ctx, name, body))
 
 
