@@ -7,10 +7,13 @@
 Opt in from the rootdir ``conftest.py``: ``pytest_plugins = ["flowyard.testing.conformance"]``.
 """
 
-import pytest
-
-# The kit's checks and fixtures assert; rewrite them for readable failures even when a project
-# imports ``flowyard.testing.kit`` before pytest loads it as a plugin.
-pytest.register_assert_rewrite(
-    "flowyard.testing.kit", "flowyard.testing.kit_runs", "flowyard.testing.plugin"
-)
+try:
+    import pytest
+except ImportError:  # the probe flow (flowyard.testing.probe) runs where pytest is not installed
+    pass
+else:
+    # The kit's checks and fixtures assert; rewrite them for readable failures even when a
+    # project imports ``flowyard.testing.kit`` before pytest loads it as a plugin.
+    pytest.register_assert_rewrite(
+        "flowyard.testing.kit", "flowyard.testing.kit_runs", "flowyard.testing.plugin"
+    )
