@@ -9,9 +9,10 @@ from flowyard.hookspecs import hookimpl
 from flowyard_process.template import default_template
 
 if TYPE_CHECKING:
-    from flowyard.job import ExitStatus, FlowRunInfo, Submission
+    from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo, Submission
 
     from flowyard_process.job import ProcessJob
+    from flowyard_process.launch import ProcessHandle
 
 
 @hookimpl
@@ -33,7 +34,7 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> ProcessJob:
 
 
 @hookimpl
-def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
+def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     """Start the command in its own session (so ``kill`` can signal its whole process group)."""
     from flowyard_process.launch import launch
 
@@ -41,7 +42,9 @@ def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
 
 
 @hookimpl
-def observe(job: ProcessJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+def observe(
+    job: ProcessJob, submission: Submission[ProcessHandle], flow_run: FlowRunInfo
+) -> ExitStatus:
     """Wait for the process, copying its output when ``stream_output``; explain its exit code."""
     from flowyard_process.launch import wait
 
@@ -49,7 +52,7 @@ def observe(job: ProcessJob, submission: Submission, flow_run: FlowRunInfo) -> E
 
 
 @hookimpl
-def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
+def kill(infrastructure_id: str, job: BaseJobConfiguration, grace_seconds: float) -> None:
     """SIGTERM the process group, wait ``grace_seconds``, then SIGKILL what is left."""
     from flowyard_process.signals import terminate_group
 
