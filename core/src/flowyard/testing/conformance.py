@@ -9,8 +9,18 @@ fixtures the kit runs against). Nothing here is loaded unless a project asks for
 
 from __future__ import annotations
 
+import pytest
+
 from flowyard.testing.kit import Capability, InfrastructureView, WorkerTypeConformance
 
 pytest_plugins = ["flowyard.testing.plugin"]
 
 __all__ = ["Capability", "InfrastructureView", "WorkerTypeConformance"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the kit's marker (projects may run with ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers",
+        "conformance_requires(*capabilities): a conformance check needing these capabilities",
+    )

@@ -16,7 +16,8 @@ subclass that keeps flowyard's env and labels; ``kill`` of an unknown id raises
 ``InfrastructureNotFound``.
 
 Checks on the type's infrastructure (a real ``flowyard worker start`` against a real server):
-a trivial flow reaches COMPLETED with its env inside the infrastructure and its labels on it;
+a trivial flow reaches COMPLETED with its env inside the infrastructure; while it runs, the
+infrastructure carries the run's labels and env (read by the author's ``inspect_infrastructure``);
 a failing command ends CRASHED with the exit explained; ``kill`` stops a running job.
 
 A type declares what it cannot do in ``not_supported`` (a :class:`Capability` and the reason);
@@ -26,6 +27,7 @@ those checks are skipped with that reason, never faked.
 from __future__ import annotations
 
 import enum
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -56,6 +58,11 @@ class Capability(enum.Enum):
     OBSERVE = "observe: report how the infrastructure exited"
     KILL = "kill: stop a job's infrastructure"
     INSPECT = "inspect_infrastructure: read labels/env/running of an infrastructure id"
+
+
+def requires(*capabilities: Capability) -> pytest.MarkDecorator:
+    """Mark a check as needing ``capabilities``; it is skipped (before any set-up) without them."""
+    return pytest.mark.conformance_requires(*capabilities)
 
 
 @dataclass(frozen=True)
@@ -164,12 +171,26 @@ class WorkerTypeConformance:
         except PluginError as exc:
             pytest.fail(str(exc), pytrace=False)
 
+    def _assert_stops(self, infrastructure_id: str, when: str, timeout: float = 30) -> None:
+        """The infrastructure stops running within ``timeout`` (the engine exits after reporting)."""
+        deadline = time.monotonic() + timeout
+        while self.inspect_infrastructure(infrastructure_id).running:
+            assert time.monotonic() < deadline, (
+                f"{infrastructure_id} still runs {timeout:.0f} s {when}"
+            )
+            time.sleep(0.2)
+
     # ---- fixtures -----------------------------------------------------------------------------
+
+    @pytest.fixture(autouse=True)
+    def _skip_unsupported(self, request: pytest.FixtureRequest) -> None:
+        """Skip a check whose required capability the type lists in ``not_supported``."""
+        for mark in request.node.iter_markers("conformance_requires"):
+            self._require(*mark.args)
 
     @pytest.fixture
     def kit(self, server: RunningServer, tmp_path: Path) -> Iterator[_Context]:
         """A server, a ``flowyard worker start --type <type>`` on a fresh pool, the probe deployed."""
-        self._require(Capability.RUN)
         pool = f"conformance-{uuid.uuid4().hex[:8]}"
         worker = start_worker(
             server,
@@ -273,9 +294,9 @@ class WorkerTypeConformance:
                 problems.append(f"{name}={value!r}: render() raised {type(exc).__name__}: {exc}")
         assert not problems, "variables that do not render:\n  " + "\n  ".join(problems)
 
+    @requires(Capability.KILL)
     def test_kill_of_an_unknown_infrastructure_raises_not_found(self) -> None:
         """``kill`` of an id that does not exist raises ``InfrastructureNotFound``."""
-        self._require(Capability.KILL)
         job = self._render(self._template(), {})
         try:
             self.hooks.kill(self.unknown_infrastructure_id, job, self.kill_grace_seconds)
@@ -296,11 +317,11 @@ class WorkerTypeConformance:
     # ---- checks on the infrastructure ---------------------------------------------------------
 
     @SQLITE_ONLY
-    def test_trivial_flow_completes_with_its_env_and_labels(self, kit: _Context) -> None:
-        """A probe run reaches COMPLETED; its env reaches the flow; its labels reach the infrastructure."""
+    @requires(Capability.RUN)
+    def test_trivial_flow_completes_with_its_env(self, kit: _Context) -> None:
+        """A probe run reaches COMPLETED, its infrastructure id recorded, its env seen by the flow."""
         run_id = kit.probe.run(
-            parameters={"env_names": [KIT_ENV]},
-            job_variables={"env": {KIT_ENV: kit.token}, "labels": {KIT_LABEL: kit.token}},
+            parameters={"env_names": [KIT_ENV]}, job_variables={"env": {KIT_ENV: kit.token}}
         )
         run = kit.probe.wait_for(run_id, FINAL_STATES, self.run_timeout)
         assert run["state_type"] == "COMPLETED", (
@@ -311,19 +332,35 @@ class WorkerTypeConformance:
         assert f"env {KIT_ENV}={kit.token}" in kit.probe.logs(run_id), (
             f"the flow did not see {KIT_ENV}={kit.token}; logs:\n{kit.probe.logs(run_id)}"
         )
-        if Capability.INSPECT in self.not_supported:
-            return
-        view = self.inspect_infrastructure(run["infrastructure_id"])
+
+    @SQLITE_ONLY
+    @requires(Capability.RUN, Capability.INSPECT)
+    def test_infrastructure_carries_the_runs_labels_and_env(self, kit: _Context) -> None:
+        """While a probe runs, its infrastructure shows the run's labels/env; then it stops."""
+        run_id = kit.probe.run(
+            parameters={"sleep_seconds": 5},
+            job_variables={"env": {KIT_ENV: kit.token}, "labels": {KIT_LABEL: kit.token}},
+        )
+        running = kit.probe.wait_for(run_id, frozenset({"RUNNING"}), self.run_timeout)
+        view = self.inspect_infrastructure(running["infrastructure_id"])
+        assert view.running, f"{running['infrastructure_id']} is not running while the flow runs"
+        assert view.labels is not None or view.env is not None, (
+            "inspect_infrastructure() shows neither labels nor env; return what the "
+            "infrastructure shows, or list INSPECT in not_supported with the reason"
+        )
         if view.labels is not None:
             assert view.labels.get(KIT_LABEL) == kit.token, f"labels on it: {dict(view.labels)}"
             assert view.labels.get("flowyard.flow-run-id") == run_id, dict(view.labels)
         if view.env is not None:
-            assert view.env.get(KIT_ENV) == kit.token, f"env on it: {dict(view.env)}"
+            assert view.env.get(KIT_ENV) == kit.token, f"env on it: {sorted(view.env)}"
+        finished = kit.probe.wait_for(run_id, FINAL_STATES, self.run_timeout)
+        assert finished["state_type"] == "COMPLETED", finished.get("state_message")
+        self._assert_stops(running["infrastructure_id"], "after COMPLETED")
 
     @SQLITE_ONLY
+    @requires(Capability.RUN, Capability.OBSERVE)
     def test_failing_command_ends_crashed_with_the_exit_explained(self, kit: _Context) -> None:
         """A command that exits 3 without reporting a state: the run ends CRASHED, saying why."""
-        self._require(Capability.OBSERVE)
         run_id = kit.probe.run(
             job_variables={"command": f"{self.python} -c 'import sys; sys.exit(3)'"}
         )
@@ -335,9 +372,9 @@ class WorkerTypeConformance:
         assert "3" in message, f"the CRASHED message does not explain exit code 3: {message!r}"
 
     @SQLITE_ONLY
+    @requires(Capability.RUN, Capability.KILL)
     def test_kill_stops_a_running_job(self, kit: _Context) -> None:
         """Cancelling a running probe: ``kill`` stops it and the run ends CANCELLED."""
-        self._require(Capability.KILL)
         run_id = kit.probe.run(parameters={"sleep_seconds": 600})
         kit.probe.wait_for(run_id, frozenset({"RUNNING"}), self.run_timeout)
         kit.probe.wait_for_log(run_id, SLEEPING, self.run_timeout)
@@ -347,5 +384,4 @@ class WorkerTypeConformance:
             f"ended {run['state_type']}: {run.get('state_message')}"
         )
         if Capability.INSPECT not in self.not_supported:
-            view = self.inspect_infrastructure(run["infrastructure_id"])
-            assert not view.running, f"{run['infrastructure_id']} still runs after kill"
+            self._assert_stops(run["infrastructure_id"], "after CANCELLED")
