@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flowyard.testing.distributions import install_fake_distribution
+from flowyard.testing.distributions import install_fake_worker_type
 
 GOOD = """
 import os
@@ -120,13 +120,7 @@ def run_kit(
     not_supported: str = "{}",
 ) -> pytest.RunResult:
     """Install ``source`` as worker type ``type_name`` and run the kit's checks on it."""
-    module = f"kit_{type_name}"
-    install_fake_distribution(
-        site,
-        f"flowyard-{type_name}",
-        entry_points={"flowyard.workers": {type_name: module}},
-        modules={f"{module}.py": source},
-    )
+    install_fake_worker_type(site, type_name, f"kit_{type_name}", source)
     pytester.makeconftest('pytest_plugins = ["flowyard.testing.conformance"]')
     pytester.makepyfile(
         test_kit=TEST_MODULE.format(type_name=type_name, not_supported=not_supported)

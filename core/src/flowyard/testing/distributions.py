@@ -73,3 +73,17 @@ def create_venv(env_dir: Path, *requirements: str) -> Path:
             [str(bin_dir / "python"), "-m", "pip", "install", "-q", *requirements], check=True
         )
     return bin_dir
+
+
+def install_fake_worker_type(site_dir: Path, worker_type: str, module: str, source: str) -> Path:
+    """Install distribution ``fy-<worker_type>`` whose ``flowyard.workers`` entry point
+    ``worker_type`` names ``module``, written from ``source``.
+
+    :returns: the ``.dist-info`` directory.
+    """
+    return install_fake_distribution(
+        site_dir,
+        f"fy-{worker_type}",
+        entry_points={"flowyard.workers": {worker_type: module}},
+        modules={module.replace(".", "/") + ".py": source},
+    )

@@ -7,19 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 from flowyard.hookspecs import hookimpl
 
-from flowyard_docker.template import default_template
-
 if TYPE_CHECKING:
-    from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo, Submission
+    from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
     from flowyard_docker.container import ContainerHandle
     from flowyard_docker.job import DockerJob
+    from flowyard_docker.variables import DockerVariables
 
 
 @hookimpl
-def default_base_job_template() -> dict[str, Any]:
+def variables_model() -> type[DockerVariables]:
     """Image, pull policy, networks, volumes, limits, privileges, extra create arguments."""
-    return default_template()
+    from flowyard_docker.variables import DockerVariables
+
+    return DockerVariables
 
 
 @hookimpl
@@ -50,7 +51,7 @@ def observe(
 
 
 @hookimpl
-def kill(infrastructure_id: str, job: BaseJobConfiguration, grace_seconds: float) -> None:
+def kill(infrastructure_id: str, job: DockerJob, grace_seconds: float) -> None:
     """Stop the container (SIGTERM, SIGKILL after ``grace_seconds``), then remove it."""
     from flowyard_docker.container import stop_and_remove
 

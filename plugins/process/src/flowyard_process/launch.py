@@ -46,7 +46,7 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     With no ``working_dir`` the process starts in a fresh temporary directory that is removed when
     it exits. A missing executable or working directory raises ``ValueError`` naming the field.
     """
-    argv = job.argv or job.command_argv()
+    argv = job.argv or job.command_argv() or job.default_command()
     if job.working_dir is not None and not job.working_dir.is_dir():
         raise ValueError(f"working_dir {str(job.working_dir)!r} is not a directory on this worker")
     if shutil.which(argv[0]) is None and not Path(argv[0]).is_file():

@@ -6,19 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from flowyard.hookspecs import hookimpl
 
-from flowyard_process.template import default_template
-
 if TYPE_CHECKING:
-    from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo, Submission
+    from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
     from flowyard_process.job import ProcessJob
     from flowyard_process.launch import ProcessHandle
+    from flowyard_process.variables import ProcessVariables
 
 
 @hookimpl
-def default_base_job_template() -> dict[str, Any]:
-    """The process type's default template: command, env, labels, name, stream_output, working_dir."""
-    return default_template()
+def variables_model() -> type[ProcessVariables]:
+    """Command, env, labels, name, stream_output, working_dir (the core derives the template)."""
+    from flowyard_process.variables import ProcessVariables
+
+    return ProcessVariables
 
 
 @hookimpl
@@ -27,7 +28,7 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> ProcessJob:
     from flowyard_process.job import ProcessJob
 
     job = ProcessJob.model_validate(configuration)
-    updates: dict[str, Any] = {"argv": job.command_argv()}
+    updates: dict[str, Any] = {"argv": job.command_argv() or job.default_command()}
     if not job.name:
         updates["name"] = flow_run.name
     return job.model_copy(update=updates)
@@ -52,7 +53,7 @@ def observe(
 
 
 @hookimpl
-def kill(infrastructure_id: str, job: BaseJobConfiguration, grace_seconds: float) -> None:
+def kill(infrastructure_id: str, job: ProcessJob, grace_seconds: float) -> None:
     """SIGTERM the process group, wait ``grace_seconds``, then SIGKILL what is left."""
     from flowyard_process.signals import terminate_group
 
