@@ -164,7 +164,9 @@ class WorkerTypeConformance:
         except PluginError as exc:
             pytest.fail(str(exc), pytrace=False)
 
-    def _render(self, template: dict[str, Any], overrides: Mapping[str, Any]) -> Any:
+    def _render(
+        self, template: dict[str, Any], overrides: Mapping[str, Any]
+    ) -> BaseJobConfiguration:
         configuration = build_job_configuration(template, merge_job_variables(template, overrides))
         try:
             return self.hooks.render(configuration, _flow_run(self.worker_type))
