@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flowyard.testing.distributions import install_fake_worker_type
@@ -101,6 +102,16 @@ def replace_section(source: str, section: str, replacement: str) -> str:
     return source[:start] + replacement + source[end:]
 
 
+def with_template(job_configuration: dict[str, Any], properties: dict[str, Any]) -> str:
+    """The good type with a hand-written template instead of its variables model."""
+    template = {
+        "job_configuration": job_configuration,
+        "variables": {"type": "object", "properties": properties},
+    }
+    hook = f"@hookimpl\ndef default_base_job_template():\n    return {template!r}\n"
+    return replace_section(GOOD, "TEMPLATE", hook)
+
+
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A site directory for the kit's types, visible in-process and to worker subprocesses."""
@@ -133,83 +144,73 @@ def test_a_correct_type_passes_every_check(pytester: pytest.Pytester, site: Path
     result.assert_outcomes(passed=10)
 
 
-def test_render_returning_a_dict_fails_the_render_checks(
-    pytester: pytest.Pytester, site: Path
+BROKEN = {
+    "render returns a dict": (
+        replace_section(
+            GOOD,
+            "RENDER",
+            "@hookimpl\ndef render(configuration, flow_run):\n    return configuration",
+        ),
+        "render",
+        3,
+        "*returned dict from render(); expected a subclass of flowyard.job.BaseJobConfiguration*",
+    ),
+    "submit raises": (
+        replace_section(
+            GOOD,
+            "SUBMIT",
+            "@hookimpl\ndef submit(job, flow_run):\n    raise RuntimeError('no capacity in zone kit-1')",
+        ),
+        "trivial_flow",
+        1,
+        "*the probe run ended CRASHED:*no capacity in zone kit-1*",
+    ),
+    "kill of an unknown id returns None": (
+        replace_section(
+            GOOD,
+            "KILL",
+            "@hookimpl\ndef kill(infrastructure_id, job, grace_seconds):\n    return None",
+        ),
+        "unknown",
+        1,
+        "*kill('flowyard-conformance-no-such-infrastructure') returned without raising; "
+        "it must raise flowyard.errors.InfrastructureNotFound*",
+    ),
+    "a placeholder names an undeclared variable": (
+        with_template(
+            {"command": "{{ command }}", "zone": "{{ zone }}"}, {"command": {"type": "string"}}
+        ),
+        "template_is_valid",
+        1,
+        "*job_configuration.zone: uses undeclared variable 'zone'*",
+    ),
+    "no placeholder uses a variable": (
+        with_template(
+            {"command": "{{ command }}"},
+            {"command": {"type": "string", "default": "true"}, "zone": {"type": "string"}},
+        ),
+        "every_variable",
+        1,
+        "*zone: set to 'kit-zone' but absent from the rendered job_configuration*",
+    ),
+    "kill claimed but not implemented": (
+        replace_section(GOOD, "KILL", ""),
+        "capabilities",
+        1,
+        "*KILL: the type implements no kill hook*",
+    ),
+}
+
+
+@pytest.mark.parametrize("defect", list(BROKEN))
+def test_a_broken_type_fails_the_check_that_names_its_defect(
+    pytester: pytest.Pytester, site: Path, defect: str
 ) -> None:
-    broken = replace_section(
-        GOOD, "RENDER", "@hookimpl\ndef render(configuration, flow_run):\n    return configuration"
-    )
-    result = run_kit(pytester, site, "dictrender", broken, "-k", "render")
-    result.assert_outcomes(failed=3)
-    result.stdout.fnmatch_lines(
-        ["*returned dict from render(); expected a subclass of flowyard.job.BaseJobConfiguration*"]
-    )
-
-
-def test_submit_that_raises_fails_the_trivial_flow_with_the_error(
-    pytester: pytest.Pytester, site: Path
-) -> None:
-    broken = replace_section(
-        GOOD,
-        "SUBMIT",
-        "@hookimpl\ndef submit(job, flow_run):\n    raise RuntimeError('no capacity in zone kit-1')",
-    )
-    result = run_kit(pytester, site, "raisingsubmit", broken, "-k", "trivial_flow")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the probe run ended CRASHED:*no capacity in zone kit-1*"])
-
-
-def test_kill_of_an_unknown_id_returning_none_fails(pytester: pytest.Pytester, site: Path) -> None:
-    broken = replace_section(
-        GOOD, "KILL", "@hookimpl\ndef kill(infrastructure_id, job, grace_seconds):\n    return None"
-    )
-    result = run_kit(pytester, site, "quietkill", broken, "-k", "unknown")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*kill('flowyard-conformance-no-such-infrastructure') returned without raising; "
-            "it must raise flowyard.errors.InfrastructureNotFound*"
-        ]
-    )
-
-
-def test_a_template_with_an_undeclared_placeholder_fails_validation(
-    pytester: pytest.Pytester, site: Path
-) -> None:
-    template = (
-        "@hookimpl\ndef default_base_job_template():\n"
-        "    return {'job_configuration': {'command': '{{ command }}', 'zone': '{{ zone }}'},\n"
-        "            'variables': {'type': 'object', 'properties': {'command': {'type': 'string'}}}}\n"
-    )
-    broken = replace_section(GOOD, "TEMPLATE", template)
-    result = run_kit(pytester, site, "undeclared", broken, "-k", "template_is_valid")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*job_configuration.zone: uses undeclared variable 'zone'*"])
-
-
-def test_a_variable_no_placeholder_uses_fails_the_override_check(
-    pytester: pytest.Pytester, site: Path
-) -> None:
-    template = (
-        "@hookimpl\ndef default_base_job_template():\n"
-        "    return {'job_configuration': {'command': '{{ command }}'},\n"
-        "            'variables': {'type': 'object', 'properties': {\n"
-        "                'command': {'type': 'string', 'default': 'true'},\n"
-        "                'zone': {'type': 'string', 'default': 'a'}}}}\n"
-    )
-    broken = replace_section(GOOD, "TEMPLATE", template)
-    result = run_kit(pytester, site, "unusedvar", broken, "-k", "every_variable")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        ["*zone: set to 'kit-zone' but absent from the rendered job_configuration*"]
-    )
-
-
-def test_a_claimed_capability_without_its_hook_fails(pytester: pytest.Pytester, site: Path) -> None:
-    no_kill = replace_section(GOOD, "KILL", "")
-    result = run_kit(pytester, site, "nokill", no_kill, "-k", "capabilities")
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*KILL: the type implements no kill hook*"])
+    source, checks, failures, message = BROKEN[defect]
+    type_name = "broken" + str(list(BROKEN).index(defect))
+    result = run_kit(pytester, site, type_name, source, "-k", checks)
+    result.assert_outcomes(failed=failures)
+    result.stdout.fnmatch_lines([message])
 
 
 def test_an_unsupported_capability_is_skipped_with_its_reason(
