@@ -85,6 +85,7 @@ class PodRun:
     container_id: str | None = None
     waiting_reason: str = "ContainerCreating"
     deleting: bool = False
+    evicted: str | None = None  # the eviction message, once evicted
     done: threading.Event = field(default_factory=threading.Event)
 
 
@@ -509,11 +510,13 @@ class Cluster:
             terminated["message"] = result.error
         if run.container_id:
             terminated["containerID"] = f"docker://{run.container_id}"
-        phase = "Succeeded" if result.exit_code == 0 else "Failed"
+        phase = "Succeeded" if result.exit_code == 0 and run.evicted is None else "Failed"
 
         def change(obj: Obj) -> None:
             status = obj["status"]
             status["phase"] = phase
+            if run.evicted is not None:
+                status.update(reason="Evicted", message=run.evicted)
             status["conditions"] = [
                 {
                     "type": "Ready",
@@ -699,6 +702,18 @@ class Cluster:
         with self._lock:
             self._pods.pop((namespace, name), None)
         return marked
+
+    def evict(self, namespace: str, name: str, message: str) -> None:
+        """Evict a running pod as the kubelet does under node pressure: kill its container and
+        fail the pod with ``status.reason: Evicted`` (the Job controller then counts a failure)."""
+        run = self.pod_run(namespace, name)
+        if run is None or run.container_id is None:
+            raise not_found("pods", name)
+        run.evicted = message
+        pod = self.store.get("Pod", namespace, name)
+        if pod is not None:
+            self.record_event(pod, "Pod", "Evicted", message, warning=True)
+        self.runner.stop(run.container_id, 0)
 
     def pod_run(self, namespace: str, name: str) -> PodRun | None:
         """The kubelet's record of a pod (None when unknown)."""
