@@ -106,6 +106,8 @@ class PodWatch:
                     pod = event["object"]
                     version = pod.metadata.resource_version or version
                     ended = self._job_gone() if event["type"] == "DELETED" else self._on_pod(pod)
+                    if ended is None and pod.metadata.deletion_timestamp:
+                        ended = self._job_gone()  # a pod being deleted: was its Job deleted too?
                     if ended is not None:
                         stream.stop()
                         return self._finish(ended)
