@@ -16,6 +16,16 @@ All hooks are synchronous. The worker runtime is asynchronous and calls ``render
 ``observe`` and ``kill`` in a worker thread (``anyio.to_thread``), so a hook may block on network
 or subprocess I/O, but must be thread-safe with respect to other runs of the same worker.
 
+Required and optional hooks
+---------------------------
+A worker type must implement ``render`` and ``submit``, and its template through either
+``variables_model`` (the core derives the template from the model) or
+``default_base_job_template`` (hand-written; wins when both exist). ``observe``, ``kill`` and
+``build_image`` are optional. The contract is checked when a type loads: a missing required hook,
+or a hook whose name is not one of these (``sumbit``), is a :class:`flowyard.errors.PluginError`
+naming the hook, the plugin and its distribution. Each hook's docstring starts with "Required"
+or "Optional"; ``docs/plugin-hooks.md`` documents them all.
+
 Errors
 ------
 Any exception from ``render`` or ``submit`` marks that one flow run CRASHED with the error's
@@ -30,17 +40,48 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from flowyard.job import ExitStatus, FlowRunInfo, Submission
+    from flowyard.job import (
+        BaseJobConfiguration,
+        BaseVariables,
+        ExitStatus,
+        FlowRunInfo,
+        Submission,
+    )
 
 PROJECT = "flowyard"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
+REQUIRED_HOOKS = ("render", "submit")
+"""Hooks every worker type implements."""
+
+TEMPLATE_HOOKS = ("default_base_job_template", "variables_model")
+"""A worker type implements at least one of these (the first wins when both exist)."""
+
+
+@hookspec(firstresult=True)
+def variables_model() -> type[BaseVariables]:  # type: ignore[empty-body]
+    """Required (or ``default_base_job_template``): this worker type's job variables model.
+
+    Return a subclass of :class:`flowyard.job.BaseVariables` declaring every variable a pool,
+    deployment or flow run may set (title, description, default, constraints). The core derives
+    the type's default base job template from it with :func:`flowyard.job.base_job_template`:
+    the model's JSON Schema becomes ``variables`` and its ``job_configuration()`` the
+    ``job_configuration``. Called wherever the default template is needed (see
+    ``default_base_job_template``); must not touch the network or the infrastructure.
+
+    :returns: the variables model class (not an instance).
+    """
+
 
 @hookspec(firstresult=True)
 def default_base_job_template() -> dict[str, Any]:  # type: ignore[empty-body]
-    """Return this worker type's default base job template.
+    """Required (or ``variables_model``): this worker type's hand-written default base job template.
+
+    Implement it only when the template cannot be derived from a variables model (a platform
+    team's own template, a Prefect template kept unmodified); when a type implements both hooks,
+    this one wins.
 
     Called by ``flowyard work-pool get-default-base-job-template --type X``, when a pool of this
     type is created without an explicit template, and by ``worker start --type X`` when it
@@ -54,8 +95,10 @@ def default_base_job_template() -> dict[str, Any]:  # type: ignore[empty-body]
 
 
 @hookspec(firstresult=True)
-def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> Any:
-    """Turn a fully templated job configuration into this type's typed job spec.
+def render(  # type: ignore[empty-body]
+    configuration: dict[str, Any], flow_run: FlowRunInfo
+) -> BaseJobConfiguration:
+    """Required: turn a fully templated job configuration into this type's typed job.
 
     Called by the worker once per flow run, after the core has merged job variables (schema
     defaults < pool < deployment < flow run), applied them to the pool's ``job_configuration``,
@@ -63,47 +106,62 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> Any:
 
     :param configuration: the rendered ``job_configuration`` (plain JSON data).
     :param flow_run: the flow run being prepared.
-    :returns: a pydantic model (usually a subclass of
-        :class:`flowyard.job.BaseJobConfiguration`). Raise ``pydantic.ValidationError`` or
-        ``ValueError`` for a configuration the infrastructure cannot run; the run is marked
-        CRASHED with that message.
+    :returns: an instance of this type's subclass of :class:`flowyard.job.BaseJobConfiguration`
+        (the same object is later given to ``submit``, ``observe`` and ``kill``). Raise
+        ``pydantic.ValidationError`` or ``ValueError`` for a configuration the infrastructure
+        cannot run; the run is marked CRASHED with that message.
     """
 
 
 @hookspec(firstresult=True)
-def submit(job: Any, flow_run: FlowRunInfo) -> Submission:  # type: ignore[empty-body]
-    """Start the infrastructure for one flow run and return as soon as it exists.
+def submit(  # type: ignore[empty-body]
+    job: BaseJobConfiguration, flow_run: FlowRunInfo
+) -> Submission[object]:
+    """Required: start the infrastructure for one flow run and return as soon as it exists.
 
     Called in a worker thread. Must not wait for the flow to finish (that is ``observe``'s job).
 
     :param job: the object ``render`` returned for this run.
     :param flow_run: the flow run being submitted.
     :returns: a :class:`flowyard.job.Submission` whose ``infrastructure_id`` lets ``kill`` find
-        the infrastructure from any worker of this type. Raise to report a failed submission.
+        the infrastructure from any worker of this type, and whose ``handle`` (a small frozen
+        dataclass of the type's own) lets ``observe`` watch it in this process. Raise to report a
+        failed submission.
     """
 
 
 @hookspec(firstresult=True)
-def observe(job: Any, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus | None:
+def observe(
+    job: BaseJobConfiguration, submission: Submission[object], flow_run: FlowRunInfo
+) -> ExitStatus | None:
     """Optional: block until the submitted infrastructure finishes and report its exit status.
 
     Called in a worker thread right after a successful ``submit``. The worker marks the run
     CRASHED when the status code is non-zero and the run has not reached a final state itself.
     Return ``None`` (or do not implement this hook) when the type cannot observe its jobs; the
     run's own engine then reports the final state alone.
+
+    :param job: the object ``render`` returned for this run.
+    :param submission: what ``submit`` returned for it (with its in-process ``handle``).
+    :param flow_run: the flow run being observed.
+    :returns: an :class:`flowyard.job.ExitStatus` (code, and a reason a person can act on).
     """
 
 
 @hookspec(firstresult=True)
-def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
-    """Stop the infrastructure of a cancelled or abandoned run.
+def kill(infrastructure_id: str, job: BaseJobConfiguration, grace_seconds: float) -> None:
+    """Optional: stop the infrastructure of a cancelled or abandoned run.
 
     Called in a worker thread when a run the worker owns enters CANCELLING, and during crash
-    clean-up. Ask politely first, wait up to ``grace_seconds``, then force.
+    clean-up. Ask politely first, wait up to ``grace_seconds``, then force. A type without this
+    hook cannot cancel running flow runs (the worker logs that and leaves the run CANCELLING).
 
     :param infrastructure_id: what ``submit`` returned in ``Submission.infrastructure_id``.
-    :param configuration: the rendered job configuration of that run.
-    :raises flowyard.errors.InfrastructureNotFound: the infrastructure is already gone.
+    :param job: the run's typed job, as ``render`` returned it (rendered again from the run's
+        configuration when the worker no longer holds the original object).
+    :param grace_seconds: how long to wait between the polite stop and the forced one.
+    :raises flowyard.errors.InfrastructureNotFound: the infrastructure is already gone (or the id
+        is not one of this type's).
     :raises flowyard.errors.InfrastructureNotAvailable: it exists but cannot be reached here.
     """
 
@@ -128,6 +186,7 @@ def build_image(  # type: ignore[empty-body]
     :param dockerfile: ``"auto"`` to generate one (copy the project, install its
         ``requirements.txt`` and flowyard), or a Dockerfile path relative to ``project_dir``.
     :param base_image: base of the generated Dockerfile (None: the type's setting/default).
+    :param push: push the image to its registry after building it.
     :param build_kwargs: extra arguments for the builder.
     :returns: the directory where the project lives inside the image (the deployment's ``path``).
     """

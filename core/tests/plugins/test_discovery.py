@@ -8,14 +8,13 @@ finds pip-installed packages.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flowyard.errors import PluginError
-from flowyard.job import FlowRunInfo, Submission
+from flowyard.job import BaseJobConfiguration, FlowRunInfo, Submission
 from flowyard.plugins import WorkerTypes
-from flowyard.testing.distributions import install_fake_distribution
+from flowyard.testing.distributions import install_fake_distribution, install_fake_worker_type
 
 TYPE_MODULE = """
 from flowyard.hookspecs import hookimpl
@@ -50,31 +49,36 @@ def submit(job, flow_run):
     return result
 """
 
+MODEL_MODULE = """
+from pydantic import Field
+from flowyard.hookspecs import hookimpl
+from flowyard.job import BaseJobConfiguration, BaseVariables, Submission
+
+class Variables(BaseVariables):
+    image: str = Field(default="modelled:1", title="Image", description="Image to run.")
+
+class Job(BaseJobConfiguration):
+    image: str
+
+@hookimpl
+def variables_model():
+    return Variables
+
+@hookimpl
+def render(configuration, flow_run):
+    return Job(**configuration)
+
+@hookimpl
+def submit(job, flow_run):
+    return Submission(infrastructure_id=job.image)
+"""
+
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Path]:
-    site_dir = tmp_path / "site"
-    before = set(sys.modules)
-    yield site_dir
-    if str(site_dir) in sys.path:
-        sys.path.remove(str(site_dir))
-    for name in set(sys.modules) - before:
-        if name.startswith(("fy_", "broken_")):
-            del sys.modules[name]
-
-
 def add_type(site: Path, type_name: str, module: str, source: str | None = None) -> None:
-    install_fake_distribution(
-        site,
-        f"fy-{type_name}",
-        entry_points={"flowyard.workers": {type_name: module}},
-        modules={
-            module.replace(".", "/") + ".py": source
-            if source is not None
-            else TYPE_MODULE.format(name=type_name)
-        },
+    install_fake_worker_type(
+        site, type_name, module, TYPE_MODULE.format(name=type_name) if source is None else source
     )
 
 
@@ -105,6 +109,39 @@ def test_each_type_answers_alone(site: Path) -> None:
     assert (
         beta.default_base_job_template()["variables"]["properties"]["image"]["default"] == "beta:1"
     )
+
+
+def test_the_template_is_derived_from_the_variables_model(site: Path) -> None:
+    add_type(site, "modelled", "fy_modelled", MODEL_MODULE)
+    hooks = WorkerTypes().hooks("modelled")
+    template = hooks.default_base_job_template()
+    assert template["job_configuration"]["image"] == "{{ image }}"
+    image = template["variables"]["properties"]["image"]
+    assert (image["default"], image["title"], image["description"]) == (
+        "modelled:1",
+        "Image",
+        "Image to run.",
+    )
+    assert hooks.variables_model() is not None
+
+
+def test_a_hand_written_template_wins_over_the_model(site: Path) -> None:
+    hand_written = """
+@hookimpl
+def default_base_job_template():
+    return {"job_configuration": {"image": "{{ image }}"},
+            "variables": {"type": "object", "properties": {"image": {"type": "string", "default": "hand:1"}}}}
+"""
+    add_type(site, "both", "fy_both", MODEL_MODULE + hand_written)
+    template = WorkerTypes().hooks("both").default_base_job_template()
+    assert template["variables"]["properties"]["image"] == {"type": "string", "default": "hand:1"}
+
+
+def test_a_variables_model_that_is_not_a_model_is_a_plugin_error(site: Path) -> None:
+    source = MODEL_MODULE.replace("    return Variables", "    return {'image': 'x'}")
+    add_type(site, "notmodel", "fy_notmodel", source)
+    with pytest.raises(PluginError, match=r"variables_model\(\); expected a subclass"):
+        WorkerTypes().hooks("notmodel").default_base_job_template()
 
 
 def test_cross_cutting_wrapper_wraps_every_type(site: Path) -> None:
@@ -167,7 +204,7 @@ def test_invalid_default_template_is_a_plugin_error(site: Path) -> None:
 
 def test_module_without_hooks_is_a_plugin_error(site: Path) -> None:
     add_type(site, "empty", "fy_empty", "X = 1\n")
-    with pytest.raises(PluginError, match="implements no default_base_job_template"):
+    with pytest.raises(PluginError, match=r"lacks required hook.*variables_model, render, submit"):
         WorkerTypes().hooks("empty")
 
 
@@ -181,7 +218,7 @@ def test_optional_hooks_report_absence(site: Path) -> None:
     hooks = WorkerTypes().hooks("alpha")
     assert not hooks.implements("kill")
     with pytest.raises(NotImplementedError, match=r"cannot kill"):
-        hooks.kill("x", {}, 1)
+        hooks.kill("x", BaseJobConfiguration(), 1)
     assert hooks.observe(None, Submission(infrastructure_id="x"), RUN) is None
 
 

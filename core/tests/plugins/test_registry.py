@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from flowyard.job import BaseVariables, base_job_template
+from flowyard.plugins import WorkerTypes
 from flowyard.registry import RegistryError, distribution_for, known_types
+from flowyard.registry_generate import BUNDLED, generated_types, main, regenerate
 from flowyard.templating import (
     build_job_configuration,
     merge_job_variables,
@@ -87,3 +90,49 @@ def test_a_broken_registry_file_names_itself(
     monkeypatch.setenv("FLOWYARD_WORKER_REGISTRY", str(bad))
     with pytest.raises(RegistryError, match=r"bad\.json.*'x'.*distribution"):
         known_types()
+
+
+def variables_of(worker_type: str) -> type[BaseVariables]:
+    model = WorkerTypes().hooks(worker_type).variables_model()
+    assert model is not None
+    return model
+
+
+def test_the_bundled_registry_is_generated_from_the_installed_plugins() -> None:
+    current = BUNDLED.read_text("utf-8")
+    assert regenerate(current) == current, "the registry drifted: run scripts/generate-registry"
+
+
+def test_process_and_docker_entries_come_from_their_plugins() -> None:
+    entries = json.loads(BUNDLED.read_text("utf-8"))
+    assert {"process", "docker"} <= set(generated_types(entries))
+    assert entries["docker"]["default_base_job_template"] == base_job_template(
+        variables_of("docker")
+    )
+
+
+def test_the_registry_file_has_one_compact_line_per_type() -> None:
+    lines = BUNDLED.read_text("utf-8").splitlines()
+    assert lines[0] == "{" and lines[-1] == "}"
+    assert len(lines) == len(EXPECTED) + 2
+
+
+def test_generation_keeps_other_entries_and_descriptions() -> None:
+    stale = {
+        "process": {"distribution": "flowyard-process", "description": "Mine."},
+        "slurm": {"distribution": "acme-slurm", "default_base_job_template": {}},
+    }
+    entries = json.loads(regenerate(json.dumps(stale)))
+    assert entries["slurm"] == stale["slurm"]
+    assert entries["process"]["description"] == "Mine."
+    assert entries["process"]["default_base_job_template"] == base_job_template(
+        variables_of("process")
+    )
+
+
+def test_check_mode_reports_a_drifted_file(tmp_path: Path) -> None:
+    drifted = tmp_path / "types.json"
+    drifted.write_text(json.dumps({"process": {"distribution": "flowyard-process"}}))
+    assert main([str(drifted), "--check"]) == 1
+    assert main([str(drifted)]) == 0
+    assert main([str(drifted), "--check"]) == 0

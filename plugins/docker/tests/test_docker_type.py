@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flowyard.job import FlowRunInfo
+from flowyard.job import FlowRunInfo, base_job_template
 from flowyard.plugins import WorkerTypes
-from flowyard.registry import known_types
 from flowyard.templating import (
     build_job_configuration,
     merge_job_variables,
@@ -13,15 +12,26 @@ from flowyard.templating import (
 )
 from flowyard_docker.container import explain
 from flowyard_docker.job import DockerJob, container_api_url
+from flowyard_docker.variables import DockerVariables
 from pydantic import ValidationError
 
 RUN = FlowRunInfo(id="r1", name="brave/otter")
 
 
-def test_template_is_valid_and_the_registry_copy_matches() -> None:
+def test_the_template_is_derived_from_the_variables_model() -> None:
+    hooks = WorkerTypes().hooks("docker")
+    assert hooks.variables_model() is DockerVariables
+    assert hooks.default_base_job_template() == base_job_template(DockerVariables)
+
+
+def test_template_is_valid_and_declares_every_variable() -> None:
     template = WorkerTypes().hooks("docker").default_base_job_template()
     validate_base_job_template(template)
-    assert known_types()["docker"].default_base_job_template == template
+    assert template["variables"]["properties"]["image_pull_policy"]["enum"] == [
+        "IfNotPresent",
+        "Always",
+        "Never",
+    ]
     required = {
         "image",
         "image_pull_policy",

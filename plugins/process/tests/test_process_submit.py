@@ -89,7 +89,7 @@ def test_kill_terminates_the_whole_process_group(tmp_path: Path) -> None:
         time.sleep(0.05)
     grandchild = int(marker.read_text())
     started = time.monotonic()
-    worker.kill(infrastructure_id=submission.infrastructure_id, configuration={}, grace_seconds=5)
+    worker.kill(infrastructure_id=submission.infrastructure_id, job=spec, grace_seconds=5)
     status = worker.observe(job=spec, submission=submission, flow_run=RUN)
     assert time.monotonic() - started < 5  # SIGTERM was enough
     assert status.code == -15 and "SIGTERM" in (status.reason or "")
@@ -110,7 +110,7 @@ def test_kill_escalates_to_sigkill_after_the_grace_period() -> None:
     submission = worker.submit(job=spec, flow_run=RUN)
     time.sleep(0.5)  # let it install the handler
     started = time.monotonic()
-    worker.kill(infrastructure_id=submission.infrastructure_id, configuration={}, grace_seconds=1)
+    worker.kill(infrastructure_id=submission.infrastructure_id, job=spec, grace_seconds=1)
     status = worker.observe(job=spec, submission=submission, flow_run=RUN)
     assert 0.9 < time.monotonic() - started < 5
     assert status.code == -9 and "SIGKILL" in (status.reason or "")
@@ -121,8 +121,6 @@ def test_kill_of_a_finished_or_foreign_process() -> None:
     submission = worker.submit(job=spec, flow_run=RUN)
     worker.observe(job=spec, submission=submission, flow_run=RUN)
     with pytest.raises(InfrastructureNotFound):
-        worker.kill(
-            infrastructure_id=submission.infrastructure_id, configuration={}, grace_seconds=1
-        )
+        worker.kill(infrastructure_id=submission.infrastructure_id, job=spec, grace_seconds=1)
     with pytest.raises(InfrastructureNotAvailable):
-        worker.kill(infrastructure_id="some-other-host:1234", configuration={}, grace_seconds=1)
+        worker.kill(infrastructure_id="some-other-host:1234", job=spec, grace_seconds=1)

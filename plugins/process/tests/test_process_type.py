@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from flowyard.job import FlowRunInfo
+from flowyard.job import FlowRunInfo, base_job_template
 from flowyard.plugins import WorkerTypes
-from flowyard.registry import known_types
 from flowyard.templating import (
     build_job_configuration,
     merge_job_variables,
     validate_base_job_template,
 )
+from flowyard_process.variables import ProcessVariables
 
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
+
+
+def test_the_template_is_derived_from_the_variables_model() -> None:
+    hooks = WorkerTypes().hooks("process")
+    assert hooks.variables_model() is ProcessVariables
+    assert not hooks.implements("default_base_job_template")
+    assert hooks.default_base_job_template() == base_job_template(ProcessVariables)
 
 
 def test_template_covers_the_documented_variables() -> None:
@@ -24,13 +31,6 @@ def test_template_covers_the_documented_variables() -> None:
         assert props[field]["title"] and props[field]["description"]
     assert props["stream_output"]["default"] is True
     validate_base_job_template(template)
-
-
-def test_registry_copy_matches_the_plugin() -> None:
-    assert (
-        known_types()["process"].default_base_job_template
-        == WorkerTypes().hooks("process").default_base_job_template()
-    )
 
 
 def test_render_produces_a_typed_process_job() -> None:

@@ -42,3 +42,17 @@ def install_fake_distribution(
     if str(site_dir) not in sys.path:
         sys.path.insert(0, str(site_dir))
     return dist_info
+
+
+def install_fake_worker_type(site_dir: Path, worker_type: str, module: str, source: str) -> Path:
+    """Install distribution ``fy-<worker_type>`` whose ``flowyard.workers`` entry point
+    ``worker_type`` names ``module``, written from ``source``.
+
+    :returns: the ``.dist-info`` directory.
+    """
+    return install_fake_distribution(
+        site_dir,
+        f"fy-{worker_type}",
+        entry_points={"flowyard.workers": {worker_type: module}},
+        modules={module.replace(".", "/") + ".py": source},
+    )

@@ -19,10 +19,13 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowyard.job import ExitStatus, FlowRunInfo
+from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo
 from flowyard.schemas.common import TERMINAL_STATES, StateType
+
+if TYPE_CHECKING:
+    from flowyard.plugins import TypeHooks
 
 log = logging.getLogger("flowyard.worker")
 CLAIM_BATCH = 10
@@ -89,6 +92,7 @@ class ActiveRun:
     claimed: dict[str, Any]
     info: FlowRunInfo | None = None
     configuration: dict[str, Any] = field(default_factory=dict)
+    job: BaseJobConfiguration | None = None  # what render returned; kill receives it
     infrastructure_id: str | None = None
     cancel_requested: bool = False
     killing: bool = False
@@ -115,7 +119,7 @@ class Worker:
         self.client = client
         self.name = options.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
         self.worker_type = options.worker_type
-        self.hooks: Any = None
+        self.hooks: TypeHooks  # set by setup()
         self.active: dict[str, ActiveRun] = {}
         self.tasks: set[asyncio.Task[Any]] = set()
         self.stopping = asyncio.Event()
@@ -371,7 +375,9 @@ class Worker:
                 active.claimed, self.name, self.client.api_url, self.client.api_key
             )
             active.configuration = job_configuration(active.claimed, info)
-            job = await asyncio.to_thread(self.hooks.render, active.configuration, info)
+            active.job = job = await asyncio.to_thread(
+                self.hooks.render, active.configuration, info
+            )
             if active.cancel_requested:
                 await self._set_state(active, "CANCELLED", "Cancelled before it was submitted.")
                 return
@@ -474,14 +480,14 @@ class Worker:
     async def _kill(self, active: ActiveRun) -> None:
         from flowyard.errors import InfrastructureNotAvailable, InfrastructureNotFound
 
-        if active.killing or active.infrastructure_id is None:
+        if active.killing or active.infrastructure_id is None or active.job is None:
             return
         active.killing = True
         try:
             await asyncio.to_thread(
                 self.hooks.kill,
                 active.infrastructure_id,
-                active.configuration,
+                active.job,
                 self.options.kill_grace_seconds,
             )
             message = f"Cancelled: worker '{self.name}' stopped its infrastructure."

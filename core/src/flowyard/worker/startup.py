@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowyard.errors import FlowyardError
+
+if TYPE_CHECKING:
+    from flowyard.plugins import TypeHooks
 
 
 class WorkerStartupError(FlowyardError):
@@ -56,7 +59,7 @@ async def check_queues(client: Any, pool_name: str, names: list[str]) -> None:
         )
 
 
-def load_type(worker_type: str) -> Any:
+def load_type(worker_type: str) -> TypeHooks:
     """The hook caller of an installed worker type, or a start-up error saying how to install it."""
     from flowyard.errors import PluginError
     from flowyard.plugins import worker_types

@@ -5,12 +5,23 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from flowyard.errors import InfrastructureNotAvailable, InfrastructureNotFound
 from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
 from flowyard_docker.job import HOST_ALIAS, DockerJob
+
+
+@dataclass(frozen=True)
+class ContainerHandle:
+    """What this worker keeps of a started container to observe it: never leaves the process."""
+
+    container: Any
+    """The Docker SDK's ``Container`` (the SDK is untyped)."""
+    log_pump: threading.Thread | None
+    """The thread copying the container's output to the worker's (None: ``stream_output`` off)."""
 
 
 def client() -> Any:
@@ -43,7 +54,7 @@ def _ensure_image(docker_client: Any, job: DockerJob) -> None:
         docker_client.images.pull(job.image)
 
 
-def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission:
+def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission[ContainerHandle]:
     """Create the container (attached to ``networks``) and start it; the id is the container id."""
     docker_client = client()
     _ensure_image(docker_client, job)
@@ -81,7 +92,7 @@ def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission:
     pump = _pump_logs(container) if job.stream_output else None
     return Submission(
         infrastructure_id=container.id,
-        handle=(container, pump),
+        handle=ContainerHandle(container, pump),
         details={"container_name": container.name, "image": job.image},
     )
 
@@ -116,11 +127,17 @@ def explain(code: int, oom_killed: bool, mem_limit: str | None) -> str | None:
     return f"The container exited with code {code}."
 
 
-def wait(job: DockerJob, submission: Submission) -> ExitStatus:
+def wait(job: DockerJob, submission: Submission[ContainerHandle]) -> ExitStatus:
     """Block until the container exits; report OOM kills; remove it when ``auto_remove``."""
     from docker.errors import NotFound
 
-    container, pump = submission.handle
+    handle = submission.handle
+    if not isinstance(handle, ContainerHandle):
+        raise TypeError(
+            f"submission {submission.infrastructure_id[:12]!r} has no container handle: only the "
+            "worker that started a container can observe it"
+        )
+    container, pump = handle.container, handle.log_pump
     try:
         result = container.wait()
         code = int(result.get("StatusCode", -1))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,11 +48,7 @@ class DockerJob(BaseJobConfiguration):
 
     def argv(self) -> list[str]:
         """The container's command (default: the flowyard engine)."""
-        if isinstance(self.command, list):
-            return [str(a) for a in self.command]
-        if self.command:
-            return shlex.split(self.command)
-        return list(ENGINE_COMMAND)
+        return self.command_argv() or list(ENGINE_COMMAND)
 
     def container_name(self) -> str | None:
         """A Docker-safe container name from ``name`` (Docker picks one when None)."""

@@ -7,18 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 from flowyard.hookspecs import hookimpl
 
-from flowyard_docker.template import default_template
-
 if TYPE_CHECKING:
     from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
+    from flowyard_docker.container import ContainerHandle
     from flowyard_docker.job import DockerJob
+    from flowyard_docker.variables import DockerVariables
 
 
 @hookimpl
-def default_base_job_template() -> dict[str, Any]:
+def variables_model() -> type[DockerVariables]:
     """Image, pull policy, networks, volumes, limits, privileges, extra create arguments."""
-    return default_template()
+    from flowyard_docker.variables import DockerVariables
+
+    return DockerVariables
 
 
 @hookimpl
@@ -31,7 +33,7 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> DockerJob:
 
 
 @hookimpl
-def submit(job: DockerJob, flow_run: FlowRunInfo) -> Submission:
+def submit(job: DockerJob, flow_run: FlowRunInfo) -> Submission[ContainerHandle]:
     """Pull the image if the policy says so, create and start the container; id = container id."""
     from flowyard_docker.container import create_and_start
 
@@ -39,7 +41,9 @@ def submit(job: DockerJob, flow_run: FlowRunInfo) -> Submission:
 
 
 @hookimpl
-def observe(job: DockerJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+def observe(
+    job: DockerJob, submission: Submission[ContainerHandle], flow_run: FlowRunInfo
+) -> ExitStatus:
     """Wait for the container; explain non-zero exits and OOM kills; remove it if ``auto_remove``."""
     from flowyard_docker.container import wait
 
@@ -47,7 +51,7 @@ def observe(job: DockerJob, submission: Submission, flow_run: FlowRunInfo) -> Ex
 
 
 @hookimpl
-def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
+def kill(infrastructure_id: str, job: DockerJob, grace_seconds: float) -> None:
     """Stop the container (SIGTERM, SIGKILL after ``grace_seconds``), then remove it."""
     from flowyard_docker.container import stop_and_remove
 

@@ -1,8 +1,7 @@
-"""The process worker type's typed job spec."""
+"""The process worker type's typed job spec (what ``render`` returns)."""
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
@@ -21,11 +20,3 @@ class ProcessJob(BaseJobConfiguration):
     def default_command(cls) -> list[str]:
         """The flowyard engine, run by the worker's own interpreter."""
         return [sys.executable, "-m", "flowyard.engine"]
-
-    def command_argv(self) -> list[str]:
-        """``command`` as an argument vector (a string is split like a POSIX shell would)."""
-        if isinstance(self.command, list):
-            return [str(a) for a in self.command]
-        if self.command:
-            return shlex.split(self.command)
-        return self.default_command()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -16,6 +17,17 @@ from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
 from flowyard_process.job import ProcessJob
 from flowyard_process.signals import explain_exit
+
+
+@dataclass(frozen=True)
+class ProcessHandle:
+    """What this worker keeps of a started run to observe it: never leaves the process."""
+
+    process: subprocess.Popen[bytes]
+    scratch_dir: str | None
+    """A temporary working directory to remove when the process exits (None: ``working_dir``)."""
+    pumps: tuple[threading.Thread, ...]
+    """Threads copying the process's output to the worker's."""
 
 
 def _environment(job: ProcessJob) -> dict[str, str]:
@@ -28,13 +40,13 @@ def _environment(job: ProcessJob) -> dict[str, str]:
     return env
 
 
-def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
+def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     """Popen the job's argv in a new session; the infrastructure id is ``<host>:<pid>``.
 
     With no ``working_dir`` the process starts in a fresh temporary directory that is removed when
     it exits. A missing executable or working directory raises ``ValueError`` naming the field.
     """
-    argv = job.argv or job.command_argv()
+    argv = job.argv or job.command_argv() or job.default_command()
     if job.working_dir is not None and not job.working_dir.is_dir():
         raise ValueError(f"working_dir {str(job.working_dir)!r} is not a directory on this worker")
     if shutil.which(argv[0]) is None and not Path(argv[0]).is_file():
@@ -50,12 +62,10 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
         stderr=subprocess.STDOUT if job.stream_output else output,
         start_new_session=True,
     )
-    pumps = []
-    if process.stdout is not None:
-        pumps.append(_pump(process.stdout, sys.stdout))
+    pumps = (_pump(process.stdout, sys.stdout),) if process.stdout is not None else ()
     return Submission(
         infrastructure_id=f"{socket.gethostname()}:{process.pid}",
-        handle=(process, scratch, pumps),
+        handle=ProcessHandle(process, scratch, pumps),
         details={"pid": process.pid, "argv": argv},
     )
 
@@ -74,12 +84,17 @@ def _pump(source: IO[bytes], target: IO[str]) -> threading.Thread:
     return thread
 
 
-def wait(submission: Submission) -> ExitStatus:
+def wait(submission: Submission[ProcessHandle]) -> ExitStatus:
     """Block until the process exits; clean its scratch directory; explain the code."""
-    process, scratch, pumps = submission.handle
-    code = process.wait()
-    for pump in pumps:
+    handle = submission.handle
+    if not isinstance(handle, ProcessHandle):
+        raise TypeError(
+            f"submission {submission.infrastructure_id!r} has no process handle: only the worker "
+            "that started a process can observe it"
+        )
+    code = handle.process.wait()
+    for pump in handle.pumps:
         pump.join(timeout=5)
-    if scratch:
-        shutil.rmtree(scratch, ignore_errors=True)
+    if handle.scratch_dir:
+        shutil.rmtree(handle.scratch_dir, ignore_errors=True)
     return ExitStatus(code=code, reason=explain_exit(code))

@@ -6,18 +6,20 @@ from typing import TYPE_CHECKING, Any
 
 from flowyard.hookspecs import hookimpl
 
-from flowyard_process.template import default_template
-
 if TYPE_CHECKING:
     from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
     from flowyard_process.job import ProcessJob
+    from flowyard_process.launch import ProcessHandle
+    from flowyard_process.variables import ProcessVariables
 
 
 @hookimpl
-def default_base_job_template() -> dict[str, Any]:
-    """The process type's default template: command, env, labels, name, stream_output, working_dir."""
-    return default_template()
+def variables_model() -> type[ProcessVariables]:
+    """Command, env, labels, name, stream_output, working_dir (the core derives the template)."""
+    from flowyard_process.variables import ProcessVariables
+
+    return ProcessVariables
 
 
 @hookimpl
@@ -26,14 +28,14 @@ def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> ProcessJob:
     from flowyard_process.job import ProcessJob
 
     job = ProcessJob.model_validate(configuration)
-    updates: dict[str, Any] = {"argv": job.command_argv()}
+    updates: dict[str, Any] = {"argv": job.command_argv() or job.default_command()}
     if not job.name:
         updates["name"] = flow_run.name
     return job.model_copy(update=updates)
 
 
 @hookimpl
-def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
+def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     """Start the command in its own session (so ``kill`` can signal its whole process group)."""
     from flowyard_process.launch import launch
 
@@ -41,7 +43,9 @@ def submit(job: ProcessJob, flow_run: FlowRunInfo) -> Submission:
 
 
 @hookimpl
-def observe(job: ProcessJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+def observe(
+    job: ProcessJob, submission: Submission[ProcessHandle], flow_run: FlowRunInfo
+) -> ExitStatus:
     """Wait for the process, copying its output when ``stream_output``; explain its exit code."""
     from flowyard_process.launch import wait
 
@@ -49,7 +53,7 @@ def observe(job: ProcessJob, submission: Submission, flow_run: FlowRunInfo) -> E
 
 
 @hookimpl
-def kill(infrastructure_id: str, configuration: dict[str, Any], grace_seconds: float) -> None:
+def kill(infrastructure_id: str, job: ProcessJob, grace_seconds: float) -> None:
     """SIGTERM the process group, wait ``grace_seconds``, then SIGKILL what is left."""
     from flowyard_process.signals import terminate_group
 
