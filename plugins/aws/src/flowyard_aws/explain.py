@@ -11,7 +11,9 @@ UNKNOWN = -1
 
 def _container(task: dict[str, Any], name: str) -> dict[str, Any]:
     containers = list(task.get("containers") or [])
-    return next((c for c in containers if c.get("name") == name), containers[0] if containers else {})
+    return next(
+        (c for c in containers if c.get("name") == name), containers[0] if containers else {}
+    )
 
 
 def explain(task: dict[str, Any], container_name: str) -> ExitStatus:

@@ -53,12 +53,15 @@ class EcsJob(BaseJobConfiguration):
             raise ValueError(
                 "cloudwatch_logs_options: set configure_cloudwatch_logs to true to use them."
             )
-        if self.configure_cloudwatch_logs and not self.task_definition.get("executionRoleArn"):
-            if not self.task_run_request.get("taskDefinition"):
-                raise ValueError(
-                    "configure_cloudwatch_logs: CloudWatch logs need execution_role_arn "
-                    "(a role ECS uses to create the log stream)."
-                )
+        if (
+            self.configure_cloudwatch_logs
+            and not self.task_definition.get("executionRoleArn")
+            and not self.task_run_request.get("taskDefinition")
+        ):
+            raise ValueError(
+                "configure_cloudwatch_logs: CloudWatch logs need execution_role_arn "
+                "(a role ECS uses to create the log stream)."
+            )
         return self
 
     def launch_type(self) -> str | None:

@@ -29,7 +29,9 @@ def run_request(
     job: EcsJob, definition: taskdef.ResolvedDefinition, flow_run: FlowRunInfo
 ) -> dict[str, Any]:
     """RunTask's arguments (without the network): overrides carry the command, env and tags."""
-    request = {k: v for k, v in copy.deepcopy(job.task_run_request).items() if v not in (None, "", [], {})}
+    request = {
+        k: v for k, v in copy.deepcopy(job.task_run_request).items() if v not in (None, "", [], {})
+    }
     request["taskDefinition"] = definition.arn
     request["cluster"] = request.get("cluster") or job.cluster or "default"
     strategy = request.get("capacityProviderStrategy")
@@ -51,7 +53,9 @@ def run_request(
     mine["name"] = definition.container_name
     mine["command"] = job.argv()
     mine["environment"] = job.environment()
-    overrides["containerOverrides"] = [{k: v for k, v in o.items() if v not in (None, [], "")} for o in entries]
+    overrides["containerOverrides"] = [
+        {k: v for k, v in o.items() if v not in (None, [], "")} for o in entries
+    ]
     for key in ("cpu", "memory"):
         if key in overrides:
             overrides[key] = str(overrides[key])
@@ -92,9 +96,7 @@ def _run_task(clients_: EcsClients, request: dict[str, Any]) -> dict[str, Any]:
     return dict(tasks[0])
 
 
-def _log_stream(
-    definition: taskdef.ResolvedDefinition, task_arn: str
-) -> tuple[str, str] | None:
+def _log_stream(definition: taskdef.ResolvedDefinition, task_arn: str) -> tuple[str, str] | None:
     for container in definition.definition.get("containerDefinitions", []):
         if container.get("name") != definition.container_name:
             continue
@@ -109,13 +111,18 @@ def _log_stream(
     return None
 
 
-def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission:
+def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle]:
     """Resolve the task definition, pick the network, run the task."""
     aws = job_clients(job)
     definition = taskdef.resolve(aws.ecs, job, flow_run, aws.region_name)
     request = run_request(job, definition, flow_run)
-    if definition.definition.get("networkMode") == "awsvpc" and "networkConfiguration" not in request:
-        request["networkConfiguration"] = {"awsvpcConfiguration": awsvpc_configuration(aws.ec2, job)}
+    if (
+        definition.definition.get("networkMode") == "awsvpc"
+        and "networkConfiguration" not in request
+    ):
+        request["networkConfiguration"] = {
+            "awsvpcConfiguration": awsvpc_configuration(aws.ec2, job)
+        }
     task = _run_task(aws, request)
     task_arn = str(task["taskArn"])
     cluster = str(request["cluster"])
@@ -128,7 +135,7 @@ def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission:
         container_name=definition.container_name,
         log_stream=_log_stream(definition, task_arn),
     )
-    return Submission(
+    return Submission[EcsHandle](
         infrastructure_id=infrastructure_id(cluster, task_arn),
         handle=handle,
         details={

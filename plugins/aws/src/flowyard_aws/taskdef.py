@@ -172,7 +172,10 @@ def _describe(ecs: ECSClient, ref: str) -> dict[str, Any] | None:
     try:
         return dict(ecs.describe_task_definition(taskDefinition=ref)["taskDefinition"])
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("ClientException", "InvalidParameterException"):
+        if exc.response.get("Error", {}).get("Code") in (
+            "ClientException",
+            "InvalidParameterException",
+        ):
             return None
         raise
 
@@ -228,7 +231,9 @@ def _register(ecs: ECSClient, wanted: dict[str, Any]) -> str:
     raise AssertionError("unreachable")
 
 
-def resolve(ecs: ECSClient, job: EcsJob, flow_run: FlowRunInfo, region_name: str) -> ResolvedDefinition:
+def resolve(
+    ecs: ECSClient, job: EcsJob, flow_run: FlowRunInfo, region_name: str
+) -> ResolvedDefinition:
     """The definition to run: ``task_definition_arn`` as given, else a matching or new revision."""
     given = job.task_run_request.get("taskDefinition")
     if given:
@@ -247,7 +252,9 @@ def resolve(ecs: ECSClient, job: EcsJob, flow_run: FlowRunInfo, region_name: str
     wanted = build(job, flow_run, region_name)
     arn, registered = find_or_register(ecs, wanted, job.match_latest_revision_in_family)
     name = container_name(job, list(wanted["containerDefinitions"]))
-    return ResolvedDefinition(arn=arn, registered=registered, definition=wanted, container_name=name)
+    return ResolvedDefinition(
+        arn=arn, registered=registered, definition=wanted, container_name=name
+    )
 
 
 def deregister(ecs: ECSClient, arn: str) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from flowyard.job import BaseVariables
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class LaunchType(str, Enum):
+class LaunchType(StrEnum):
     """Where ECS runs the task. ``FARGATE_SPOT`` becomes a capacity provider strategy."""
 
     FARGATE = "FARGATE"

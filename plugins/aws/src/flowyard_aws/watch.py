@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from flowyard.errors import InfrastructureNotFound
-from flowyard.job import ExitStatus
+from flowyard.job import ExitStatus, Submission
 
 from flowyard_aws import taskdef
 from flowyard_aws.credentials import EcsClients
@@ -70,8 +70,14 @@ class LogTail:
             self.token = token
 
 
-def watch(job: EcsJob, handle: EcsHandle) -> ExitStatus:
+def watch(job: EcsJob, submission: Submission[EcsHandle]) -> ExitStatus:
     """Poll the task until STOPPED; a task not started within the timeout is stopped and crashed."""
+    handle = submission.handle
+    if handle is None:  # submitted elsewhere: follow the task named by the id alone
+        parsed = parse_infrastructure_id(submission.infrastructure_id)
+        if parsed is None:
+            raise ValueError(f"{submission.infrastructure_id!r} is not an ECS task id.")
+        handle = EcsHandle(parsed[0], parsed[1], "", False, job.container_name or "flowyard", None)
     aws = job_clients(job)
     tail = LogTail(aws, *handle.log_stream) if job.stream_output and handle.log_stream else None
     began = time.monotonic()

@@ -9,7 +9,7 @@ from flowyard.hookspecs import hookimpl
 if TYPE_CHECKING:
     from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
-    from flowyard_aws.job import EcsJob
+    from flowyard_aws.job import EcsHandle, EcsJob
     from flowyard_aws.variables import EcsVariables
 
 
@@ -31,7 +31,7 @@ def render(configuration: dict[str, object], flow_run: FlowRunInfo) -> EcsJob:
 
 
 @hookimpl
-def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission:
+def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle]:
     """Reuse or register the task definition, run the task; id = ``cluster::task-arn``."""
     from flowyard_aws.run import submit as run
 
@@ -39,11 +39,11 @@ def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission:
 
 
 @hookimpl
-def observe(job: EcsJob, submission: Submission, flow_run: FlowRunInfo) -> ExitStatus:
+def observe(job: EcsJob, submission: Submission[EcsHandle], flow_run: FlowRunInfo) -> ExitStatus:
     """Follow the task to STOPPED and explain how it ended (start timeout: stopped, CRASHED)."""
     from flowyard_aws.watch import watch
 
-    return watch(job, submission.handle)
+    return watch(job, submission)
 
 
 @hookimpl

@@ -134,7 +134,8 @@ class FakeAws:
         """A boto3 client of ``service`` for this region of the fake."""
         import boto3
 
-        return boto3.client(
+        session: Any = boto3.Session()
+        return session.client(
             service,
             region_name=self.region_name,
             endpoint_url=self.endpoint_url,

@@ -99,7 +99,9 @@ class EcsAgent:
         for cluster in self.ecs.list_clusters()["clusterArns"]:
             arns = self.ecs.list_tasks(cluster=cluster)["taskArns"]
             for start in range(0, len(arns), 100):
-                described = self.ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])
+                described = self.ecs.describe_tasks(
+                    cluster=cluster, tasks=arns[start : start + 100]
+                )
                 for task in described["tasks"]:
                     self._consider(dict(task))
 
@@ -134,19 +136,16 @@ class EcsAgent:
         definition = self.ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])[
             "taskDefinition"
         ]
-        container = dict(definition["containerDefinitions"][0])
+        container: dict[str, Any] = dict(definition["containerDefinitions"][0])
         name = str(container["name"])
+        overrides: list[dict[str, Any]] = task.get("overrides", {}).get("containerOverrides", [])
         override: dict[str, Any] = next(
-            (
-                dict(o)
-                for o in task.get("overrides", {}).get("containerOverrides", [])
-                if o.get("name") == name
-            ),
+            (dict(o) for o in overrides if o.get("name") == name),
             {},
         )
         env = {e["name"]: e["value"] for e in container.get("environment", [])}
         env.update({e["name"]: e["value"] for e in override.get("environment", [])})
-        memory = (
+        memory: Any = (
             override.get("memory")
             or container.get("memory")
             or container.get("memoryReservation")
@@ -262,7 +261,7 @@ class EcsAgent:
         if not lines:
             return
         now = int(time.time() * 1000)
-        events = [
+        events: list[Any] = [
             {"timestamp": now, "message": line.decode(errors="replace")} for line in lines if line
         ]
         if not events:

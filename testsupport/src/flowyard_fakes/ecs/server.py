@@ -25,7 +25,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 AGENT_PATH = "/_flowyard/ecs/task-state"
@@ -49,7 +49,7 @@ def set_task_state(body: dict[str, Any]) -> bool:
     task = _find_task(str(body["taskArn"]))
     if task is None:
         return False
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     status = str(body["lastStatus"])
     if status == "PENDING":
         task.pull_started_at = now
@@ -85,8 +85,8 @@ def _patch_moto() -> None:
     original_stop = EC2ContainerServiceBackend.stop_task
 
     def run_task(self: Any, *args: Any, **kwargs: Any) -> Any:
-        tasks = original_run(self, *args, **kwargs)
-        now = datetime.now(timezone.utc)
+        tasks: list[Any] = original_run(self, *args, **kwargs)
+        now = datetime.now(UTC)
         for task in tasks:
             task.last_status = "PROVISIONING"
             task.created_at = now
@@ -99,11 +99,11 @@ def _patch_moto() -> None:
         if task is None:
             raise InvalidParameterException("The referenced task was not found.")
         before = task.last_status
-        stopped = original_stop(self, cluster_str, task_str, reason)
+        stopped: Any = original_stop(self, cluster_str, task_str, reason)
         if before != "STOPPED":
             stopped.last_status = "DEACTIVATING"
             stopped.stop_code = "UserInitiated"
-            stopped.stopping_at = datetime.now(timezone.utc)
+            stopped.stopping_at = datetime.now(UTC)
         else:
             stopped.last_status = before
         return stopped
@@ -118,7 +118,9 @@ StartResponse = Callable[..., Any]
 class AgentEndpoint:
     """WSGI middleware: the agent endpoint, everything else to moto."""
 
-    def __init__(self, moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]) -> None:
+    def __init__(
+        self, moto_app: Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+    ) -> None:
         self.moto_app = moto_app
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -151,9 +153,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _patch_moto()
     app = AgentEndpoint(DomainDispatcherApplication(create_backend_app))
-    run_simple(
-        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
-    )
+    run_simple(args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":
