@@ -197,12 +197,9 @@ def find_or_register(ecs: ECSClient, wanted: dict[str, Any], latest_only: bool) 
     family = str(wanted["family"])
     print_ = fingerprint(wanted)
     with _family_lock(family):
-        cached = _known.get((id(ecs), print_))
-        if cached is not None:
-            described = _describe(ecs, cached)
-            if described is not None and described.get("status") == "ACTIVE":
-                return cached, False
-        for ref in _candidates(ecs, family, latest_only):
+        cached = None if latest_only else _known.get((id(ecs), print_))
+        refs = ([cached] if cached else []) + _candidates(ecs, family, latest_only)
+        for ref in refs:
             described = _describe(ecs, ref)
             if described is None or described.get("status") != "ACTIVE":
                 continue
