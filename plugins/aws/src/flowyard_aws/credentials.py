@@ -16,7 +16,6 @@ import re
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -100,14 +99,43 @@ def env_prefix(name: str) -> str:
     return ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper() + "_"
 
 
-@dataclass(frozen=True)
 class EcsClients:
-    """The boto3 clients one ECS job needs (thread-safe; shared between runs)."""
+    """The boto3 clients one ECS job needs, each made on first use (thread-safe; shared).
 
-    ecs: ECSClient
-    ec2: EC2Client
-    logs: CloudWatchLogsClient
-    region_name: str
+    Making a client loads its service model (EC2's is large: about a second), so EC2 is only
+    loaded when a default VPC must be discovered and CloudWatch Logs only when output is streamed.
+    """
+
+    def __init__(self, session: Any, endpoint_url: str | None, region_name: str) -> None:
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self.region_name = region_name
+        self._lock = threading.Lock()
+        self._made: dict[str, Any] = {}
+
+    def _client(self, service: str) -> Any:
+        with self._lock:
+            if service not in self._made:
+                self._made[service] = self._session.client(service, endpoint_url=self._endpoint_url)
+            return self._made[service]
+
+    @property
+    def ecs(self) -> ECSClient:
+        """The ECS client."""
+        client: ECSClient = self._client("ecs")
+        return client
+
+    @property
+    def ec2(self) -> EC2Client:
+        """The EC2 client (default VPC and subnet discovery)."""
+        client: EC2Client = self._client("ec2")
+        return client
+
+    @property
+    def logs(self) -> CloudWatchLogsClient:
+        """The CloudWatch Logs client (``stream_output``)."""
+        client: CloudWatchLogsClient = self._client("logs")
+        return client
 
 
 def _session(credentials: AwsCredentials, region_name: str | None) -> Any:
@@ -160,11 +188,6 @@ def clients(credentials: AwsCredentials, region_name: str | None) -> EcsClients:
                 "region_name: no AWS region; set the region_name job variable, AWS_REGION in "
                 "the worker's environment, or a region in the named credentials."
             )
-        made = EcsClients(
-            ecs=session.client("ecs", endpoint_url=credentials.endpoint_url),
-            ec2=session.client("ec2", endpoint_url=credentials.endpoint_url),
-            logs=session.client("logs", endpoint_url=credentials.endpoint_url),
-            region_name=str(region),
-        )
+        made = EcsClients(session, credentials.endpoint_url, str(region))
         _cache[key] = (time.monotonic(), made)
         return made
