@@ -17,12 +17,12 @@ import shutil
 import subprocess
 import sys
 import time
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from flowyard.testing import distributions
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ pytestmark = SQLITE_ONLY
 def build_wheel(
     source: Path, out: Path, version: str | None = None, work: Path | None = None
 ) -> None:
-    """`pip wheel` a project (optionally with its version rewritten) into ``out``."""
+    """Build a project's wheel (optionally with its version rewritten) into ``out``."""
     if version is not None:
         assert work is not None
         copy = work / f"{source.name}-{version}"
@@ -44,21 +44,7 @@ def build_wheel(
             re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text())
         )
         source = copy
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(source),
-        ],
-        check=True,
-    )
+    distributions.build_wheel(source, out)
 
 
 @pytest.fixture(scope="module")
@@ -114,21 +100,9 @@ def fresh_venv(index: tuple[str, Path, Path]) -> Path:
     """A new venv with only `flowyard` (and its process worker) installed from the built wheels."""
     _, packages, work = index
     env_dir = work / "venv"
-    venv.create(env_dir, with_pip=True)
     core_wheel = next(packages.glob("flowyard-*.whl"))
     process_wheel = next(packages.glob("flowyard_process-*.whl"))
-    subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            str(core_wheel),
-            str(process_wheel),
-        ],
-        check=True,
-    )
+    distributions.create_venv(env_dir, str(core_wheel), str(process_wheel))
     return env_dir
 
 
