@@ -59,8 +59,8 @@ def test_the_default_template_holds_a_task_definition_and_a_run_request() -> Non
 
 
 def test_a_job_without_an_image_is_an_error_naming_image(aws_records: FakeAws) -> None:
-    with pytest.raises(ValueError, match="image"):
-        job(aws_records, image=None)
+    with pytest.raises(ValueError, match="image: no image"):
+        worker.submit(job(aws_records, image=None), RUN)
 
 
 def test_submit_runs_a_fargate_task_in_the_default_vpc_and_returns_cluster_and_arn(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowyard.job import BaseJobConfiguration
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 ENGINE_COMMAND = ["python", "-m", "flowyard.engine"]
 DEFAULT_CONTAINER = "flowyard"
@@ -40,8 +40,11 @@ class EcsJob(BaseJobConfiguration):
     def _empty_network_is_none(cls, value: Any) -> Any:
         return value or None
 
-    @model_validator(mode="after")
-    def _runnable(self) -> EcsJob:
+    def check_runnable(self) -> None:
+        """Refuse, before any AWS call, a job ECS cannot run (errors name the variable to set).
+
+        Checked at submit rather than render, so a pool's defaults (no image yet) still render.
+        """
         if not self.task_run_request.get("taskDefinition"):
             containers = [c for c in self.task_definition.get("containerDefinitions", []) if c]
             if not any(c.get("image") for c in containers):
@@ -62,7 +65,6 @@ class EcsJob(BaseJobConfiguration):
                 "configure_cloudwatch_logs: CloudWatch logs need execution_role_arn "
                 "(a role ECS uses to create the log stream)."
             )
-        return self
 
     def launch_type(self) -> str | None:
         """The requested launch type (``FARGATE`` when the request names none)."""

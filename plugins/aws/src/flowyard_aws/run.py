@@ -113,6 +113,7 @@ def _log_stream(definition: taskdef.ResolvedDefinition, task_arn: str) -> tuple[
 
 def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle]:
     """Resolve the task definition, pick the network, run the task."""
+    job.check_runnable()
     aws = job_clients(job)
     definition = taskdef.resolve(aws.ecs, job, flow_run, aws.region_name)
     request = run_request(job, definition, flow_run)
