@@ -1,4 +1,4 @@
-"""The plugin contract is checked when a type loads: unknown hooks and missing required hooks.
+"""The plugin contract: the template from a variables model, and the checks made when a type loads.
 
 Types are real installed distributions (``.dist-info`` with entry points) in a temporary site
 directory, found by ``importlib.metadata`` as pip-installed ones are.
@@ -62,6 +62,39 @@ def test_each_hook_says_whether_it_is_required(hook: str) -> None:
 def test_a_complete_type_loads(site: Path) -> None:
     install_fake_worker_type(site, "complete", "fy_complete", COMPLETE)
     assert WorkerTypes().hooks("complete").implements("submit")
+
+
+def test_the_template_is_derived_from_the_variables_model(site: Path) -> None:
+    install_fake_worker_type(site, "modelled", "fy_modelled", COMPLETE)
+    hooks = WorkerTypes().hooks("modelled")
+    template = hooks.default_base_job_template()
+    assert template["job_configuration"]["image"] == "{{ image }}"
+    image = template["variables"]["properties"]["image"]
+    assert (image["default"], image["title"], image["description"]) == (
+        "x:1",
+        "Image",
+        "Image to run.",
+    )
+    assert hooks.variables_model() is not None
+
+
+def test_a_hand_written_template_wins_over_the_model(site: Path) -> None:
+    hand_written = """
+@hookimpl
+def default_base_job_template():
+    return {"job_configuration": {"image": "{{ image }}"},
+            "variables": {"type": "object", "properties": {"image": {"type": "string", "default": "hand:1"}}}}
+"""
+    install_fake_worker_type(site, "both", "fy_both", COMPLETE + hand_written)
+    template = WorkerTypes().hooks("both").default_base_job_template()
+    assert template["variables"]["properties"]["image"] == {"type": "string", "default": "hand:1"}
+
+
+def test_a_variables_model_that_is_not_a_model_is_a_plugin_error(site: Path) -> None:
+    source = COMPLETE.replace("    return Variables", "    return {'image': 'x'}")
+    install_fake_worker_type(site, "notmodel", "fy_notmodel", source)
+    with pytest.raises(PluginError, match=r"variables_model\(\); expected a subclass"):
+        WorkerTypes().hooks("notmodel").default_base_job_template()
 
 
 def test_a_misspelt_hook_fails_at_load_naming_it(site: Path) -> None:

@@ -49,30 +49,6 @@ def submit(job, flow_run):
     return result
 """
 
-MODEL_MODULE = """
-from pydantic import Field
-from flowyard.hookspecs import hookimpl
-from flowyard.job import BaseJobConfiguration, BaseVariables, Submission
-
-class Variables(BaseVariables):
-    image: str = Field(default="modelled:1", title="Image", description="Image to run.")
-
-class Job(BaseJobConfiguration):
-    image: str
-
-@hookimpl
-def variables_model():
-    return Variables
-
-@hookimpl
-def render(configuration, flow_run):
-    return Job(**configuration)
-
-@hookimpl
-def submit(job, flow_run):
-    return Submission(infrastructure_id=job.image)
-"""
-
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
 
 
@@ -109,39 +85,6 @@ def test_each_type_answers_alone(site: Path) -> None:
     assert (
         beta.default_base_job_template()["variables"]["properties"]["image"]["default"] == "beta:1"
     )
-
-
-def test_the_template_is_derived_from_the_variables_model(site: Path) -> None:
-    add_type(site, "modelled", "fy_modelled", MODEL_MODULE)
-    hooks = WorkerTypes().hooks("modelled")
-    template = hooks.default_base_job_template()
-    assert template["job_configuration"]["image"] == "{{ image }}"
-    image = template["variables"]["properties"]["image"]
-    assert (image["default"], image["title"], image["description"]) == (
-        "modelled:1",
-        "Image",
-        "Image to run.",
-    )
-    assert hooks.variables_model() is not None
-
-
-def test_a_hand_written_template_wins_over_the_model(site: Path) -> None:
-    hand_written = """
-@hookimpl
-def default_base_job_template():
-    return {"job_configuration": {"image": "{{ image }}"},
-            "variables": {"type": "object", "properties": {"image": {"type": "string", "default": "hand:1"}}}}
-"""
-    add_type(site, "both", "fy_both", MODEL_MODULE + hand_written)
-    template = WorkerTypes().hooks("both").default_base_job_template()
-    assert template["variables"]["properties"]["image"] == {"type": "string", "default": "hand:1"}
-
-
-def test_a_variables_model_that_is_not_a_model_is_a_plugin_error(site: Path) -> None:
-    source = MODEL_MODULE.replace("    return Variables", "    return {'image': 'x'}")
-    add_type(site, "notmodel", "fy_notmodel", source)
-    with pytest.raises(PluginError, match=r"variables_model\(\); expected a subclass"):
-        WorkerTypes().hooks("notmodel").default_base_job_template()
 
 
 def test_cross_cutting_wrapper_wraps_every_type(site: Path) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flowyard.job import BaseJobConfiguration
+from flowyard.job import BaseJobConfiguration, base_job_template
 from flowyard.templating import build_job_configuration, merge_job_variables
 from flowyard_process.job import ProcessJob
-from flowyard_process.template import default_template
+from flowyard_process.variables import ProcessVariables
 from pydantic import ValidationError
 
 
@@ -118,7 +118,7 @@ def test_t07_wrong_type_fails_at_render() -> None:
 
 
 def process(values: dict[str, Any]) -> dict[str, Any]:
-    template = default_template()
+    template = base_job_template(ProcessVariables)
     job = ProcessJob.model_validate(
         build_job_configuration(template, merge_job_variables(template, values))
     )
@@ -145,7 +145,7 @@ def test_t22_process_values() -> None:
     assert str(result["working_dir"]) == "/tmp"
 
 
-POOL = default_template()
+POOL = base_job_template(ProcessVariables)
 POOL["variables"]["properties"]["env"]["default"] = {"POOL": "p", "SHARED": "pool"}
 POOL["variables"]["properties"]["labels"]["default"] = {"team": "pool"}
 

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from flowyard.errors import FieldError, InvalidBaseJobTemplate, InvalidJobVariables
+from flowyard.job import base_job_template
 from flowyard.templating import validate_base_job_template, validate_job_variables
-from flowyard_process.template import default_template
+from flowyard_process.variables import ProcessVariables
 
-PROCESS = default_template()
+PROCESS = base_job_template(ProcessVariables)
 
 
 def errors_of(template: Any) -> list[FieldError]:

@@ -11,6 +11,7 @@ from flowyard.templating import (
     merge_job_variables,
     validate_base_job_template,
 )
+from flowyard_process.job import ProcessJob
 from flowyard_process.variables import ProcessVariables
 
 RUN = FlowRunInfo(id="r1", name="crimson-fox")
@@ -52,3 +53,68 @@ def test_default_command_is_the_engine_with_this_interpreter() -> None:
     template = hooks.default_base_job_template()
     job = hooks.render(build_job_configuration(template, merge_job_variables(template)), RUN)
     assert job.argv == [sys.executable, "-m", "flowyard.engine"]
+
+
+PREFECT_PROCESS_TEMPLATE = {
+    "job_configuration": {
+        "command": "{{ command }}",
+        "env": "{{ env }}",
+        "labels": "{{ labels }}",
+        "name": "{{ name }}",
+        "stream_output": "{{ stream_output }}",
+        "working_dir": "{{ working_dir }}",
+    },
+    "variables": {
+        "type": "object",
+        "properties": {
+            "name": {
+                "title": "Name",
+                "description": "Name given to infrastructure created by a worker.",
+                "type": "string",
+            },
+            "env": {
+                "title": "Environment Variables",
+                "description": "Environment variables to set when starting a flow run.",
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
+            "labels": {
+                "title": "Labels",
+                "description": "Labels applied to infrastructure created by a worker.",
+                "type": "object",
+                "additionalProperties": {"type": "string"},
+            },
+            "command": {
+                "title": "Command",
+                "description": "The command to use when starting a flow run.",
+                "type": "string",
+            },
+            "stream_output": {
+                "title": "Stream Output",
+                "description": "If enabled, workers will stream output from flow run processes.",
+                "default": True,
+                "type": "boolean",
+            },
+            "working_dir": {
+                "title": "Working Directory",
+                "description": "If provided, workers will open flow run processes within the path.",
+                "type": "string",
+                "format": "path",
+            },
+        },
+    },
+}
+
+
+def test_a_prefect_process_template_works_unmodified() -> None:
+    validate_base_job_template(PREFECT_PROCESS_TEMPLATE)
+    values = merge_job_variables(
+        PREFECT_PROCESS_TEMPLATE, {"env": {"A": "1"}}, {"command": "echo hi"}
+    )
+    job = (
+        WorkerTypes()
+        .hooks("process")
+        .render(build_job_configuration(PREFECT_PROCESS_TEMPLATE, values), RUN)
+    )
+    assert isinstance(job, ProcessJob)
+    assert (job.argv, job.env, job.name) == (["echo", "hi"], {"A": "1"}, "crimson-fox")
