@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker"]
-PLUGINS = {"process": "plugins/process", "docker": "plugins/docker"}
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "aws"]
+PLUGINS = {"process": "plugins/process", "docker": "plugins/docker", "aws": "plugins/aws"}
 
 
 @nox.session
@@ -25,6 +25,7 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict over core and plugins."""
     session.install("mypy", "types-croniter", "types-python-dateutil", "types-jsonschema")
     session.install("-e", "core", "-e", "plugins/process", "-e", "plugins/docker")
+    session.install("-e", "plugins/aws", "-e", "testsupport", "boto3-stubs[ecs,ec2,logs,sts]")
     session.run("mypy")
 
 
@@ -51,6 +52,16 @@ def docker_plugin(session: nox.Session) -> None:
         "-e", "core", "-e", "plugins/process", "-e", PLUGINS["docker"], "pytest", "pytest-timeout"
     )
     session.run("pytest", f"{PLUGINS['docker']}/tests", *session.posargs)
+
+
+@nox.session(name="aws")
+def aws_plugin(session: nox.Session) -> None:
+    """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
 
 
 @nox.session
