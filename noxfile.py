@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes"]
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes", "aws"]
 PLUGINS = {
     "process": "plugins/process",
     "docker": "plugins/docker",
     "kubernetes": "plugins/kubernetes",
+    "aws": "plugins/aws",
 }
 
 
@@ -38,7 +39,10 @@ def typecheck(session: nox.Session) -> None:
         "-e",
         "plugins/kubernetes",
         "-e",
+        "plugins/aws",
+        "-e",
         "testsupport",
+        "boto3-stubs[ecs,ec2,logs,sts]",
     )
     session.run("mypy")
 
@@ -86,6 +90,16 @@ def kubernetes_plugin(session: nox.Session) -> None:
         "pytest-timeout",
     )
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
+
+
+@nox.session(name="aws")
+def aws_plugin(session: nox.Session) -> None:
+    """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
 
 
 @nox.session

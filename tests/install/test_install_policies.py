@@ -56,6 +56,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     packages.mkdir()
     build_wheel(ROOT / "core", packages)
     build_wheel(ROOT / "plugins" / "process", packages)
+    build_wheel(ROOT / "plugins" / "aws", packages)
     build_wheel(ECHO, packages)
     build_wheel(ROOT / "plugins" / "kubernetes", packages)
     # flowyard-kubernetes' third-party dependencies, so the index can serve them too
@@ -234,3 +235,43 @@ def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
     pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
     assert pool["type"] == "kubernetes"
     assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
+
+
+def test_worker_start_type_ecs_if_not_present_installs_flowyard_aws_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    """The mission's own example: `worker start --type ecs --install-policy if-not-present`."""
+    url, _, _ = index
+    python = str(fresh_venv / "bin" / "python")
+    # flowyard-aws's third-party dependency comes from the machine's normal index, as the
+    # fresh venv's flowyard dependencies did; flowyard-aws itself only from the local index.
+    subprocess.run([python, "-m", "pip", "install", "-q", "boto3"], check=True)
+    assert installed_version(fresh_venv, "flowyard-aws") is None
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "my-ecs-pool",
+            "--type",
+            "ecs",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-aws" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-aws") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/my-ecs-pool").json()
+    assert pool["type"] == "ecs"
+    assert "task_definition" in pool["base_job_template"]["job_configuration"]
