@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes", "azure"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "core",
+    "process",
+    "docker",
+    "kubernetes",
+    "aws",
+    "azure",
+]
 PLUGINS = {
     "process": "plugins/process",
     "docker": "plugins/docker",
     "kubernetes": "plugins/kubernetes",
+    "aws": "plugins/aws",
     "azure": "plugins/azure",
 }
 
@@ -39,9 +49,12 @@ def typecheck(session: nox.Session) -> None:
         "-e",
         "plugins/kubernetes",
         "-e",
+        "plugins/aws",
+        "-e",
         "plugins/azure",
         "-e",
         "testsupport",
+        "boto3-stubs[ecs,ec2,logs,sts]",
     )
     session.run("mypy")
 
@@ -91,29 +104,27 @@ def kubernetes_plugin(session: nox.Session) -> None:
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
 
 
+@nox.session(name="aws")
+def aws_plugin(session: nox.Session) -> None:
+    """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
+
+
 @nox.session(name="azure")
 def azure_plugin(session: nox.Session) -> None:
     """The azure plugin's tests against the ACI fake in testsupport/ (needs a Docker engine)."""
     session.install(
-        "-e",
-        "core",
-        "-e",
-        "plugins/process",
-        "-e",
-        "plugins/docker",
-        "-e",
-        PLUGINS["azure"],
-        "-e",
-        "testsupport",
-        "pytest",
-        "pytest-timeout",
-    )
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["azure"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
     session.run(
-        "pytest",
-        f"{PLUGINS['azure']}/tests",
-        "testsupport/tests/test_azure_aci_fake.py",
+        "pytest", f"{PLUGINS['azure']}/tests", "testsupport/tests/test_azure_aci_fake.py",
         *session.posargs,
-    )
+    )  # fmt: skip
 
 
 @nox.session
