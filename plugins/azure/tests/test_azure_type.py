@@ -40,7 +40,7 @@ def test_the_default_template_is_valid_and_holds_a_container_group_body() -> Non
     assert {"image", "cpu", "memory", "gpu_count", "subnet_ids", "dns_servers"} <= names
 
 
-def test_the_variables_cover_what_issue_13_lists_and_two_are_required() -> None:
+def test_the_variables_cover_what_issue_13_lists() -> None:
     variables = base_job_template(AzureContainerInstanceVariables)["variables"]
 
     assert {
@@ -49,7 +49,7 @@ def test_the_variables_cover_what_issue_13_lists_and_two_are_required() -> None:
         "stream_output", "keep_container_group", "task_start_timeout_seconds",
         "task_watch_poll_interval", "env", "labels", "name", "command", "credentials",
     } <= set(variables["properties"])  # fmt: skip
-    assert set(variables["required"]) == {"subscription_id", "resource_group_name"}
+    assert "required" not in variables or not variables["required"]
 
 
 def test_the_api_key_is_a_secure_value_and_other_env_plain_values() -> None:
@@ -100,12 +100,31 @@ def test_unset_optional_fields_leave_no_empty_keys() -> None:
     assert "identity" not in group and "imageRegistryCredentials" not in group["properties"]
 
 
-def test_a_missing_subscription_is_refused_naming_the_field() -> None:
+def test_a_missing_subscription_is_refused_naming_the_field_and_the_worker_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AZURE_SUBSCRIPTION_ID", raising=False)
     run = flow_run()
     config = configuration(run, resource_group_name="rg-1")
 
-    with pytest.raises(ValidationError, match="subscription_id is required"):
+    with pytest.raises(
+        ValidationError, match=r"subscription_id is required.*AZURE_SUBSCRIPTION_ID"
+    ):
         worker.render(config, run)
+
+
+def test_subscription_group_and_endpoint_fall_back_to_the_workers_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", "sub-env")
+    monkeypatch.setenv("AZURE_RESOURCE_GROUP", "rg-env")
+    monkeypatch.delenv("AZURE_RESOURCE_MANAGER_ENDPOINT", raising=False)
+    run = flow_run()
+
+    job = worker.render(configuration(run), run)
+
+    assert (job.subscription_id, job.resource_group_name) == ("sub-env", "rg-env")
+    assert job.arm_endpoint == "https://management.azure.com"
 
 
 def test_a_plain_http_endpoint_is_refused_with_the_reason() -> None:

@@ -19,6 +19,11 @@ from flowyard_azure.variables import (
 )
 
 ENGINE_COMMAND = ["python", "-m", "flowyard.engine"]
+WORKER_FALLBACKS = {
+    "subscription_id": "AZURE_SUBSCRIPTION_ID",
+    "resource_group_name": "AZURE_RESOURCE_GROUP",
+    "arm_endpoint": "AZURE_RESOURCE_MANAGER_ENDPOINT",
+}
 SECRET_ENV = frozenset({"FLOWYARD_API_KEY"})
 _NAME_CHARS = re.compile(r"[^a-z0-9-]+")
 _TAG_KEY_CHARS = re.compile(r"[<>%&\\?/]+")
@@ -64,14 +69,20 @@ class AzureContainerInstanceJob(BaseJobConfiguration):
     @model_validator(mode="before")
     @classmethod
     def _where_given(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            for key in ("subscription_id", "resource_group_name"):
-                value = data.get(key)
-                if value is None or (isinstance(value, str) and not value.strip()):
+        """Subscription, resource group and endpoint fall back to the worker's environment."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for key, variable in WORKER_FALLBACKS.items():
+            value = data.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                value = os.environ.get(variable) or None
+                if value is None and key != "arm_endpoint":
                     raise ValueError(
                         f"{key} is required: set it in the pool's base job template or as a "
-                        "job variable of the deployment"
+                        f"job variable, or set {variable} in the worker's environment"
                     )
+                data[key] = value
         return data
 
     @field_validator("arm_endpoint", mode="before")

@@ -77,11 +77,17 @@ class AzureContainerInstanceVariables(BaseVariables):
         description="Command to run; defaults to the flowyard engine (`python -m flowyard.engine`). "
         "ACI's command replaces the image's ENTRYPOINT; see `entrypoint`.",
     )
-    subscription_id: str = Field(
-        title="Subscription ID", description="Azure subscription holding the resource group."
+    subscription_id: str | None = Field(
+        default=None,
+        title="Subscription ID",
+        description="Azure subscription holding the resource group; null uses the worker's "
+        "AZURE_SUBSCRIPTION_ID.",
     )
-    resource_group_name: str = Field(
-        title="Resource Group", description="Resource group to create container groups in."
+    resource_group_name: str | None = Field(
+        default=None,
+        title="Resource Group",
+        description="Resource group to create container groups in; null uses the worker's "
+        "AZURE_RESOURCE_GROUP.",
     )
     location: str | None = Field(
         default=None,
@@ -159,11 +165,12 @@ class AzureContainerInstanceVariables(BaseVariables):
         "its secret); null uses DefaultAzureCredential (environment, workload or managed "
         "identity, Azure CLI).",
     )
-    arm_endpoint: str = Field(
-        default=PUBLIC_CLOUD,
+    arm_endpoint: str | None = Field(
+        default=None,
         title="Resource Manager Endpoint",
-        description="Azure Resource Manager URL (another cloud's, e.g. "
-        "https://management.usgovcloudapi.net).",
+        description="Azure Resource Manager URL for another cloud (e.g. "
+        "https://management.usgovcloudapi.net); null uses the worker's "
+        "AZURE_RESOURCE_MANAGER_ENDPOINT, else https://management.azure.com.",
     )
 
     @classmethod
