@@ -385,7 +385,9 @@ class AciFake:
                 group.event("Failed", str(exc), "Warning")
             self._finish(op_id, {"code": "ContainerGroupDeploymentFailed", "message": str(exc)})
             return
-        started = self.runner.state(container_id).started_at
+        started = None
+        with contextlib.suppress(Exception):  # removed meanwhile: no start time to record
+            started = self.runner.state(container_id).started_at
         with self._lock:
             group.container_id = container_id
             deleted = group.deleting
