@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker"]
-PLUGINS = {"process": "plugins/process", "docker": "plugins/docker"}
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes"]
+PLUGINS = {
+    "process": "plugins/process",
+    "docker": "plugins/docker",
+    "kubernetes": "plugins/kubernetes",
+}
 
 
 @nox.session
@@ -24,7 +28,18 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over core and plugins."""
     session.install("mypy", "types-croniter", "types-python-dateutil", "types-jsonschema")
-    session.install("-e", "core", "-e", "plugins/process", "-e", "plugins/docker")
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        "plugins/kubernetes",
+        "-e",
+        "testsupport",
+    )
     session.run("mypy")
 
 
@@ -51,6 +66,26 @@ def docker_plugin(session: nox.Session) -> None:
         "-e", "core", "-e", "plugins/process", "-e", PLUGINS["docker"], "pytest", "pytest-timeout"
     )
     session.run("pytest", f"{PLUGINS['docker']}/tests", *session.posargs)
+
+
+@nox.session(name="kubernetes")
+def kubernetes_plugin(session: nox.Session) -> None:
+    """The kubernetes plugin's tests against the emulator in testsupport/ (needs a Docker engine)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["kubernetes"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
 
 
 @nox.session

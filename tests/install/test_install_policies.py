@@ -1,7 +1,8 @@
 """Install policies for real: wheels served by a local package index, installed with pip.
 
-The test builds the wheels of `flowyard`, `flowyard-process` and a test-only worker type
-`flowyard-echo` (no dependencies beyond flowyard, so it is quick), serves them with pypiserver on
+The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes` and a
+test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus the
+`kubernetes` client's wheels, serves them with pypiserver on
 loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
 from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
 a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
@@ -70,6 +71,12 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     build_wheel(ROOT / "core", packages)
     build_wheel(ROOT / "plugins" / "process", packages)
     build_wheel(ECHO, packages)
+    build_wheel(ROOT / "plugins" / "kubernetes", packages)
+    # flowyard-kubernetes' third-party dependencies, so the index can serve them too
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(packages), "kubernetes>=36,<37"],
+        check=True,
+    )
     port = free_port()
     server = subprocess.Popen(
         [
@@ -215,3 +222,40 @@ def test_install_policies_end_to_end(
     assert unknown.returncode == 1 and "FLOWYARD_WORKER_REGISTRY" in unknown.stderr
     assert api.get("/work_pools/other-pool").status_code == 404
     api.close()
+
+
+def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps kubernetes
+    assert installed_version(fresh_venv, "flowyard-kubernetes") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "k8s-pool",
+            "--type",
+            "kubernetes",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-kubernetes" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-kubernetes") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
+    assert pool["type"] == "kubernetes"
+    assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
