@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -65,7 +66,7 @@ def test_a_failing_command_reports_the_task_exit_code_and_the_condition(fake: Cl
 def test_a_missing_image_fails_the_submission_naming_it(fake: CloudRunFake) -> None:
     rendered = job(fake, image="registry.example/flows:missing")
 
-    with pytest.raises(RuntimeError, match="registry.example/flows:missing"):
+    with pytest.raises(RuntimeError, match=re.escape("registry.example/flows:missing")):
         hooks.submit(rendered, flow_run())
 
     assert not [j for j in fake.jobs() if "missing" in json.dumps(j)]

@@ -14,7 +14,7 @@ def test_a_missing_key_variable_is_an_error_naming_the_field_and_variable(
 ) -> None:
     monkeypatch.delenv("GCP_KEY_FOR_TEST", raising=False)
 
-    with pytest.raises(ValueError, match="service_account_info_env.*GCP_KEY_FOR_TEST"):
+    with pytest.raises(ValueError, match=r"service_account_info_env.*GCP_KEY_FOR_TEST"):
         resolve(GcpCredentials(service_account_info_env="GCP_KEY_FOR_TEST"), "p")
 
 

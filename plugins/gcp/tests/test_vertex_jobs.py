@@ -46,7 +46,9 @@ def test_a_succeeding_command_exits_0_and_the_job_is_deleted_afterwards(fake: Ve
     status = hooks.observe(rendered, submission, run)
 
     assert status is not None and status.code == 0, status
-    assert submission.infrastructure_id.startswith("projects/proj-1/locations/us-central1/customJobs/")
+    assert submission.infrastructure_id.startswith(
+        "projects/proj-1/locations/us-central1/customJobs/"
+    )
     assert submission.infrastructure_id not in [j["name"] for j in fake.jobs()]
 
 

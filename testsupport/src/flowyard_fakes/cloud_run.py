@@ -80,9 +80,7 @@ class CloudRunFake(GoogleRestFake):
         self.route("POST", rf"/v2/({_LOC}/jobs/[^/:]+):run", self._run_job)
         self.route("GET", rf"/v2/({_LOC}/jobs/[^/:]+)/executions", self._list_executions)
         self.route("GET", rf"/v2/({_LOC}/jobs/[^/]+/executions/[^/:]+)", self._get_execution)
-        self.route(
-            "DELETE", rf"/v2/({_LOC}/jobs/[^/]+/executions/[^/:]+)", self._delete_execution
-        )
+        self.route("DELETE", rf"/v2/({_LOC}/jobs/[^/]+/executions/[^/:]+)", self._delete_execution)
         self.route(
             "POST", rf"/v2/({_LOC}/jobs/[^/]+/executions/[^/:]+):cancel", self._cancel_execution
         )
@@ -185,7 +183,9 @@ class CloudRunFake(GoogleRestFake):
         with self.lock:
             job = self._jobs.pop(name, None)
             if job is None:
-                raise ApiError(404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'JOB' not found.")
+                raise ApiError(
+                    404, f"Resource '{name.rsplit('/', 1)[-1]}' of kind 'JOB' not found."
+                )
             doomed = [e for e in self._executions if e.startswith(name + "/")]
         for execution in doomed:
             self._remove_execution(execution)
@@ -298,7 +298,9 @@ class CloudRunFake(GoogleRestFake):
             return
         self._complete(name, operation, ended.exit_code, None)
 
-    def _complete(self, name: str, operation: str, exit_code: int | None, error: str | None) -> None:
+    def _complete(
+        self, name: str, operation: str, exit_code: int | None, error: str | None
+    ) -> None:
         with self.lock:
             execution = self._executions.get(name)
             if execution is None:
@@ -324,7 +326,9 @@ class CloudRunFake(GoogleRestFake):
                 )
             elif exit_code == 0:
                 execution["succeededCount"] = 1
-                done = _condition("Completed", "CONDITION_SUCCEEDED", "Execution completed successfully.")
+                done = _condition(
+                    "Completed", "CONDITION_SUCCEEDED", "Execution completed successfully."
+                )
             else:
                 execution["failedCount"] = 1
                 why = error or "The container exited with an error."
@@ -332,7 +336,9 @@ class CloudRunFake(GoogleRestFake):
                     "Completed",
                     "CONDITION_FAILED",
                     f"Task {short} failed with message: {why}",
-                    executionReason="NON_ZERO_EXIT_CODE" if exit_code else "EXECUTION_REASON_UNDEFINED",
+                    executionReason="NON_ZERO_EXIT_CODE"
+                    if exit_code
+                    else "EXECUTION_REASON_UNDEFINED",
                 )
             execution["conditions"][2] = done
             job = self._jobs.get(name.split("/executions/")[0])

@@ -128,7 +128,9 @@ class GoogleRestFake:
                 op["done"] = True
                 op["response"] = response
 
-    def _get_operation(self, match: re.Match[str], body: Json, query: dict[str, str]) -> tuple[int, Json]:
+    def _get_operation(
+        self, match: re.Match[str], body: Json, query: dict[str, str]
+    ) -> tuple[int, Json]:
         with self.lock:
             op = self.operations.get(match.group(1))
             if op is None:

@@ -135,9 +135,7 @@ class VertexFake(GoogleRestFake):
                 image=str(container["imageUri"]),
                 command=container.get("command") or None,
                 args=container.get("args") or None,
-                env={
-                    str(e["name"]): str(e.get("value", "")) for e in container.get("env", [])
-                },
+                env={str(e["name"]): str(e.get("value", "")) for e in container.get("env", [])},
                 labels={"flowyard-fake": "vertex-ai", "vertex-custom-job": name},
                 network_mode=self.network_mode,
             )
@@ -169,7 +167,10 @@ class VertexFake(GoogleRestFake):
         ended = self.runner.wait(container_id, timeout=timeout)
         if name in self._cancelled:
             self._set(
-                name, state="JOB_STATE_CANCELLED", endTime=now(), error={"code": 1, "message": "CANCELED"}
+                name,
+                state="JOB_STATE_CANCELLED",
+                endTime=now(),
+                error={"code": 1, "message": "CANCELED"},
             )
         elif ended is None:
             self.runner.stop(container_id, self.cancel_grace_seconds)

@@ -217,7 +217,9 @@ def kill(infrastructure_id: str, job: CloudRunJob, grace_seconds: float) -> None
     while running and time.monotonic() < deadline:
         try:
             running = [
-                n for n in running if "completion_time" not in clients.executions.get_execution(name=n)
+                n
+                for n in running
+                if "completion_time" not in clients.executions.get_execution(name=n)
             ]
         except gexc.NotFound:
             break

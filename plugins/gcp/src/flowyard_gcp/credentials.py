@@ -54,13 +54,13 @@ def resolve(credentials: GcpCredentials | None, project: str | None) -> tuple[An
     if creds.anonymous:
         from google.auth.credentials import AnonymousCredentials
 
-        auth: Any = AnonymousCredentials()
+        auth: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
         found_project: str | None = None
     elif creds.service_account_file or creds.service_account_info_env:
         from google.oauth2 import service_account
 
         info = _key_info(creds)
-        auth = service_account.Credentials.from_service_account_info(
+        auth = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
             info, scopes=["https://www.googleapis.com/auth/cloud-platform"]
         )
         found_project = info.get("project_id")
