@@ -107,6 +107,11 @@ class CloudRunFake(GoogleRestFake):
         with self.lock:
             return [dict(e) for e in self._executions.values()]
 
+    def container_id(self, execution: str) -> str | None:
+        """The id of the container an execution started (None before it started)."""
+        with self.lock:
+            return self._containers.get(execution)
+
     def container_ids(self) -> list[str]:
         """Ids of the containers the fake started that still exist on the engine."""
         with self.lock:

@@ -77,6 +77,11 @@ class VertexFake(GoogleRestFake):
         with self.lock:
             return [dict(j) for j in self._jobs.values()]
 
+    def container_id(self, custom_job: str) -> str | None:
+        """The id of the container a custom job started (None before it started)."""
+        with self.lock:
+            return self._containers.get(custom_job)
+
     def container_ids(self) -> list[str]:
         """Ids of the containers the fake started that still exist on the engine."""
         with self.lock:
