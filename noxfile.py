@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes"]
+nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes", "gcp"]
 PLUGINS = {
     "process": "plugins/process",
     "docker": "plugins/docker",
     "kubernetes": "plugins/kubernetes",
+    "gcp": "plugins/gcp",
 }
 
 
@@ -37,6 +38,8 @@ def typecheck(session: nox.Session) -> None:
         "plugins/docker",
         "-e",
         "plugins/kubernetes",
+        "-e",
+        "plugins/gcp",
         "-e",
         "testsupport",
     )
@@ -86,6 +89,26 @@ def kubernetes_plugin(session: nox.Session) -> None:
         "pytest-timeout",
     )
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
+
+
+@nox.session(name="gcp")
+def gcp_plugin(session: nox.Session) -> None:
+    """The gcp plugin's tests against the Cloud Run / Vertex fakes in testsupport/ (needs Docker)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["gcp"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run("pytest", f"{PLUGINS['gcp']}/tests", *session.posargs)
 
 
 @nox.session

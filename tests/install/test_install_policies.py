@@ -1,8 +1,8 @@
 """Install policies for real: wheels served by a local package index, installed with pip.
 
-The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes` and a
-test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus the
-`kubernetes` client's wheels, serves them with pypiserver on
+The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes`, `flowyard-gcp`
+and a test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus
+the `kubernetes` and Google clients' wheels, serves them with pypiserver on
 loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
 from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
 a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
@@ -259,3 +259,63 @@ def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
     pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
     assert pool["type"] == "kubernetes"
     assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
+
+
+@pytest.fixture(scope="module")
+def gcp_index(index: tuple[str, Path, Path]) -> tuple[str, Path, Path]:
+    """The index, also serving `flowyard-gcp` and its Google client dependencies."""
+    url, packages, work = index
+    build_wheel(ROOT / "plugins" / "gcp", packages)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(packages),
+            "google-cloud-run>=0.16,<0.17",
+            "google-cloud-aiplatform>=2.7,<3",
+            "google-auth>=2.30,<3",
+        ],
+        check=True,
+    )
+    return url, packages, work
+
+
+def test_if_not_present_installs_flowyard_gcp_from_the_index(
+    server: RunningServer, gcp_index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = gcp_index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps cloud-run
+    assert installed_version(fresh_venv, "flowyard-gcp") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "run-pool",
+            "--type",
+            "cloud-run",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-gcp" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-gcp") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/run-pool").json()
+    assert pool["type"] == "cloud-run"
+    assert "job_body" in pool["base_job_template"]["job_configuration"]
