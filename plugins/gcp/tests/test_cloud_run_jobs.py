@@ -121,3 +121,18 @@ def test_the_job_body_carries_gcp_safe_labels_env_resources_and_the_engine_comma
 def test_kill_of_something_that_is_not_a_job_name_is_not_found(fake: CloudRunFake) -> None:
     with pytest.raises(InfrastructureNotFound):
         hooks.kill("abc123", job(fake), 1)
+
+
+def test_an_api_key_secret_replaces_the_plaintext_key_in_the_job_body(fake: CloudRunFake) -> None:
+    config = configuration(CloudRunVariables, api_key_secret="flowyard-key:3")
+    config["env"]["FLOWYARD_API_KEY"] = "fy-secret-value"
+    rendered = hooks.render(config, flow_run())
+
+    body = rendered.body(flow_run())
+
+    env = body["template"]["template"]["containers"][0]["env"]
+    assert "fy-secret-value" not in json.dumps(body)
+    assert {
+        "name": "FLOWYARD_API_KEY",
+        "valueSource": {"secretKeyRef": {"secret": "flowyard-key", "version": "3"}},
+    } in env

@@ -12,6 +12,8 @@ from flowyard_gcp.cloud_run_variables import CONTAINER_NAME, DEFAULT_IMAGE
 from flowyard_gcp.common import ENGINE_COMMAND, env_list, gcp_labels
 from flowyard_gcp.credentials import GcpCredentials
 
+API_KEY_ENV = "FLOWYARD_API_KEY"
+
 
 def _prune(value: Any) -> Any:
     """Drop ``None`` values (unset template variables) from nested mappings."""
@@ -35,6 +37,7 @@ class CloudRunJob(BaseJobConfiguration):
     start_timeout_seconds: float = 600
     poll_interval_seconds: float = 2.0
     api_endpoint: str | None = None
+    api_key_secret: str | None = None
     job_body: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("job_body")
@@ -58,7 +61,8 @@ class CloudRunJob(BaseJobConfiguration):
         """The Job to create for ``flow_run`` (camelCase JSON, as the v2 API takes it).
 
         Adds labels (configured, then flowyard's, GCP-safe) on the Job and on its executions'
-        template, flowyard's env and the engine command to the first container, the default
+        template, flowyard's env (the API key from Secret Manager when ``api_key_secret`` is
+        set) and the engine command to the first container, the default
         image, the task timeout and the VPC connector; drops unset (null) fields.
         """
         body: dict[str, Any] = _prune(copy.deepcopy(self.job_body)) or {}
@@ -75,6 +79,12 @@ class CloudRunJob(BaseJobConfiguration):
         for key, value in self.env.items():
             if value is None:
                 configured.pop(key, None)
+        if self.api_key_secret:
+            secret, _, version = self.api_key_secret.partition(":")
+            configured[API_KEY_ENV] = {
+                "name": API_KEY_ENV,
+                "valueSource": {"secretKeyRef": {"secret": secret, "version": version or "latest"}},
+            }
         container["env"] = list(configured.values())
         container["args"] = self.command_argv() or list(ENGINE_COMMAND)
         task["timeout"] = f"{self.timeout}s"

@@ -116,6 +116,13 @@ class CloudRunVariables(BaseVariables):
         title="Poll Interval (seconds)",
         description="How often the worker reads the execution while it runs.",
     )
+    api_key_secret: str | None = Field(
+        default=None,
+        title="API Key Secret",
+        description="Secret Manager secret holding the flowyard API key, as 'name' or "
+        "'name:version' (default version 'latest'); the job then reads FLOWYARD_API_KEY from it "
+        "and the key never appears in the job definition.",
+    )
     api_endpoint: str | None = Field(
         default=None,
         title="API Endpoint",
@@ -141,6 +148,7 @@ class CloudRunVariables(BaseVariables):
             "start_timeout_seconds",
             "poll_interval_seconds",
             "api_endpoint",
+            "api_key_secret",
         ]
         config: dict[str, Any] = {key: "{{ " + key + " }}" for key in passthrough}
         config["job_body"] = {
