@@ -8,11 +8,21 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker", "kubernetes", "gcp"]
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "core",
+    "process",
+    "docker",
+    "kubernetes",
+    "aws",
+    "gcp",
+]
 PLUGINS = {
     "process": "plugins/process",
     "docker": "plugins/docker",
     "kubernetes": "plugins/kubernetes",
+    "aws": "plugins/aws",
     "gcp": "plugins/gcp",
 }
 
@@ -39,9 +49,12 @@ def typecheck(session: nox.Session) -> None:
         "-e",
         "plugins/kubernetes",
         "-e",
+        "plugins/aws",
+        "-e",
         "plugins/gcp",
         "-e",
         "testsupport",
+        "boto3-stubs[ecs,ec2,logs,sts]",
     )
     session.run("mypy")
 
@@ -89,6 +102,16 @@ def kubernetes_plugin(session: nox.Session) -> None:
         "pytest-timeout",
     )
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
+
+
+@nox.session(name="aws")
+def aws_plugin(session: nox.Session) -> None:
+    """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
 
 
 @nox.session(name="gcp")

@@ -1,8 +1,8 @@
 """Install policies for real: wheels served by a local package index, installed with pip.
 
-The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes`, `flowyard-gcp`
-and a test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus
-the `kubernetes` and Google clients' wheels, serves them with pypiserver on
+The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes` and a
+test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so it is quick), plus the
+`kubernetes` client's wheels, serves them with pypiserver on
 loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
 from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
 a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
@@ -18,12 +18,12 @@ import shutil
 import subprocess
 import sys
 import time
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from flowyard.testing import distributions
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,7 +35,7 @@ pytestmark = SQLITE_ONLY
 def build_wheel(
     source: Path, out: Path, version: str | None = None, work: Path | None = None
 ) -> None:
-    """`pip wheel` a project (optionally with its version rewritten) into ``out``."""
+    """Build a project's wheel (optionally with its version rewritten) into ``out``."""
     if version is not None:
         assert work is not None
         copy = work / f"{source.name}-{version}"
@@ -45,21 +45,7 @@ def build_wheel(
             re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text())
         )
         source = copy
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(source),
-        ],
-        check=True,
-    )
+    distributions.build_wheel(source, out)
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +56,7 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     packages.mkdir()
     build_wheel(ROOT / "core", packages)
     build_wheel(ROOT / "plugins" / "process", packages)
+    build_wheel(ROOT / "plugins" / "aws", packages)
     build_wheel(ECHO, packages)
     build_wheel(ROOT / "plugins" / "kubernetes", packages)
     # flowyard-kubernetes' third-party dependencies, so the index can serve them too
@@ -120,21 +107,9 @@ def fresh_venv(index: tuple[str, Path, Path]) -> Path:
     """A new venv with only `flowyard` (and its process worker) installed from the built wheels."""
     _, packages, work = index
     env_dir = work / "venv"
-    venv.create(env_dir, with_pip=True)
     core_wheel = next(packages.glob("flowyard-*.whl"))
     process_wheel = next(packages.glob("flowyard_process-*.whl"))
-    subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            str(core_wheel),
-            str(process_wheel),
-        ],
-        check=True,
-    )
+    distributions.create_venv(env_dir, str(core_wheel), str(process_wheel))
     return env_dir
 
 
@@ -196,7 +171,8 @@ def test_install_policies_end_to_end(
     for policy in ("never", "prompt"):  # prompt without a terminal behaves like never
         refused = start(policy, "echo-pool")
         assert refused.returncode == 1, refused.stderr
-        assert "-m pip install flowyard-echo" in refused.stderr
+        # the command to run names the configured index, never the bare public name
+        assert f"-m pip install --index-url {url} flowyard-echo" in refused.stderr
         assert installed_version(fresh_venv, "flowyard-echo") is None
     assert api.get("/work_pools/echo-pool").status_code == 404  # nothing half-done
 
@@ -259,6 +235,46 @@ def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
     pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
     assert pool["type"] == "kubernetes"
     assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
+
+
+def test_worker_start_type_ecs_if_not_present_installs_flowyard_aws_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    """The mission's own example: `worker start --type ecs --install-policy if-not-present`."""
+    url, _, _ = index
+    python = str(fresh_venv / "bin" / "python")
+    # flowyard-aws's third-party dependency comes from the machine's normal index, as the
+    # fresh venv's flowyard dependencies did; flowyard-aws itself only from the local index.
+    subprocess.run([python, "-m", "pip", "install", "-q", "boto3"], check=True)
+    assert installed_version(fresh_venv, "flowyard-aws") is None
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "my-ecs-pool",
+            "--type",
+            "ecs",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-aws" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-aws") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/my-ecs-pool").json()
+    assert pool["type"] == "ecs"
+    assert "task_definition" in pool["base_job_template"]["job_configuration"]
 
 
 @pytest.fixture(scope="module")

@@ -253,3 +253,32 @@ def test_reattaching_to_a_vanished_job_raises_infrastructure_not_found(
 
     with pytest.raises(InfrastructureNotFound):
         reattach("default:no-such-job", job)
+
+
+def test_an_evicted_pod_is_explained_as_evicted(emulator: KubernetesEmulator) -> None:
+    job, run = render(emulator, command="sleep 120")
+    submission = worker.submit(job, run)
+    name = submission.details["job_name"]
+
+    def evict_when_running() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            running = [
+                p
+                for p in emulator.pods(label_selector=f"job-name={name}")
+                if p["status"]["phase"] == "Running"
+            ]
+            if running:
+                emulator.evict(
+                    running[0]["metadata"]["name"], message="The node was low on memory."
+                )
+                return
+            time.sleep(0.1)
+
+    threading.Thread(target=evict_when_running).start()
+    status = worker.observe(job, submission, run)
+
+    assert status is not None and status.code != 0
+    assert status.reason is not None and status.reason.endswith(
+        "was evicted: The node was low on memory."
+    )

@@ -171,11 +171,18 @@ class ContainerRunner:
             self._client.containers.get(container_id).stop(timeout=max(0, int(grace_seconds)))
 
     def remove(self, container_id: str) -> None:
-        """Force-remove the container; a vanished container is not an error."""
-        from docker.errors import NotFound
+        """Force-remove the container; a vanished container (or one already being removed by
+        another caller) is not an error."""
+        from docker.errors import APIError, NotFound
 
-        with contextlib.suppress(NotFound):
+        try:
             self._client.api.remove_container(container_id, force=True)
+        except NotFound:
+            return
+        except APIError as exc:
+            if exc.status_code == 409 and "in progress" in str(exc):
+                return
+            raise
 
     def exists(self, container_id: str) -> bool:
         """Whether the engine still knows this container."""

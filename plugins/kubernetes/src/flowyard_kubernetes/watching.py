@@ -106,6 +106,8 @@ class PodWatch:
                     pod = event["object"]
                     version = pod.metadata.resource_version or version
                     ended = self._job_gone() if event["type"] == "DELETED" else self._on_pod(pod)
+                    if ended is None and pod.metadata.deletion_timestamp:
+                        ended = self._job_gone()  # a pod being deleted: was its Job deleted too?
                     if ended is not None:
                         stream.stop()
                         return self._finish(ended)
@@ -200,7 +202,8 @@ class PodWatch:
     def _explain_failure(self, pod: Any, state: Any) -> tuple[int, str]:
         name = pod.metadata.name
         if (pod.status.reason or "") == "Evicted":
-            return UNKNOWN_EXIT, f"Pod {name} was evicted: {pod.status.message or 'no message'}."
+            message = (pod.status.message or "no message").rstrip(".")
+            return UNKNOWN_EXIT, f"Pod {name} was evicted: {message}."
         terminated = state.terminated if state is not None else None
         if terminated is None:
             return (
@@ -217,7 +220,8 @@ class PodWatch:
                 f"(exit code {code}). Raise the memory_limit variable."
             )
         if reason == "Evicted":
-            return code, f"Pod {name} was evicted: {terminated.message or 'no message'}."
+            message = (terminated.message or "no message").rstrip(".")
+            return code, f"Pod {name} was evicted: {message}."
         detail = f" ({reason}: {terminated.message})" if terminated.message else ""
         if code == 137:
             return code, f"The container was killed (SIGKILL, exit code 137){detail}."

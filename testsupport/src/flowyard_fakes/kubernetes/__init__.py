@@ -31,12 +31,14 @@ What it does NOT model: scheduling and nodes (every pod lands at once on one fak
 ``Unschedulable``, taints, affinity, quotas, cpu limits), kubelet restarts (``restartPolicy:
 OnFailure`` is treated like ``Never``: each retry is a new pod, ``restartCount`` stays 0),
 image pulls from registries (``imagePullPolicy`` is ignored; only local images run), more than
-one container per pod, init containers, volumes, probes, evictions, ``activeDeadlineSeconds``,
+one container per pod, init containers, volumes, probes, evictions by the node itself (a test
+evicts with :meth:`KubernetesEmulator.evict`), ``activeDeadlineSeconds``,
 parallel or indexed Jobs, RBAC (any token that matches is allowed everything), PATCH/PUT,
 namespaces as objects (``default`` exists; add more with :meth:`KubernetesEmulator.add_namespace`),
 bookmarks, and server-side apply.
 
-Test hooks: :meth:`KubernetesEmulator.drop_watches` cuts every open watch connection abruptly
+Test hooks: :meth:`KubernetesEmulator.evict` fails a running pod as ``Evicted``,
+:meth:`KubernetesEmulator.drop_watches` cuts every open watch connection abruptly
 (mid-stream, no final chunk), :meth:`KubernetesEmulator.compact` makes older resourceVersions
 answer 410 Gone.
 """
@@ -161,6 +163,15 @@ class KubernetesEmulator:
                     connection.transport.abort()
 
         loop.call_soon_threadsafe(abort)
+
+    def evict(self, pod_name: str, namespace: str = "default", message: str | None = None) -> None:
+        """Evict a running pod (node pressure): its container is killed, the pod fails with
+        ``status.reason: Evicted``."""
+        self.cluster.evict(
+            namespace,
+            pod_name,
+            message or "The node was low on resource: memory. Threshold quantity: 100Mi.",
+        )
 
     def compact(self) -> int:
         """Forget the watch history: watches from an older resourceVersion get 410 Gone."""

@@ -11,7 +11,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
-from flowyard_fakes.kubernetes.cluster import ApiError, Cluster, not_found
+from flowyard_fakes.kubernetes.cluster import Cluster
+from flowyard_fakes.kubernetes.errors import ApiError, not_found
 from flowyard_fakes.kubernetes.store import Gone, Obj, matches_fields, matches_labels
 
 WATCH_POLL_SECONDS = 0.05

@@ -1,4 +1,7 @@
-"""The emulator's controllers: a Job controller and a kubelet that runs pods on the Docker engine."""
+"""The emulator's cluster state and Job controller: Jobs, pods, secrets, events, deletion.
+
+Pods are run by :class:`flowyard_fakes.kubernetes.kubelet.Kubelet`, one thread per pod.
+"""
 
 from __future__ import annotations
 
@@ -7,85 +10,13 @@ import contextlib
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from flowyard_fakes.containers import (
-    HOST_ALIAS,
-    ContainerExit,
-    ContainerRunner,
-    ContainerSpec,
-    ImageNotPresent,
-)
+from flowyard_fakes.containers import ContainerRunner
+from flowyard_fakes.kubernetes.errors import ApiError, not_found
+from flowyard_fakes.kubernetes.kubelet import NODE_NAME, Kubelet, PodRun
 from flowyard_fakes.kubernetes.store import Obj, Store, now, random_suffix
 
-NODE_NAME = "flowyard-fake-node"
-PULL_RETRY_SECONDS = 1.0
 RETRY_DELAY_SECONDS = 0.5
-
-
-class ApiError(Exception):
-    """An error the API answers with a ``Status`` object (``reason`` as the API server names it)."""
-
-    def __init__(self, code: int, reason: str, message: str, details: Obj | None = None) -> None:
-        self.code = code
-        self.reason = reason
-        self.message = message
-        self.details = details or {}
-        super().__init__(message)
-
-    def status(self) -> Obj:
-        """The ``v1.Status`` body."""
-        return {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "details": self.details,
-            "code": self.code,
-        }
-
-
-def not_found(kind: str, name: str, group: str = "") -> ApiError:
-    """The API server's 404 for ``kind`` (plural resource name) ``name``."""
-    resource = f"{kind}.{group}" if group else kind
-    details = {"name": name, "kind": kind, **({"group": group} if group else {})}
-    return ApiError(404, "NotFound", f'{resource} "{name}" not found', details)
-
-
-def _loopback_to_host(value: str) -> str:
-    """``http://127.0.0.1:4200/api`` → ``http://host.docker.internal:4200/api`` (pods reach the host)."""
-    if "://" not in value:
-        return value
-    parts = urlsplit(value)
-    if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        return value
-    netloc = HOST_ALIAS + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _memory_bytes(quantity: Any) -> int | None:
-    if quantity in (None, ""):
-        return None
-    from kubernetes.utils import parse_quantity
-
-    return int(parse_quantity(str(quantity)))
-
-
-@dataclass
-class PodRun:
-    """The kubelet's record of one pod: its container and whether it is being deleted."""
-
-    namespace: str
-    name: str
-    job_name: str | None
-    container_id: str | None = None
-    waiting_reason: str = "ContainerCreating"
-    deleting: bool = False
-    done: threading.Event = field(default_factory=threading.Event)
 
 
 class Cluster:
@@ -107,7 +38,8 @@ class Cluster:
         self._deleting_jobs: set[tuple[str, str]] = set()
         self._timers: list[threading.Timer] = []
         self._lock = threading.RLock()
-        self._closed = False
+        self.closed = False
+        self.kubelet = Kubelet(self)
         self.host_network = False  # run every pod in the host network (test convenience)
 
     # -- namespaces, secrets, events ------------------------------------------------------
@@ -249,7 +181,7 @@ class Cluster:
         meta = job["metadata"]
         namespace, job_name = meta["namespace"], meta["name"]
         with self._lock:
-            if self._closed or (namespace, job_name) in self._deleting_jobs:
+            if self.closed or (namespace, job_name) in self._deleting_jobs:
                 return
         template = job["spec"]["template"]
         pod_name = f"{job_name}-{random_suffix()}"
@@ -316,223 +248,13 @@ class Cluster:
             warning=False,
         )
         threading.Thread(
-            target=self._kubelet, args=(run,), daemon=True, name=f"kubelet-{pod_name}"
+            target=self.kubelet.run, args=(run,), daemon=True, name=f"kubelet-{pod_name}"
         ).start()
-
-    # -- kubelet ----------------------------------------------------------------------------
-
-    def _set_container_state(self, run: PodRun, state: Obj, **extra: Any) -> Obj | None:
-        def change(obj: Obj) -> None:
-            status = obj["status"]
-            status["containerStatuses"][0]["state"] = state
-            status["containerStatuses"][0].update(extra)
-
-        return self.store.update("Pod", run.namespace, run.name, change)
-
-    def _resolve_env(
-        self, namespace: str, container: Obj, pod: Obj, rewrite: bool
-    ) -> dict[str, str]:
-        env: dict[str, str] = {}
-        for source in container.get("envFrom") or []:
-            ref = source.get("secretRef")
-            if ref:
-                secret = self.store.get("Secret", namespace, ref["name"])
-                if secret is None:
-                    raise ApiError(
-                        400, "CreateContainerConfigError", f'secret "{ref["name"]}" not found'
-                    )
-                for key, value in (secret.get("data") or {}).items():
-                    env[key] = base64.b64decode(value).decode()
-        for item in container.get("env") or []:
-            name = item["name"]
-            if "valueFrom" not in item or item["valueFrom"] is None:
-                value = str(item.get("value") or "")
-                env[name] = _loopback_to_host(value) if rewrite else value
-                continue
-            source = item["valueFrom"]
-            if source.get("secretKeyRef"):
-                ref = source["secretKeyRef"]
-                secret = self.store.get("Secret", namespace, ref["name"])
-                if secret is None:
-                    raise ApiError(
-                        400, "CreateContainerConfigError", f'secret "{ref["name"]}" not found'
-                    )
-                data = secret.get("data") or {}
-                if ref["key"] not in data:
-                    raise ApiError(
-                        400,
-                        "CreateContainerConfigError",
-                        f"couldn't find key {ref['key']} in Secret {namespace}/{ref['name']}",
-                    )
-                env[name] = base64.b64decode(data[ref["key"]]).decode()
-            elif source.get("fieldRef"):
-                path = source["fieldRef"]["fieldPath"]
-                values = {
-                    "metadata.name": pod["metadata"]["name"],
-                    "metadata.namespace": namespace,
-                    "metadata.uid": pod["metadata"]["uid"],
-                    "spec.nodeName": NODE_NAME,
-                }
-                env[name] = values.get(path, "")
-            else:
-                raise ApiError(
-                    400,
-                    "CreateContainerConfigError",
-                    f"env {name}: only secretKeyRef and fieldRef are modelled",
-                )
-        return env
-
-    def _kubelet(self, run: PodRun) -> None:
-        try:
-            self._run_pod(run)
-        finally:
-            run.done.set()
-
-    def _run_pod(self, run: PodRun) -> None:
-        pod = self.store.get("Pod", run.namespace, run.name)
-        if pod is None:
-            return
-        container = pod["spec"]["containers"][0]
-        image = container.get("image") or ""
-        pulled_once = False
-        while True:
-            if run.deleting or self._closed:
-                return
-            try:
-                host_network = self.host_network or bool(pod["spec"].get("hostNetwork"))
-                env = self._resolve_env(run.namespace, container, pod, rewrite=not host_network)
-                limits = (container.get("resources") or {}).get("limits") or {}
-                spec = ContainerSpec(
-                    name=f"k8s_{container['name']}_{run.name}_{run.namespace}_{self.instance[:8]}",
-                    image=image,
-                    command=container.get("command"),
-                    args=container.get("args"),
-                    env=env,
-                    labels={
-                        "flowyard-fakes.kubernetes": self.instance,
-                        "io.kubernetes.pod.name": run.name,
-                        "io.kubernetes.pod.namespace": run.namespace,
-                    },
-                    memory_limit_bytes=_memory_bytes(limits.get("memory")),
-                    network_mode="host" if host_network else None,
-                )
-                container_id = self.runner.start(spec)
-            except ApiError as exc:
-                self._waiting(run, pod, exc.reason, exc.message)
-                time.sleep(PULL_RETRY_SECONDS)
-                continue
-            except ImageNotPresent:
-                message = (
-                    f'Failed to pull image "{image}": rpc error: code = NotFound desc = '
-                    f"failed to pull and unpack image: {image}: not found"
-                )
-                reason = "ImagePullBackOff" if pulled_once else "ErrImagePull"
-                if pulled_once:
-                    message = f'Back-off pulling image "{image}"'
-                self._waiting(
-                    run, pod, reason, message, event_reason="BackOff" if pulled_once else "Failed"
-                )
-                pulled_once = True
-                time.sleep(PULL_RETRY_SECONDS)
-                continue
-            except Exception as exc:  # the engine refused the container (bad command, ...)
-                self._finish(
-                    run, ContainerExit(exit_code=128, oom_killed=False, error=str(exc)), None
-                )
-                return
-            break
-        run.container_id = container_id
-        if run.deleting:
-            self.runner.stop(container_id, 0)
-            self.runner.remove(container_id)
-            return
-        started = now()
-
-        def running(obj: Obj) -> None:
-            status = obj["status"]
-            status.update(
-                phase="Running", startTime=status.get("startTime") or started, podIP="127.0.0.1"
-            )
-            status["conditions"] = [
-                {"type": t, "status": "True", "lastTransitionTime": started}
-                for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
-            ]
-            status["containerStatuses"][0].update(
-                state={"running": {"startedAt": started}},
-                ready=True,
-                started=True,
-                containerID=f"docker://{container_id}",
-            )
-
-        self.store.update("Pod", run.namespace, run.name, running)
-        for reason, message in (
-            ("Pulled", f'Container image "{image}" already present on machine'),
-            ("Created", f"Created container {container['name']}"),
-            ("Started", f"Started container {container['name']}"),
-        ):
-            self.record_event(pod, "Pod", reason, message, warning=False)
-        if run.job_name:
-            self.store.update(
-                "Job", run.namespace, run.job_name, lambda j: j["status"].update(ready=1)
-            )
-        result = self.runner.wait(container_id)
-        if result is None or run.deleting:
-            return
-        self._finish(run, result, started)
-
-    def _waiting(
-        self, run: PodRun, pod: Obj, reason: str, message: str, event_reason: str = "Failed"
-    ) -> None:
-        changed = run.waiting_reason != reason
-        run.waiting_reason = reason
-        if changed:
-            self._set_container_state(run, {"waiting": {"reason": reason, "message": message}})
-        self.record_event(pod, "Pod", event_reason, message, warning=True)
-
-    def _finish(self, run: PodRun, result: ContainerExit, started: str | None) -> None:
-        finished = now()
-        if result.oom_killed:
-            reason = "OOMKilled"
-        elif result.exit_code == 0:
-            reason = "Completed"
-        elif result.error:
-            reason = "ContainerCannotRun"
-        else:
-            reason = "Error"
-        terminated: Obj = {
-            "exitCode": result.exit_code,
-            "reason": reason,
-            "startedAt": started or finished,
-            "finishedAt": finished,
-        }
-        if result.error:
-            terminated["message"] = result.error
-        if run.container_id:
-            terminated["containerID"] = f"docker://{run.container_id}"
-        phase = "Succeeded" if result.exit_code == 0 else "Failed"
-
-        def change(obj: Obj) -> None:
-            status = obj["status"]
-            status["phase"] = phase
-            status["conditions"] = [
-                {
-                    "type": "Ready",
-                    "status": "False",
-                    "reason": "PodCompleted",
-                    "lastTransitionTime": finished,
-                }
-            ]
-            status["containerStatuses"][0].update(
-                state={"terminated": terminated}, ready=False, started=False
-            )
-
-        self.store.update("Pod", run.namespace, run.name, change)
-        if run.job_name:
-            self._count(run.namespace, run.job_name, succeeded=phase == "Succeeded")
 
     # -- job controller -------------------------------------------------------------------
 
-    def _count(self, namespace: str, job_name: str, succeeded: bool) -> None:
+    def pod_ended(self, namespace: str, job_name: str, succeeded: bool) -> None:
+        """The Job controller's step after a pod ended: count it, retry or finish the Job."""
         job = self.store.get("Job", namespace, job_name)
         with self._lock:
             if job is None or (namespace, job_name) in self._deleting_jobs:
@@ -700,6 +422,18 @@ class Cluster:
             self._pods.pop((namespace, name), None)
         return marked
 
+    def evict(self, namespace: str, name: str, message: str) -> None:
+        """Evict a running pod as the kubelet does under node pressure: kill its container and
+        fail the pod with ``status.reason: Evicted`` (the Job controller then counts a failure)."""
+        run = self.pod_run(namespace, name)
+        if run is None or run.container_id is None:
+            raise not_found("pods", name)
+        run.evicted = message
+        pod = self.store.get("Pod", namespace, name)
+        if pod is not None:
+            self.record_event(pod, "Pod", "Evicted", message, warning=True)
+        self.runner.stop(run.container_id, 0)
+
     def pod_run(self, namespace: str, name: str) -> PodRun | None:
         """The kubelet's record of a pod (None when unknown)."""
         with self._lock:
@@ -708,7 +442,7 @@ class Cluster:
     def shutdown(self) -> None:
         """Stop every controller and remove every container this emulator started."""
         with self._lock:
-            self._closed = True
+            self.closed = True
             runs = list(self._pods.values())
         for timer in self._timers:
             timer.cancel()
