@@ -117,8 +117,9 @@ class VertexFake(GoogleRestFake):
         }
         with self.lock:
             self._jobs[name] = job
+            answer = dict(job)
         threading.Thread(target=self._execute, args=(name,), daemon=True).start()
-        return 200, dict(job)
+        return 200, answer
 
     def _set(self, name: str, **fields: Any) -> Json | None:
         with self.lock:
