@@ -17,6 +17,7 @@ nox.options.sessions = [
     "kubernetes",
     "aws",
     "azure",
+    "gcp",
 ]
 PLUGINS = {
     "process": "plugins/process",
@@ -24,6 +25,7 @@ PLUGINS = {
     "kubernetes": "plugins/kubernetes",
     "aws": "plugins/aws",
     "azure": "plugins/azure",
+    "gcp": "plugins/gcp",
 }
 
 
@@ -52,6 +54,7 @@ def typecheck(session: nox.Session) -> None:
         "plugins/aws",
         "-e",
         "plugins/azure",
+        "plugins/gcp",
         "-e",
         "testsupport",
         "boto3-stubs[ecs,ec2,logs,sts]",
@@ -125,6 +128,26 @@ def azure_plugin(session: nox.Session) -> None:
         "pytest", f"{PLUGINS['azure']}/tests", "testsupport/tests/test_azure_aci_fake.py",
         *session.posargs,
     )  # fmt: skip
+
+
+@nox.session(name="gcp")
+def gcp_plugin(session: nox.Session) -> None:
+    """The gcp plugin's tests against the Cloud Run / Vertex fakes in testsupport/ (needs Docker)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["gcp"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run("pytest", f"{PLUGINS['gcp']}/tests", *session.posargs)
 
 
 @nox.session

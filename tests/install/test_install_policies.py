@@ -327,3 +327,63 @@ def test_if_not_present_installs_flowyard_azure_from_the_index(
     assert pool["type"] == "azure-container-instance"
     group = pool["base_job_template"]["job_configuration"]["container_group"]
     assert group["properties"]["containers"][0]["name"] == "flowyard-job"
+
+
+@pytest.fixture(scope="module")
+def gcp_index(index: tuple[str, Path, Path]) -> tuple[str, Path, Path]:
+    """The index, also serving `flowyard-gcp` and its Google client dependencies."""
+    url, packages, work = index
+    build_wheel(ROOT / "plugins" / "gcp", packages)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(packages),
+            "google-cloud-run>=0.16,<0.17",
+            "google-cloud-aiplatform>=2.7,<3",
+            "google-auth>=2.30,<3",
+        ],
+        check=True,
+    )
+    return url, packages, work
+
+
+def test_if_not_present_installs_flowyard_gcp_from_the_index(
+    server: RunningServer, gcp_index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = gcp_index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps cloud-run
+    assert installed_version(fresh_venv, "flowyard-gcp") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "run-pool",
+            "--type",
+            "cloud-run",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-gcp" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-gcp") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/run-pool").json()
+    assert pool["type"] == "cloud-run"
+    assert "job_body" in pool["base_job_template"]["job_configuration"]
