@@ -13,7 +13,7 @@ from flowyard.templating import (
     validate_job_variables,
 )
 from flowyard_docker.container import explain
-from flowyard_docker.job import DockerJob, container_api_url
+from flowyard_docker.job import DockerJob, RegistryCredentials, container_api_url, image_registry
 from flowyard_docker.variables import DockerVariables
 from pydantic import ValidationError
 
@@ -165,3 +165,24 @@ def test_a_bad_rendered_configuration_names_the_field_without_echoing_values() -
     with pytest.raises(ValueError, match=r"registry_credentials\.registry_url") as caught:
         hooks.render(rendered, RUN)
     assert "hunter2-secret" not in str(caught.value)
+
+
+def test_the_registry_of_an_image_reference() -> None:
+    assert image_registry("flows:1") == "docker.io"
+    assert image_registry("team/flows:1") == "docker.io"
+    assert image_registry("127.0.0.1:5000/team/flows:1") == "127.0.0.1:5000"
+    assert image_registry("registry.example.com/flows") == "registry.example.com"
+    assert image_registry("localhost/flows") == "localhost"
+
+
+def test_credentials_are_only_handed_to_their_own_registry() -> None:
+    credentials = RegistryCredentials(
+        registry_url="https://Registry.Example.com/", username="bot", password_env="REG_PW"
+    )
+    credentials.check_image("registry.example.com/team/flows:1")
+    with pytest.raises(ValueError, match=r"not the registry of image 'other\.example\.com/"):
+        credentials.check_image("other.example.com/flows:1")
+    hub = RegistryCredentials(
+        registry_url="https://index.docker.io/v1/", username="bot", password_env="REG_PW"
+    )
+    hub.check_image("team/flows:1")

@@ -108,6 +108,7 @@ def _login(docker_client: Any, credentials: RegistryCredentials) -> None:
 def _pull(docker_client: Any, job: DockerJob, state: _Starting) -> None:
     credentials = job.registry_credentials
     if credentials is not None:
+        credentials.check_image(job.image)
         state.phase = f"logging in to registry {credentials.registry_url!r}"
         _login(docker_client, credentials)
     state.phase = f"pulling image {job.image!r}"

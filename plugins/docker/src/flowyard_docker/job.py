@@ -26,6 +26,17 @@ HOST_ALIAS = "host.docker.internal"
 _NAME = re.compile(r"[^a-zA-Z0-9_.-]+")
 
 
+_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+
+def image_registry(image: str) -> str:
+    """The registry an image reference pulls from (``docker.io`` when it names none)."""
+    first, slash, _ = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return "docker.io" if first.lower() in _DOCKER_HUB else first.lower()
+    return "docker.io"
+
+
 class RegistryCredentials(BaseModel):
     """A private registry login. ``password`` is filled on the worker from ``password_env``.
 
@@ -66,6 +77,23 @@ class RegistryCredentials(BaseModel):
                 f"{self.registry_url!r} before starting the worker"
             )
         return self.model_copy(update={"password": SecretStr(value)})
+
+    def registry_host(self) -> str:
+        """``registry_url`` without scheme, path or slashes; Docker Hub's aliases are ``docker.io``."""
+        host = re.sub(r"^[a-z]+://", "", self.registry_url.strip()).split("/", 1)[0].lower()
+        return "docker.io" if host in _DOCKER_HUB else host
+
+    def check_image(self, image: str) -> None:
+        """Refuse to hand these credentials to another registry than ``image``'s.
+
+        :raises ValueError: naming both registries.
+        """
+        if image_registry(image) != self.registry_host():
+            raise ValueError(
+                f"registry_credentials.registry_url {self.registry_url!r} is not the registry of "
+                f"image {image!r} ({image_registry(image)!r}); the credentials are only sent to "
+                "their own registry. Fix registry_url or the image name."
+            )
 
     def auth_config(self) -> dict[str, str]:
         """The Docker SDK's ``auth_config`` (clear password: only ever passed to the engine)."""
