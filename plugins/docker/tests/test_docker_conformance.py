@@ -18,6 +18,7 @@ from flowyard.testing.conformance import InfrastructureView, WorkerTypeConforman
 from flowyard_docker.job import DockerJob
 
 pytestmark = pytest.mark.docker
+PASSWORD_ENV = "FLOWYARD_CONFORMANCE_REGISTRY_PASSWORD"
 
 
 @functools.cache
@@ -31,9 +32,13 @@ class TestDockerConformance(WorkerTypeConformance):
     not_supported = {}
 
     @pytest.fixture(autouse=True)
-    def _engine(self) -> Iterator[None]:
-        """Every check needs the engine (kill and inspect talk to it); remove the kit's containers."""
+    def _engine(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+        """Every check needs the engine (kill and inspect talk to it); remove the kit's containers.
+
+        The override of ``registry_credentials`` names a password variable set here, as on a worker.
+        """
         engine_or_skip()
+        monkeypatch.setenv(PASSWORD_ENV, "conformance-password")
         yield
         engine = docker.from_env()
         for container in engine.containers.list(
@@ -46,8 +51,15 @@ class TestDockerConformance(WorkerTypeConformance):
         return {"image": _image(), "image_pull_policy": "Never", "network_mode": "host"}
 
     def override_values(self) -> dict[str, Any]:
-        """Volumes must look like ``host:container[:mode]``."""
-        return {"volumes": ["/tmp:/flowyard-conformance:ro"]}
+        """Volumes must look like ``host:container[:mode]``; credentials name a set variable."""
+        return {
+            "volumes": ["/tmp:/flowyard-conformance:ro"],
+            "registry_credentials": {
+                "registry_url": "registry.example.com",
+                "username": "conformance",
+                "password_env": PASSWORD_ENV,
+            },
+        }
 
     def inspect_infrastructure(self, infrastructure_id: str) -> InfrastructureView:
         """The container's labels, env and state (a removed container is not running)."""
