@@ -23,9 +23,15 @@ OUTPUT_OPTION = typer.Option(
 )
 
 
+def _jsonable(value: object) -> object:
+    """API models (pydantic) as their JSON form; anything else unknown as its ``str``."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else str(value)
+
+
 def print_json(data: Any) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Print ``data`` (plain data or API models) as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
 
 
 def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from flowyard.cli.api import call
+from flowyard.cli.api import body, call
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
+
+if TYPE_CHECKING:
+    from flowyard.schemas.runs import FlowRun
 
 app = typer.Typer(help="Manage work pools.", no_args_is_help=True)
 
@@ -41,6 +44,7 @@ def create(
 ) -> None:
     """Create a work pool (with its `default` queue)."""
     from flowyard.errors import PluginError, UnknownWorkerType
+    from flowyard.schemas.pools import WorkPoolCreate
     from flowyard.worker_types import default_base_job_template
 
     template = _read_template(base_job_template) if base_job_template else None
@@ -49,35 +53,33 @@ def create(
             template = default_base_job_template(type_)
         except (UnknownWorkerType, PluginError) as exc:
             fail(str(exc))
-    pool = call(
-        "POST",
-        "/work_pools",
-        json={
-            "name": name,
-            "type": type_,
-            "is_paused": paused,
-            "base_job_template": template,
-            "concurrency_limit": concurrency_limit,
-            "description": description,
-        },
+    request = body(
+        WorkPoolCreate,
+        name=name,
+        type=type_,
+        is_paused=paused,
+        base_job_template=template,
+        concurrency_limit=concurrency_limit,
+        description=description,
     )
-    say(f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).")
+    pool = call(lambda api: api.create_pool(request))
+    say(f"Created work pool [bold]{pool.name}[/bold] of type {pool.type} ({pool.status}).")
 
 
 @app.command("ls")
 def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List work pools."""
-    pools = call("GET", "/work_pools")
+    pools = call(lambda api: api.list_pools())
     if output is OutputFormat.json:
         print_json(pools)
         return
     rows = [
         (
-            ("⏸ " if p["is_paused"] else "") + p["name"],
-            p["type"],
-            p["id"],
-            p["concurrency_limit"] or "",
-            p["status"],
+            ("⏸ " if p.is_paused else "") + p.name,
+            p.type,
+            p.id,
+            p.concurrency_limit or "",
+            p.status,
         )
         for p in pools
     ]
@@ -87,22 +89,22 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
 @app.command("inspect")
 def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Show one pool, its queues and workers."""
-    pool = call("GET", f"/work_pools/{name}")
+    pool = call(lambda api: api.read_pool(name))
     if output is OutputFormat.json:
         print_json(pool)
         return
     print_json(pool)
-    queues = call("GET", f"/work_pools/{name}/queues")
+    queues = call(lambda api: api.list_queues(name))
     print_table(
         "Queues",
         ["priority", "name", "limit", "status"],
-        [(q["priority"], q["name"], q["concurrency_limit"] or "", q["status"]) for q in queues],
+        [(q.priority, q.name, q.concurrency_limit or "", q.status) for q in queues],
     )
-    workers = call("GET", f"/work_pools/{name}/workers")
+    workers = call(lambda api: api.list_workers(name))
     print_table(
         "Workers",
         ["name", "status", "last heartbeat"],
-        [(w["name"], w["status"], w["last_heartbeat"]) for w in workers],
+        [(w.name, w.status, w.last_heartbeat.isoformat()) for w in workers],
     )
 
 
@@ -115,25 +117,24 @@ def preview(
     """Scheduled runs due within the next hours (late runs marked)."""
     import datetime as dt
 
-    runs = call("GET", f"/work_pools/{name}/preview", params={"hours": hours})
+    runs = call(lambda api: api.preview_pool(name, hours))
     if output is OutputFormat.json:
         print_json(runs)
         return
     now = dt.datetime.now(dt.UTC)
 
-    def late(run: dict[str, Any]) -> bool:
-        due = dt.datetime.fromisoformat(run["scheduled_time"])
-        return bool(run["state_name"] == "Late" or due < now)
+    def late(run: FlowRun) -> bool:
+        return run.state_name == "Late" or run.scheduled_time < now
 
     print_table(
         f"Upcoming runs in {name}",
         ["scheduled", "run", "deployment", "queue", "late"],
         [
             (
-                r["scheduled_time"],
-                r["name"],
-                r["deployment_name"],
-                r["work_queue_name"],
+                r.scheduled_time.isoformat(),
+                r.name,
+                r.deployment_name,
+                r.work_queue_name,
                 "late" if late(r) else "",
             )
             for r in runs
@@ -141,8 +142,11 @@ def preview(
     )
 
 
-def _patch(name: str, body: dict[str, Any], done: str) -> None:
-    call("PATCH", f"/work_pools/{name}", json=body)
+def _patch(name: str, fields: dict[str, Any], done: str) -> None:
+    from flowyard.schemas.pools import WorkPoolUpdate
+
+    request = body(WorkPoolUpdate, **fields)
+    call(lambda api: api.update_pool(name, request))
     say(done)
 
 
@@ -166,16 +170,16 @@ def update(
     concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
 ) -> None:
     """Change a pool's template, description or concurrency limit (unset options stay as they are)."""
-    body: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     if base_job_template:
-        body["base_job_template"] = _read_template(base_job_template)
+        fields["base_job_template"] = _read_template(base_job_template)
     if description is not None:
-        body["description"] = description
+        fields["description"] = description
     if concurrency_limit is not None:
-        body["concurrency_limit"] = concurrency_limit
-    if not body:
+        fields["concurrency_limit"] = concurrency_limit
+    if not fields:
         fail("Nothing to update: give --base-job-template, --description or --concurrency-limit.")
-    _patch(name, body, f"Updated work pool {name}.")
+    _patch(name, fields, f"Updated work pool {name}.")
 
 
 @app.command("set-concurrency-limit")
@@ -193,7 +197,7 @@ def clear_concurrency_limit(name: str) -> None:
 @app.command("delete")
 def delete(name: str) -> None:
     """Delete a pool (refused while deployments use it)."""
-    call("DELETE", f"/work_pools/{name}")
+    call(lambda api: api.delete_pool(name))
     say(f"Deleted work pool {name}.")
 
 

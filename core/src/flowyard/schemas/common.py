@@ -72,3 +72,10 @@ class Response(BaseModel):
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+class Health(Response):
+    """Answer of ``GET /api/health``."""
+
+    status: str
+    version: str
