@@ -19,6 +19,7 @@ import socket
 import time
 import uuid
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("flowyard.worker")
 CLAIM_BATCH = 10
+
+
+def hook_threads(limit: int | None) -> int:
+    """Threads for hook calls: one per held run (blocked in ``observe``), plus renders and kills.
+
+    Threads start only when needed, so the cap for a worker without ``--limit`` costs nothing idle.
+    """
+    return 2 * limit + 4 if limit else 256
 
 
 @dataclass
@@ -179,6 +188,10 @@ class Worker:
         """Set up, then serve until stopped (SIGTERM/SIGINT) or, with ``run_once``, one poll's runs."""
         await self.setup()
         loop = asyncio.get_running_loop()
+        # asyncio's default pool has cpu_count + 4 threads; each held run blocks one in observe
+        loop.set_default_executor(
+            ThreadPoolExecutor(hook_threads(self.options.limit), thread_name_prefix="flowyard-hook")
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
@@ -223,6 +236,10 @@ class Worker:
             signal.Signals(sig).name,
             len(self.active),
         )
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop claiming: claimed-but-unsubmitted runs are handed back, submitted ones waited for."""
         self.draining = True
         self.stopping.set()
 
