@@ -46,7 +46,7 @@ def test_reading_a_missing_pool_raises_work_pool_not_found_with_the_servers_mess
 
 def test_creating_a_pool_twice_raises_object_already_exists(client: FlowyardClient) -> None:
     client.create_pool(WorkPoolCreate(name="etl", type="process"))
-    with pytest.raises(ObjectAlreadyExists, match='A work pool named "etl" already exists.'):
+    with pytest.raises(ObjectAlreadyExists, match='A work pool named "etl" already exists'):
         client.create_pool(WorkPoolCreate(name="etl", type="process"))
 
 
@@ -64,16 +64,16 @@ def test_a_queue_route_names_what_is_missing_the_pool_or_the_queue(
     client: FlowyardClient,
 ) -> None:
     client.create_pool(WorkPoolCreate(name="etl", type="process"))
-    with pytest.raises(WorkQueueNotFound, match="Work queue 'etl/nightly' not found."):
+    with pytest.raises(WorkQueueNotFound, match="Work queue 'etl/nightly' not found"):
         client.read_queue("etl", "nightly")
     with pytest.raises(WorkPoolNotFound):
         client.read_queue("nopool", "default")
 
 
 def test_missing_deployments_and_flow_runs_have_their_own_errors(client: FlowyardClient) -> None:
-    with pytest.raises(DeploymentNotFound, match="Deployment 'etl/daily' not found."):
+    with pytest.raises(DeploymentNotFound, match="Deployment 'etl/daily' not found"):
         client.read_deployment_by_name("etl", "daily")
-    with pytest.raises(FlowRunNotFound, match="Flow run 'nope' not found."):
+    with pytest.raises(FlowRunNotFound, match="Flow run 'nope' not found"):
         client.read_flow_run("nope")
 
 
@@ -115,7 +115,7 @@ def test_the_async_client_raises_the_same_typed_errors(server: RunningServer) ->
         finally:
             await client.aclose()
 
-    with pytest.raises(WorkPoolNotFound, match='Work pool "nopool" not found.'):
+    with pytest.raises(WorkPoolNotFound, match='Work pool "nopool" not found'):
         asyncio.run(read_missing_pool())
 
 
@@ -129,5 +129,5 @@ def test_deploying_a_flow_to_a_missing_pool_raises_work_pool_not_found(
     monkeypatch.syspath_prepend(str(tmp_path))
     import flows  # type: ignore[import-not-found]
 
-    with pytest.raises(WorkPoolNotFound, match='Work pool "nopool" not found.'):
+    with pytest.raises(WorkPoolNotFound, match='Work pool "nopool" not found'):
         flow(flows.hello).deploy(name="daily", work_pool_name="nopool")
