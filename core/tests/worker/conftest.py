@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from fake_api import FakeApi
+from flowyard.schemas.runs import FlowRun
 from flowyard.testing.distributions import install_fake_distribution
 
 MODULE = "fy_memory_worker"
@@ -45,3 +46,9 @@ def api(memory: ModuleType) -> FakeApi:
     fake = FakeApi()
     fake.add_pool("mem", "memory", queues=("fast",))
     return fake
+
+
+@pytest.fixture
+def run(api: FakeApi) -> FlowRun:
+    """One SCHEDULED run, due now, in the default queue of pool ``mem``."""
+    return api.schedule("mem")

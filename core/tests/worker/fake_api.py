@@ -20,18 +20,9 @@ import uuid
 from collections.abc import Callable
 
 from flowyard.client.errors import FlowRunNotFound, WorkPoolNotFound
+from flowyard.schemas import pools as p
+from flowyard.schemas import runs as r
 from flowyard.schemas.common import TERMINAL_STATES, PoolStatus, StateType, utcnow
-from flowyard.schemas.pools import Heartbeat, WorkPool, WorkPoolCreate, WorkQueue
-from flowyard.schemas.runs import (
-    ClaimedRun,
-    ClaimRequest,
-    ClaimResponse,
-    FlowRun,
-    FlowRunUpdate,
-    ServedClaimRequest,
-    SetState,
-    SetStateResult,
-)
 
 
 class FakeApi:
@@ -41,14 +32,14 @@ class FakeApi:
     api_key: str | None = None
 
     def __init__(self) -> None:
-        self.pools: dict[str, WorkPool] = {}
-        self.queues: dict[str, list[WorkQueue]] = {}
-        self.runs: dict[str, FlowRun] = {}
+        self.pools: dict[str, p.WorkPool] = {}
+        self.queues: dict[str, list[p.WorkQueue]] = {}
+        self.runs: dict[str, r.FlowRun] = {}
         self.history: dict[str, list[tuple[StateType, str | None]]] = {}
         self.holder: dict[str, str] = {}
         """run id -> name of the worker whose claim holds it."""
-        self.claims: list[ClaimRequest] = []
-        self.heartbeats: list[Heartbeat] = []
+        self.claims: list[r.ClaimRequest] = []
+        self.heartbeats: list[p.Heartbeat] = []
         self.infrastructure: dict[str, str] = {}
         self.failures = 0
         """The next ``failures`` claims fail as if the server could not be reached."""
@@ -56,12 +47,12 @@ class FakeApi:
 
     # ------------------------------------------------------------------ test helpers
 
-    def add_pool(self, name: str, worker_type: str, queues: tuple[str, ...] = ()) -> WorkPool:
+    def add_pool(self, name: str, worker_type: str, queues: tuple[str, ...] = ()) -> p.WorkPool:
         """A pool with a ``default`` queue (and ``queues``) and the type's default template."""
         from flowyard.worker_types import default_base_job_template
 
         now = utcnow()
-        pool = WorkPool(
+        pool = p.WorkPool(
             id=f"pool-{name}",
             name=name,
             type=worker_type,
@@ -76,7 +67,7 @@ class FakeApi:
         )
         self.pools[name] = pool
         self.queues[name] = [
-            WorkQueue(
+            p.WorkQueue(
                 id=f"queue-{name}-{queue}",
                 pool_id=pool.id,
                 pool_name=name,
@@ -92,33 +83,18 @@ class FakeApi:
         ]
         return pool
 
-    def schedule(self, pool: str, queue: str = "default", **job_variables: object) -> FlowRun:
+    def schedule(self, pool: str, queue: str = "default", **job_variables: object) -> r.FlowRun:
         """A SCHEDULED run due now in ``pool``/``queue``, as a deployment run would be."""
         number = len(self.runs) + 1
         now = utcnow()
-        run = FlowRun(
-            id=f"run-{number}",
-            name=f"run-number-{number}",
-            flow_id="flow-1",
-            flow_name="tiny-flow",
-            deployment_id="deployment-1",
-            deployment_name="tiny",
-            work_pool_name=pool,
-            work_queue_name=queue,
-            parameters={},
-            job_variables=dict(job_variables),
-            tags=[],
-            labels={},
-            state_type=StateType.SCHEDULED,
-            state_name="Scheduled",
-            state_message=None,
-            scheduled_time=now,
-            start_time=None,
-            end_time=None,
-            infrastructure_id=None,
-            worker_name=None,
-            claim_id=None,
-            created=now,
+        nothing_yet = ("state_message", "start_time", "end_time", "infrastructure_id")
+        run = r.FlowRun.model_validate(
+            dict.fromkeys((*nothing_yet, "worker_name", "claim_id"))
+            | {"id": f"run-{number}", "name": f"run-number-{number}", "flow_id": "flow-1"}
+            | {"flow_name": "tiny-flow", "deployment_id": "deployment-1", "deployment_name": "tiny"}
+            | {"work_pool_name": pool, "work_queue_name": queue, "scheduled_time": now}
+            | {"parameters": {}, "job_variables": dict(job_variables), "tags": [], "labels": {}}
+            | {"state_type": StateType.SCHEDULED, "state_name": "Scheduled", "created": now}
         )
         self.runs[run.id] = run
         self.history[run.id] = [(StateType.SCHEDULED, None)]
@@ -154,13 +130,13 @@ class FakeApi:
 
     # ------------------------------------------------------------------ the WorkerApi
 
-    async def read_pool(self, name: str) -> WorkPool:
+    async def read_pool(self, name: str) -> p.WorkPool:
         """The pool, or ``WorkPoolNotFound`` as the server answers."""
         if name not in self.pools:
             raise WorkPoolNotFound(404, f'Work pool "{name}" not found.')
         return self.pools[name]
 
-    async def create_pool(self, body: WorkPoolCreate) -> WorkPool:
+    async def create_pool(self, body: p.WorkPoolCreate) -> p.WorkPool:
         """Create a pool of ``body.type`` with its default queue."""
         pool = self.add_pool(body.name, body.type)
         if body.base_job_template is not None:
@@ -168,17 +144,17 @@ class FakeApi:
             self.pools[body.name] = pool
         return pool
 
-    async def list_queues(self, pool: str) -> list[WorkQueue]:
+    async def list_queues(self, pool: str) -> list[p.WorkQueue]:
         """The pool's queues in priority order."""
         await self.read_pool(pool)
         return list(self.queues[pool])
 
-    async def heartbeat(self, pool: str, body: Heartbeat) -> None:
+    async def heartbeat(self, pool: str, body: p.Heartbeat) -> None:
         """Record the heartbeat."""
         await self.read_pool(pool)
         self.heartbeats.append(body)
 
-    async def claim(self, pool: str, body: ClaimRequest) -> ClaimResponse:
+    async def claim(self, pool: str, body: r.ClaimRequest) -> r.ClaimResponse:
         """Claim up to ``body.limit`` due runs of the pool's selected queues, long-polling."""
         self.claims.append(body)
         if self.failures:
@@ -189,17 +165,17 @@ class FakeApi:
         await self.read_pool(pool)
         return await self._long_poll(lambda: self._claim_once(pool, body), body.wait_seconds)
 
-    async def claim_served(self, body: ServedClaimRequest) -> ClaimResponse:
+    async def claim_served(self, body: r.ServedClaimRequest) -> r.ClaimResponse:
         """Served deployments are not modelled."""
         raise NotImplementedError("FakeApi does not model served deployments")
 
-    async def read_flow_run(self, run_id: str) -> FlowRun:
+    async def read_flow_run(self, run_id: str) -> r.FlowRun:
         """The run, or ``FlowRunNotFound``."""
         if run_id not in self.runs:
             raise FlowRunNotFound(404, f"Flow run '{run_id}' not found.")
         return self.runs[run_id]
 
-    async def set_state(self, run_id: str, body: SetState) -> SetStateResult:
+    async def set_state(self, run_id: str, body: r.SetState) -> r.SetStateResult:
         """Accept the state unless the claim is stale (ABORT) or the run already ended (REJECT)."""
         run = await self.read_flow_run(run_id)
         if body.claim_id is not None and body.claim_id != run.claim_id:
@@ -209,7 +185,7 @@ class FakeApi:
         self._move(run_id, body.type, body.message)
         return self._result("ACCEPT", self.runs[run_id], None)
 
-    async def update_flow_run(self, run_id: str, body: FlowRunUpdate) -> None:
+    async def update_flow_run(self, run_id: str, body: r.FlowRunUpdate) -> None:
         """Record the infrastructure id."""
         run = await self.read_flow_run(run_id)
         if body.infrastructure_id is not None:
@@ -219,8 +195,8 @@ class FakeApi:
     # ------------------------------------------------------------------ claims
 
     @staticmethod
-    def _result(status: str, run: FlowRun, reason: str | None) -> SetStateResult:
-        return SetStateResult.model_validate(
+    def _result(status: str, run: r.FlowRun, reason: str | None) -> r.SetStateResult:
+        return r.SetStateResult.model_validate(
             {
                 "status": status,
                 "state_type": run.state_type,
@@ -230,8 +206,8 @@ class FakeApi:
         )
 
     async def _long_poll(
-        self, attempt: Callable[[], ClaimResponse], wait_seconds: float
-    ) -> ClaimResponse:
+        self, attempt: Callable[[], r.ClaimResponse], wait_seconds: float
+    ) -> r.ClaimResponse:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
         while True:
@@ -243,7 +219,7 @@ class FakeApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
-    def _claim_once(self, pool: str, body: ClaimRequest) -> ClaimResponse:
+    def _claim_once(self, pool: str, body: r.ClaimRequest) -> r.ClaimResponse:
         queues = body.work_queue_names
         cancelling: list[str] = []
         lost: list[str] = []
@@ -262,15 +238,15 @@ class FakeApi:
             and run.scheduled_time <= horizon
         ]
         claimed = [self._take(run, body.worker_name, pool) for run in due[: body.limit]]
-        return ClaimResponse(runs=claimed, cancelling=cancelling, lost=lost)
+        return r.ClaimResponse(runs=claimed, cancelling=cancelling, lost=lost)
 
-    def _take(self, run: FlowRun, worker: str, pool: str) -> ClaimedRun:
+    def _take(self, run: r.FlowRun, worker: str, pool: str) -> r.ClaimedRun:
         claim_id = uuid.uuid4().hex
         self.holder[run.id] = worker
         self._move(run.id, StateType.PENDING, None)
         taken = self.runs[run.id].model_copy(update={"claim_id": claim_id, "worker_name": worker})
         self.runs[run.id] = taken
-        return ClaimedRun(
+        return r.ClaimedRun(
             flow_run=taken,
             claim_id=claim_id,
             lease_expires=utcnow() + dt.timedelta(seconds=300),

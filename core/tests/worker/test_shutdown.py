@@ -10,7 +10,7 @@ from types import ModuleType
 from fake_api import FakeApi
 from flowyard.schemas.common import StateType
 from flowyard.worker.runtime import Worker
-from worker_helpers import finish, options, start, until
+from worker_helpers import job, options, running, until
 
 
 def test_sigterm_hands_claimed_but_unsubmitted_runs_back_to_the_pool(
@@ -21,16 +21,15 @@ def test_sigterm_hands_claimed_but_unsubmitted_runs_back_to_the_pool(
 
     async def scenario() -> int:
         worker = Worker(options(), api)
-        task = start(worker)
+        task = asyncio.create_task(worker.run())
         await until(lambda: run.id in worker.active)
         os.kill(os.getpid(), signal.SIGTERM)
         await until(lambda: worker.draining)
         memory.RENDER_GATE.set()
-        return await finish(task)
+        return await asyncio.wait_for(task, 10)
 
     assert asyncio.run(scenario()) == 0
     assert memory.SUBMITTED == []
-    assert api.state(run.id) is StateType.SCHEDULED
     assert api.runs[run.id].claim_id is None
     assert api.history[run.id][-1] == (
         StateType.SCHEDULED,
@@ -45,8 +44,8 @@ def test_sigterm_waits_for_submitted_runs_and_claims_nothing_more(
 
     async def scenario() -> None:
         worker = Worker(options(query_seconds=0.1), api)
-        task = start(worker)
-        await until(lambda: run.id in memory.SUBMITTED)
+        task = asyncio.create_task(worker.run())
+        infrastructure = await job(memory, run.id)
         os.kill(os.getpid(), signal.SIGTERM)
         await until(lambda: worker.draining)
         later = api.schedule("mem")
@@ -54,8 +53,8 @@ def test_sigterm_waits_for_submitted_runs_and_claims_nothing_more(
         assert not task.done()
         assert api.state(later.id) is StateType.SCHEDULED
         api.report(run.id, StateType.COMPLETED)
-        memory.RUNNING[f"mem-{run.id}"].exit(0)
-        assert await finish(task) == 0
+        infrastructure.exit(0)
+        assert await asyncio.wait_for(task, 10) == 0
 
     asyncio.run(scenario())
     assert api.state(run.id) is StateType.COMPLETED
@@ -66,12 +65,9 @@ def test_heartbeats_report_the_runs_the_worker_holds(api: FakeApi, memory: Modul
     run = api.schedule("mem")
 
     async def scenario() -> None:
-        worker = Worker(options(heartbeat_seconds=0.05, limit=3), api)
-        task = start(worker)
-        await until(lambda: any(run.id in h.held_run_ids for h in api.heartbeats))
-        memory.RUNNING[f"mem-{run.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api, heartbeat_seconds=0.05, limit=3):
+            await until(lambda: any(run.id in h.held_run_ids for h in api.heartbeats))
+            (await job(memory, run.id)).exit(0)
 
     asyncio.run(scenario())
     first = api.heartbeats[0]

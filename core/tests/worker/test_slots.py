@@ -9,8 +9,8 @@ from types import ModuleType
 
 from fake_api import FakeApi
 from flowyard.schemas.common import StateType
-from flowyard.worker.runtime import CLAIM_BATCH, Worker, hook_threads
-from worker_helpers import finish, options, start, until
+from flowyard.worker.runtime import CLAIM_BATCH, hook_threads
+from worker_helpers import job, running, until
 
 
 def _running(memory: ModuleType) -> list[str]:
@@ -23,18 +23,15 @@ def test_a_worker_with_a_limit_holds_at_most_that_many_runs(
     runs = [api.schedule("mem") for _ in range(4)]
 
     async def scenario() -> None:
-        worker = Worker(options(limit=2), api)
-        task = start(worker)
-        await until(lambda: len(memory.SUBMITTED) == 2)
-        await asyncio.sleep(0.3)  # more polls happen while full
-        assert len(memory.SUBMITTED) == 2 and len(worker.active) == 2
-        assert [api.state(r.id) for r in runs].count(StateType.SCHEDULED) == 2
-        for run in runs:
-            await until(lambda run=run: run.id in memory.SUBMITTED)
-            assert len(_running(memory)) <= 2
-            memory.RUNNING[f"mem-{run.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api, limit=2) as worker:
+            await until(lambda: len(memory.SUBMITTED) == 2)
+            await asyncio.sleep(0.3)  # more polls happen while full
+            assert len(memory.SUBMITTED) == 2 and len(worker.active) == 2
+            assert [api.state(r.id) for r in runs].count(StateType.SCHEDULED) == 2
+            for run in runs:
+                infrastructure = await job(memory, run.id)
+                assert len(_running(memory)) <= 2
+                infrastructure.exit(0)
 
     asyncio.run(scenario())
     assert max(c.limit for c in api.claims) == 2
@@ -47,12 +44,9 @@ def test_a_full_worker_polls_for_no_runs_but_keeps_watching_its_runs(
     api.schedule("mem")
 
     async def scenario() -> None:
-        worker = Worker(options(limit=1, query_seconds=0.1), api)
-        task = start(worker)
-        await until(lambda: len(api.claims) >= 3)
-        memory.RUNNING[f"mem-{run.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api, limit=1, query_seconds=0.1):
+            await until(lambda: len(api.claims) >= 3)
+            (await job(memory, run.id)).exit(0)
 
     asyncio.run(scenario())
     full = [c for c in api.claims[1:] if c.held_run_ids == [run.id]]
@@ -65,17 +59,14 @@ def test_a_freed_slot_is_refilled_without_waiting_for_the_long_poll_to_end(
     first, second = api.schedule("mem"), api.schedule("mem")
 
     async def scenario() -> None:
-        worker = Worker(options(limit=1, query_seconds=30), api)
-        task = start(worker)
-        await until(lambda: first.id in memory.SUBMITTED)
-        await asyncio.sleep(0.1)  # the worker is now long-polling with limit 0
-        freed = time.monotonic()
-        memory.RUNNING[f"mem-{first.id}"].exit(0)
-        await until(lambda: second.id in memory.SUBMITTED, timeout=5)
-        assert time.monotonic() - freed < 2
-        memory.RUNNING[f"mem-{second.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api, limit=1, query_seconds=30):
+            infrastructure = await job(memory, first.id)
+            await asyncio.sleep(0.1)  # the worker is now long-polling with limit 0
+            freed = time.monotonic()
+            infrastructure.exit(0)
+            await until(lambda: second.id in memory.SUBMITTED, timeout=5)
+            assert time.monotonic() - freed < 2
+            (await job(memory, second.id)).exit(0)
 
     asyncio.run(scenario())
 
@@ -86,13 +77,10 @@ def test_a_worker_without_a_limit_claims_batches_and_holds_more_runs_than_cpus(
     runs = [api.schedule("mem") for _ in range(CLAIM_BATCH + 2)]
 
     async def scenario() -> None:
-        worker = Worker(options(), api)
-        task = start(worker)
-        await until(lambda: len(memory.SUBMITTED) == len(runs))
-        for run in runs:
-            memory.RUNNING[f"mem-{run.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api):
+            await until(lambda: len(memory.SUBMITTED) == len(runs))
+            for run in runs:
+                (await job(memory, run.id)).exit(0)
 
     asyncio.run(scenario())
     assert api.claims[0].limit == CLAIM_BATCH
@@ -109,11 +97,7 @@ def test_a_slot_is_released_when_a_run_fails_to_render(api: FakeApi, memory: Mod
     good = api.schedule("mem")
 
     async def scenario() -> None:
-        worker = Worker(options(limit=1), api)
-        task = start(worker)
-        await until(lambda: good.id in memory.SUBMITTED)
-        memory.RUNNING[f"mem-{good.id}"].exit(0)
-        worker.stop()
-        await finish(task)
+        async with running(api, limit=1):
+            (await job(memory, good.id)).exit(0)
 
     asyncio.run(scenario())

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import ModuleType
+from typing import Any
 
+from flowyard.worker.api import WorkerApi
 from flowyard.worker.runtime import Worker, WorkerOptions
 
 
-def options(**overrides: object) -> WorkerOptions:
-    """Worker options for fast tests: short long-polls, no install prompts."""
-    values: dict[str, object] = {
+def options(**overrides: Any) -> WorkerOptions:
+    """Worker options for fast tests: pool ``mem``, short long-polls, no install prompts."""
+    values: dict[str, Any] = {
         "pool": "mem",
         "name": "w1",
         "query_seconds": 0.5,
@@ -19,7 +23,7 @@ def options(**overrides: object) -> WorkerOptions:
         "kill_grace_seconds": 1.0,
         "install_policy": "never",
     }
-    return WorkerOptions(**{**values, **overrides})  # type: ignore[arg-type]
+    return WorkerOptions(**{**values, **overrides})
 
 
 async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -31,11 +35,29 @@ async def until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-async def finish(worker_run: asyncio.Task[int], timeout: float = 10.0) -> int:
-    """The worker's exit code, once it has stopped."""
-    return await asyncio.wait_for(worker_run, timeout)
+@contextlib.asynccontextmanager
+async def running(api: WorkerApi, **overrides: Any) -> AsyncIterator[Worker]:
+    """A worker running beside the block; stopped after it, and its exit code checked (0)."""
+    worker = Worker(options(**overrides), api)
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        assert await asyncio.wait_for(task, 10) == 0
 
 
-def start(worker: Worker) -> asyncio.Task[int]:
-    """Run ``worker`` as a task beside the test's own steps."""
-    return asyncio.create_task(worker.run())
+async def job(memory: ModuleType, run_id: str) -> Any:
+    """The ``memory`` infrastructure of run ``run_id``, once the worker has submitted it."""
+    await until(lambda: run_id in memory.SUBMITTED)
+    return memory.RUNNING[f"mem-{run_id}"]
+
+
+def serve(api: WorkerApi, steps: Callable[[Worker], Awaitable[None]], **overrides: Any) -> None:
+    """Run a worker until ``steps(worker)`` (the test's side of the scenario) are done."""
+
+    async def main() -> None:
+        async with running(api, **overrides) as worker:
+            await steps(worker)
+
+    asyncio.run(main())

@@ -6,7 +6,7 @@ so ``flowyard --help`` stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from flowyard.cli.output import fail
@@ -20,7 +20,7 @@ T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
 
 
-def body(model: type[M], **fields: object) -> M:
+def body(model: type[M], fields: Mapping[str, object]) -> M:
     """A request body of the given fields; one the server would refuse exits 1 naming each field."""
     import pydantic
 

@@ -47,9 +47,11 @@ def run(
     deployment = find(name)
     request = body(
         FlowRunCreate,
-        parameters=parse_pairs(param, "--param"),
-        job_variables=parse_pairs(job_variable, "--job-variable"),
-        work_queue_name=work_queue,
+        {
+            "parameters": parse_pairs(param, "--param"),
+            "job_variables": parse_pairs(job_variable, "--job-variable"),
+            "work_queue_name": work_queue,
+        },
     )
     flow_run = call(lambda api: api.create_flow_run(deployment.id, request))
     if output is OutputFormat.json and not watch:

@@ -23,18 +23,14 @@ def ls(
     """List recent flow runs, newest first."""
     from flowyard.schemas.runs import FlowRunFilter
 
-    deployment_id = None
+    fields: dict[str, object] = {"limit": limit, "work_pool_name": pool}
+    if state:
+        fields["state_types"] = [s.upper() for s in state]
     if deployment:
         from flowyard.cli.deployment_cmd import find
 
-        deployment_id = find(deployment).id
-    query = body(
-        FlowRunFilter,
-        limit=limit,
-        work_pool_name=pool,
-        deployment_id=deployment_id,
-        state_types=[s.upper() for s in state] or None,
-    )
+        fields["deployment_id"] = find(deployment).id
+    query = body(FlowRunFilter, fields)
     runs = call(lambda api: api.list_flow_runs(query))
     if output is OutputFormat.json:
         print_json(runs)

@@ -55,12 +55,14 @@ def create(
             fail(str(exc))
     request = body(
         WorkPoolCreate,
-        name=name,
-        type=type_,
-        is_paused=paused,
-        base_job_template=template,
-        concurrency_limit=concurrency_limit,
-        description=description,
+        {
+            "name": name,
+            "type": type_,
+            "is_paused": paused,
+            "base_job_template": template,
+            "concurrency_limit": concurrency_limit,
+            "description": description,
+        },
     )
     pool = call(lambda api: api.create_pool(request))
     say(f"Created work pool [bold]{pool.name}[/bold] of type {pool.type} ({pool.status}).")
@@ -145,7 +147,7 @@ def preview(
 def _patch(name: str, fields: dict[str, Any], done: str) -> None:
     from flowyard.schemas.pools import WorkPoolUpdate
 
-    request = body(WorkPoolUpdate, **fields)
+    request = body(WorkPoolUpdate, fields)
     call(lambda api: api.update_pool(name, request))
     say(done)
 

@@ -25,7 +25,9 @@ def create(
     """Create a queue; colliding priorities shift down."""
     from flowyard.schemas.pools import WorkQueueCreate
 
-    request = body(WorkQueueCreate, name=name, priority=priority, concurrency_limit=limit)
+    request = body(
+        WorkQueueCreate, {"name": name, "priority": priority, "concurrency_limit": limit}
+    )
     queue = call(lambda api: api.create_queue(pool, request))
     say(f"Created work queue {pool}/{queue.name} with priority {queue.priority}.")
 
@@ -70,7 +72,7 @@ def inspect(name: str, pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -
 def _patch(pool: str, name: str, fields: dict[str, Any], done: str) -> None:
     from flowyard.schemas.pools import WorkQueueUpdate
 
-    request = body(WorkQueueUpdate, **fields)
+    request = body(WorkQueueUpdate, fields)
     call(lambda api: api.update_queue(pool, name, request))
     say(done)
 

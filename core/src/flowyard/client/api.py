@@ -21,36 +21,8 @@ from flowyard.client.errors import (
     WorkPoolNotFound,
     WorkQueueNotFound,
 )
+from flowyard.schemas import pools, runs
 from flowyard.schemas.common import Health
-from flowyard.schemas.pools import (
-    Heartbeat,
-    Worker,
-    WorkPool,
-    WorkPoolCreate,
-    WorkPoolUpdate,
-    WorkQueue,
-    WorkQueueCreate,
-    WorkQueueUpdate,
-)
-from flowyard.schemas.runs import (
-    ClaimRequest,
-    ClaimResponse,
-    Deployment,
-    DeploymentCreate,
-    DeploymentUpdate,
-    FlowRun,
-    FlowRunCreate,
-    FlowRunFilter,
-    FlowRunUpdate,
-    LocalFlowRunCreate,
-    LogCreate,
-    LogLine,
-    LogsStored,
-    ServedClaimRequest,
-    SetState,
-    SetStateResult,
-    State,
-)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -93,24 +65,24 @@ class Api:
     # ------------------------------------------------------------------ work pools
 
     @endpoint
-    def create_pool(body: WorkPoolCreate) -> Call[WorkPool]:
+    def create_pool(body: pools.WorkPoolCreate) -> Call[pools.WorkPool]:
         """Create a work pool (and its ``default`` queue); ``ObjectAlreadyExists`` if taken."""
-        return Call("POST", "/work_pools", one(WorkPool), body)
+        return Call("POST", "/work_pools", one(pools.WorkPool), body)
 
     @endpoint
-    def list_pools() -> Call[list[WorkPool]]:
+    def list_pools() -> Call[list[pools.WorkPool]]:
         """Every work pool."""
-        return Call("GET", "/work_pools", many(WorkPool))
+        return Call("GET", "/work_pools", many(pools.WorkPool))
 
     @endpoint
-    def read_pool(name: str) -> Call[WorkPool]:
+    def read_pool(name: str) -> Call[pools.WorkPool]:
         """One work pool; ``WorkPoolNotFound`` if there is none of that name."""
-        return Call("GET", _pool(name), one(WorkPool), not_found=WorkPoolNotFound)
+        return Call("GET", _pool(name), one(pools.WorkPool), not_found=WorkPoolNotFound)
 
     @endpoint
-    def update_pool(name: str, body: WorkPoolUpdate) -> Call[WorkPool]:
+    def update_pool(name: str, body: pools.WorkPoolUpdate) -> Call[pools.WorkPool]:
         """Change the fields set on ``body``."""
-        return Call("PATCH", _pool(name), one(WorkPool), body, not_found=WorkPoolNotFound)
+        return Call("PATCH", _pool(name), one(pools.WorkPool), body, not_found=WorkPoolNotFound)
 
     @endpoint
     def delete_pool(name: str) -> Call[None]:
@@ -118,12 +90,12 @@ class Api:
         return Call("DELETE", _pool(name), nothing, not_found=WorkPoolNotFound)
 
     @endpoint
-    def preview_pool(name: str, hours: float = 1.0) -> Call[list[FlowRun]]:
+    def preview_pool(name: str, hours: float = 1.0) -> Call[list[runs.FlowRun]]:
         """Scheduled runs of the pool due within ``hours``."""
         return Call(
             "GET",
             f"{_pool(name)}/preview",
-            many(FlowRun),
+            many(runs.FlowRun),
             params={"hours": hours},
             not_found=WorkPoolNotFound,
         )
@@ -131,34 +103,36 @@ class Api:
     # ------------------------------------------------------------------ work queues
 
     @endpoint
-    def list_queues(pool: str) -> Call[list[WorkQueue]]:
+    def list_queues(pool: str) -> Call[list[pools.WorkQueue]]:
         """A pool's queues in priority order."""
-        return Call("GET", f"{_pool(pool)}/queues", many(WorkQueue), not_found=WorkPoolNotFound)
-
-    @endpoint
-    def create_queue(pool: str, body: WorkQueueCreate) -> Call[WorkQueue]:
-        """Create a queue in ``pool``."""
         return Call(
-            "POST", f"{_pool(pool)}/queues", one(WorkQueue), body, not_found=WorkPoolNotFound
+            "GET", f"{_pool(pool)}/queues", many(pools.WorkQueue), not_found=WorkPoolNotFound
         )
 
     @endpoint
-    def read_queue(pool: str, name: str) -> Call[WorkQueue]:
+    def create_queue(pool: str, body: pools.WorkQueueCreate) -> Call[pools.WorkQueue]:
+        """Create a queue in ``pool``."""
+        return Call(
+            "POST", f"{_pool(pool)}/queues", one(pools.WorkQueue), body, not_found=WorkPoolNotFound
+        )
+
+    @endpoint
+    def read_queue(pool: str, name: str) -> Call[pools.WorkQueue]:
         """One queue of ``pool``."""
         return Call(
             "GET",
             f"{_pool(pool)}/queues/{segment(name)}",
-            one(WorkQueue),
+            one(pools.WorkQueue),
             not_found=WorkQueueNotFound,
         )
 
     @endpoint
-    def update_queue(pool: str, name: str, body: WorkQueueUpdate) -> Call[WorkQueue]:
+    def update_queue(pool: str, name: str, body: pools.WorkQueueUpdate) -> Call[pools.WorkQueue]:
         """Change the fields set on ``body``."""
         return Call(
             "PATCH",
             f"{_pool(pool)}/queues/{segment(name)}",
-            one(WorkQueue),
+            one(pools.WorkQueue),
             body,
             not_found=WorkQueueNotFound,
         )
@@ -176,59 +150,59 @@ class Api:
     # ------------------------------------------------------------------ workers and claims
 
     @endpoint
-    def heartbeat(pool: str, body: Heartbeat) -> Call[None]:
+    def heartbeat(pool: str, body: pools.Heartbeat) -> Call[None]:
         """Record a worker's heartbeat and renew the leases of the runs it holds."""
         return Call(
             "POST", f"{_pool(pool)}/workers/heartbeat", nothing, body, not_found=WorkPoolNotFound
         )
 
     @endpoint
-    def list_workers(pool: str) -> Call[list[Worker]]:
+    def list_workers(pool: str) -> Call[list[pools.Worker]]:
         """A pool's workers, most recent heartbeat first."""
-        return Call("GET", f"{_pool(pool)}/workers", many(Worker), not_found=WorkPoolNotFound)
+        return Call("GET", f"{_pool(pool)}/workers", many(pools.Worker), not_found=WorkPoolNotFound)
 
     @endpoint
-    def claim(pool: str, body: ClaimRequest) -> Call[ClaimResponse]:
+    def claim(pool: str, body: runs.ClaimRequest) -> Call[runs.ClaimResponse]:
         """Claim due runs (long-poll with ``wait_seconds``); not retried: the worker backs off."""
-        return Call("POST", f"{_pool(pool)}/claim", one(ClaimResponse), body, retry=False)
+        return Call("POST", f"{_pool(pool)}/claim", one(runs.ClaimResponse), body, retry=False)
 
     @endpoint
-    def claim_served(body: ServedClaimRequest) -> Call[ClaimResponse]:
+    def claim_served(body: runs.ServedClaimRequest) -> Call[runs.ClaimResponse]:
         """Claim runs of served (pool-less) deployments; not retried, like :meth:`claim`."""
-        return Call("POST", "/deployments/claim", one(ClaimResponse), body, retry=False)
+        return Call("POST", "/deployments/claim", one(runs.ClaimResponse), body, retry=False)
 
     # ------------------------------------------------------------------ deployments
 
     @endpoint
-    def create_deployment(body: DeploymentCreate) -> Call[Deployment]:
-        """Create or update (by flow name + name) a deployment."""
-        return Call("POST", "/deployments", one(Deployment), body)
-
-    @endpoint
-    def list_deployments() -> Call[list[Deployment]]:
+    def list_deployments() -> Call[list[runs.Deployment]]:
         """Every deployment."""
-        return Call("GET", "/deployments", many(Deployment))
+        return Call("GET", "/deployments", many(runs.Deployment))
 
     @endpoint
-    def read_deployment(deployment_id: str) -> Call[Deployment]:
+    def create_deployment(body: runs.DeploymentCreate) -> Call[runs.Deployment]:
+        """Create or update (by flow name + name) a deployment."""
+        return Call("POST", "/deployments", one(runs.Deployment), body)
+
+    @endpoint
+    def read_deployment(deployment_id: str) -> Call[runs.Deployment]:
         """One deployment by id."""
         return Call(
-            "GET", _deployment(deployment_id), one(Deployment), not_found=DeploymentNotFound
+            "GET", _deployment(deployment_id), one(runs.Deployment), not_found=DeploymentNotFound
         )
 
     @endpoint
-    def read_deployment_by_name(flow_name: str, name: str) -> Call[Deployment]:
+    def read_deployment_by_name(flow_name: str, name: str) -> Call[runs.Deployment]:
         """One deployment by ``flow_name/name``."""
         path = f"/deployments/name/{segment(flow_name)}/{segment(name)}"
-        return Call("GET", path, one(Deployment), not_found=DeploymentNotFound)
+        return Call("GET", path, one(runs.Deployment), not_found=DeploymentNotFound)
 
     @endpoint
-    def update_deployment(deployment_id: str, body: DeploymentUpdate) -> Call[Deployment]:
+    def update_deployment(deployment_id: str, body: runs.DeploymentUpdate) -> Call[runs.Deployment]:
         """Pause/resume or change parameters/job variables."""
         return Call(
             "PATCH",
             _deployment(deployment_id),
-            one(Deployment),
+            one(runs.Deployment),
             body,
             not_found=DeploymentNotFound,
         )
@@ -239,71 +213,70 @@ class Api:
         return Call("DELETE", _deployment(deployment_id), nothing, not_found=DeploymentNotFound)
 
     @endpoint
-    def create_flow_run(deployment_id: str, body: FlowRunCreate) -> Call[FlowRun]:
+    def create_flow_run(deployment_id: str, body: runs.FlowRunCreate) -> Call[runs.FlowRun]:
         """Create a run of a deployment (job variables validated by the server)."""
-        return Call(
-            "POST",
-            f"{_deployment(deployment_id)}/runs",
-            one(FlowRun),
-            body,
-            not_found=DeploymentNotFound,
-        )
+        path = f"{_deployment(deployment_id)}/runs"
+        return Call("POST", path, one(runs.FlowRun), body, not_found=DeploymentNotFound)
 
     # ------------------------------------------------------------------ flow runs
 
     @endpoint
-    def create_local_flow_run(body: LocalFlowRunCreate) -> Call[FlowRun]:
+    def create_local_flow_run(body: runs.LocalFlowRunCreate) -> Call[runs.FlowRun]:
         """Record a run of a flow called directly (no deployment), already RUNNING."""
-        return Call("POST", "/flow_runs", one(FlowRun), body)
+        return Call("POST", "/flow_runs", one(runs.FlowRun), body)
 
     @endpoint
-    def list_flow_runs(body: FlowRunFilter) -> Call[list[FlowRun]]:
+    def list_flow_runs(body: runs.FlowRunFilter) -> Call[list[runs.FlowRun]]:
         """Flow runs matching ``body``, newest first."""
-        return Call("POST", "/flow_runs/filter", many(FlowRun), body)
+        return Call("POST", "/flow_runs/filter", many(runs.FlowRun), body)
 
     @endpoint
-    def read_flow_run(run_id: str) -> Call[FlowRun]:
+    def read_flow_run(run_id: str) -> Call[runs.FlowRun]:
         """One flow run."""
-        return Call("GET", _run(run_id), one(FlowRun), not_found=FlowRunNotFound)
+        return Call("GET", _run(run_id), one(runs.FlowRun), not_found=FlowRunNotFound)
 
     @endpoint
-    def read_flow_run_history(run_id: str) -> Call[list[State]]:
+    def read_flow_run_history(run_id: str) -> Call[list[runs.State]]:
         """A run's states, oldest first."""
-        return Call("GET", f"{_run(run_id)}/history", many(State), not_found=FlowRunNotFound)
+        return Call("GET", f"{_run(run_id)}/history", many(runs.State), not_found=FlowRunNotFound)
 
     @endpoint
-    def set_state(run_id: str, body: SetState) -> Call[SetStateResult]:
+    def set_state(run_id: str, body: runs.SetState) -> Call[runs.SetStateResult]:
         """Propose a state; the answer says whether it was accepted (or to wait, or to abort)."""
         return Call(
-            "POST", f"{_run(run_id)}/state", one(SetStateResult), body, not_found=FlowRunNotFound
+            "POST",
+            f"{_run(run_id)}/state",
+            one(runs.SetStateResult),
+            body,
+            not_found=FlowRunNotFound,
         )
 
     @endpoint
-    def cancel_flow_run(run_id: str) -> Call[SetStateResult]:
+    def cancel_flow_run(run_id: str) -> Call[runs.SetStateResult]:
         """Cancel a run: CANCELLED at once if not started, else CANCELLING for its worker."""
         return Call(
-            "POST", f"{_run(run_id)}/cancel", one(SetStateResult), not_found=FlowRunNotFound
+            "POST", f"{_run(run_id)}/cancel", one(runs.SetStateResult), not_found=FlowRunNotFound
         )
 
     @endpoint
-    def update_flow_run(run_id: str, body: FlowRunUpdate) -> Call[None]:
+    def update_flow_run(run_id: str, body: runs.FlowRunUpdate) -> Call[None]:
         """Record what a worker knows about a run (its infrastructure id)."""
         return Call("PATCH", _run(run_id), nothing, body, not_found=FlowRunNotFound)
 
     # ------------------------------------------------------------------ logs and health
 
     @endpoint
-    def write_logs(lines: list[LogCreate]) -> Call[LogsStored]:
+    def write_logs(lines: list[runs.LogCreate]) -> Call[runs.LogsStored]:
         """Store log lines."""
-        return Call("POST", "/logs", one(LogsStored), lines)
+        return Call("POST", "/logs", one(runs.LogsStored), lines)
 
     @endpoint
-    def read_logs(run_id: str, after: int = 0, limit: int = 1000) -> Call[list[LogLine]]:
+    def read_logs(run_id: str, after: int = 0, limit: int = 1000) -> Call[list[runs.LogLine]]:
         """A run's log lines after line id ``after``."""
         return Call(
             "GET",
             f"{_run(run_id)}/logs",
-            many(LogLine),
+            many(runs.LogLine),
             params={"after": after, "limit": limit},
             not_found=FlowRunNotFound,
         )
