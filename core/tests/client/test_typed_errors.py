@@ -131,3 +131,42 @@ def test_deploying_a_flow_to_a_missing_pool_raises_work_pool_not_found(
 
     with pytest.raises(WorkPoolNotFound, match='Work pool "nopool" not found'):
         flow(flows.hello).deploy(name="daily", work_pool_name="nopool")
+
+
+def test_claiming_from_an_unknown_queue_raises_work_queue_not_found(
+    client: FlowyardClient,
+) -> None:
+    from flowyard.schemas.runs import ClaimRequest
+
+    client.create_pool(WorkPoolCreate(name="etl", type="process"))
+    with pytest.raises(WorkQueueNotFound, match="'nightly' not found in pool 'etl'"):
+        client.claim("etl", ClaimRequest(worker_name="w1", work_queue_names=["nightly"]))
+
+
+def test_a_worker_that_never_heartbeated_cannot_say_it_stopped(client: FlowyardClient) -> None:
+    from flowyard.client.errors import WorkerNotFound
+
+    client.create_pool(WorkPoolCreate(name="etl", type="process"))
+    with pytest.raises(WorkerNotFound, match="Worker 'ghost' not found in pool 'etl'"):
+        client.worker_stopped("etl", "ghost")
+
+
+def test_a_worker_that_stopped_is_offline_at_once(client: FlowyardClient) -> None:
+    from flowyard.schemas.common import WorkerStatus
+    from flowyard.schemas.pools import Heartbeat
+
+    client.create_pool(WorkPoolCreate(name="etl", type="process"))
+    client.heartbeat("etl", Heartbeat(name="w1"))
+    client.worker_stopped("etl", "w1")
+    (worker,) = client.list_workers("etl")
+    assert worker.status is WorkerStatus.OFFLINE
+
+
+def test_writing_logs_of_a_missing_run_is_refused_naming_the_field(
+    client: FlowyardClient,
+) -> None:
+    from flowyard.schemas.runs import LogCreate
+
+    with pytest.raises(ValidationFailed, match="no-such-run") as info:
+        client.write_logs([LogCreate(flow_run_id="no-such-run", message="hello")])
+    assert [e.field for e in info.value.errors] == ["flow_run_id"]

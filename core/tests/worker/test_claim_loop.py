@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from types import ModuleType
 
 from fake_api import FakeApi
@@ -70,6 +71,24 @@ def test_a_run_whose_infrastructure_exits_without_a_final_state_is_crashed_with_
     asyncio.run(scenario())
     message = api.history[run.id][-1][1]
     assert message is not None and "exited with code 3" in message and "RUNNING" in message
+
+
+def test_why_a_run_was_crashed_is_written_into_its_own_logs(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem")
+
+    async def scenario() -> None:
+        async with running(api):
+            infrastructure = await job(memory, run.id)
+            api.report(run.id, StateType.RUNNING)
+            infrastructure.exit(3)
+            await until(lambda: api.state(run.id) is StateType.CRASHED)
+
+    asyncio.run(scenario())
+    (line,) = api.logs[run.id]
+    assert (line.level, line.name) == (logging.ERROR, "flowyard.worker.w1")
+    assert line.message == api.history[run.id][-1][1]
 
 
 def test_a_run_that_reported_its_final_state_is_left_as_it_is(

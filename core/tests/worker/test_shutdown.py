@@ -72,3 +72,13 @@ def test_heartbeats_report_the_runs_the_worker_holds(api: FakeApi, memory: Modul
     asyncio.run(scenario())
     first = api.heartbeats[0]
     assert (first.name, first.worker_type, first.run_limit) == ("w1", "memory", 3)
+
+
+def test_a_stopping_worker_tells_the_server_it_left(api: FakeApi, memory: ModuleType) -> None:
+    async def scenario() -> None:
+        async with running(api):
+            await until(lambda: bool(api.claims))
+            assert api.stopped == []
+
+    asyncio.run(scenario())
+    assert api.stopped == [("mem", "w1")]
