@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
-from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing.cli import cli_json, run_cli, start_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 
 pytestmark = SQLITE_ONLY
@@ -93,35 +94,40 @@ def test_a_deployment_is_found_by_the_functions_name_too(
     assert "Did you mean 'get-repo-info/my-first-deployment'?" in typo.stderr
 
 
+def watch_until(server: RunningServer, log: Path, *expected: str, timeout: float = 60) -> str:
+    """``deployment run --watch`` until its output holds every ``expected`` text; that output."""
+    deadline = time.monotonic() + timeout
+    with log.open("w") as sink:
+        watcher = start_cli(
+            "deployment", "run", "get-repo-info/my-first-deployment", "--watch",
+            env=server.env(), log=sink,
+        )  # fmt: skip
+        try:
+            while not all(text in log.read_text() for text in expected):
+                assert watcher.poll() is None, f"--watch exited: {log.read_text()}"
+                assert time.monotonic() < deadline, f"not said in {timeout} s: {log.read_text()}"
+                time.sleep(0.1)
+        finally:
+            watcher.kill()
+            watcher.wait()
+    return log.read_text()
+
+
 def test_watch_says_what_the_run_is_waiting_for(server: RunningServer, tmp_path: Path) -> None:
     create_pool(server)
     deploy(server, tmp_path)
     assert run_cli("work-pool", "pause", "pool", env=server.env()).returncode == 0
-    try:
-        run_cli(
-            "deployment",
-            "run",
-            "get-repo-info/my-first-deployment",
-            "--watch",
-            env=server.env(),
-            timeout=4,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout)
-    assert "work pool 'pool' is paused" in out and "flowyard work-pool resume pool" in out
+    watch_until(
+        server,
+        tmp_path / "paused.log",
+        "work pool 'pool' is paused",
+        "flowyard work-pool resume pool",
+    )
     assert run_cli("work-pool", "resume", "pool", env=server.env()).returncode == 0
-    try:
-        run_cli(
-            "deployment",
-            "run",
-            "get-repo-info/my-first-deployment",
-            "--watch",
-            env=server.env(),
-            timeout=4,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode() if isinstance(exc.stdout, bytes) else str(exc.stdout)
-    assert "no worker is online" in out and "flowyard worker start --pool pool" in out
+    out = watch_until(
+        server, tmp_path / "idle.log", "no worker is online", "flowyard worker start --pool pool"
+    )
+    assert "is paused" not in out
 
 
 def test_validation_errors_are_printed_once(server: RunningServer, tmp_path: Path) -> None:

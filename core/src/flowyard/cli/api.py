@@ -1,19 +1,48 @@
-"""Call the API from a command: errors become clear messages and meaningful exit codes."""
+"""Call the API from a command: errors become the server's message and meaningful exit codes.
+
+The client (and the pydantic models it returns) is imported only when a command calls the API,
+so ``flowyard --help`` stays fast.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from flowyard.cli.output import describe_api_error, fail
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
-def call(method: str, path: str, **kwargs: Any) -> Any:
-    """One request with the default client; exits 1 on an API error, 3 when unreachable."""
+    from flowyard.client import FlowyardClient
+
+T = TypeVar("T")
+M = TypeVar("M", bound="BaseModel")
+
+
+def body(model: type[M], fields: Mapping[str, object]) -> M:
+    """A request body of the given fields; one the server would refuse exits 1 naming each field."""
+    import pydantic
+
+    from flowyard.client.errors import invalid_body
+
+    try:
+        return model.model_validate(fields)
+    except pydantic.ValidationError as exc:
+        fail(str(invalid_body("request", exc)))
+
+
+def call(operation: Callable[[FlowyardClient], T]) -> T:
+    """Run ``operation`` (e.g. ``lambda api: api.read_pool(name)``) with the default client.
+
+    Exits 1 with the server's message (each field error once) on an API error, 3 when the server
+    cannot be reached.
+    """
     from flowyard.client import ApiError, FlowyardClient, ServerUnreachable
 
     try:
         with FlowyardClient() as client:
-            return client.request(method, path, **kwargs)
+            return operation(client)
     except ServerUnreachable as exc:
         fail(str(exc), code=3)
     except ApiError as exc:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from flowyard.cli.api import call
+from flowyard.cli.api import body, call
 from flowyard.cli.keyvalues import parse_pairs
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
+
+if TYPE_CHECKING:
+    from flowyard.schemas.runs import Deployment
 
 app = typer.Typer(help="Run and manage deployments.", no_args_is_help=True)
 
 
-def find(name: str) -> dict[str, object]:
+def find(name: str) -> Deployment:
     """A deployment by ``flow/deployment`` (``get_repo_info/dev`` finds ``get-repo-info/dev``)."""
     from flowyard.cli.names import resolve_deployment
 
@@ -32,30 +36,35 @@ def run(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Create a flow run of a deployment, due now."""
+    from flowyard.schemas.runs import FlowRunCreate
+
     deployment = find(name)
-    body = {
-        "parameters": parse_pairs(param, "--param"),
-        "job_variables": parse_pairs(job_variable, "--job-variable"),
-        "work_queue_name": work_queue,
-    }
-    flow_run = call("POST", f"/deployments/{deployment['id']}/runs", json=body)
+    request = body(
+        FlowRunCreate,
+        {
+            "parameters": parse_pairs(param, "--param"),
+            "job_variables": parse_pairs(job_variable, "--job-variable"),
+            "work_queue_name": work_queue,
+        },
+    )
+    flow_run = call(lambda api: api.create_flow_run(deployment.id, request))
     if output is OutputFormat.json and not watch:
         print_json(flow_run)
         return
     say(
-        f"Created flow run [bold]{flow_run['name']}[/bold] ({flow_run['id']}) of {name} "
-        f"on pool {flow_run['work_pool_name']}."
+        f"Created flow run [bold]{flow_run.name}[/bold] ({flow_run.id}) of {name} "
+        f"on pool {flow_run.work_pool_name}."
     )
     if watch:
         from flowyard.cli.flow_run_cmd import follow
 
-        raise typer.Exit(follow(flow_run["id"], explain_waiting=True))
+        raise typer.Exit(follow(flow_run.id, explain_waiting=True))
 
 
 @app.command("ls")
 def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List deployments."""
-    deployments = call("GET", "/deployments")
+    deployments = call(lambda api: api.list_deployments())
     if output is OutputFormat.json:
         print_json(deployments)
         return
@@ -64,12 +73,12 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         ["name", "pool", "queue", "schedules", "paused", "id"],
         [
             (
-                f"{d['flow_name']}/{d['name']}",
-                d["work_pool_name"] or "(served)",
-                d["work_queue_name"] or "",
-                len(d["schedules"]),
-                "yes" if d["paused"] else "",
-                d["id"],
+                f"{d.flow_name}/{d.name}",
+                d.work_pool_name or "(served)",
+                d.work_queue_name or "",
+                len(d.schedules),
+                "yes" if d.paused else "",
+                d.id,
             )
             for d in deployments
         ],
@@ -85,16 +94,20 @@ def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
 @app.command("pause")
 def pause(name: str) -> None:
     """Pause a deployment's schedules (its future scheduled runs are removed)."""
+    from flowyard.schemas.runs import DeploymentUpdate
+
     deployment = find(name)
-    call("PATCH", f"/deployments/{deployment['id']}", json={"paused": True})
+    call(lambda api: api.update_deployment(deployment.id, DeploymentUpdate(paused=True)))
     say(f"Paused deployment {name}.")
 
 
 @app.command("resume")
 def resume(name: str) -> None:
     """Resume a paused deployment."""
+    from flowyard.schemas.runs import DeploymentUpdate
+
     deployment = find(name)
-    call("PATCH", f"/deployments/{deployment['id']}", json={"paused": False})
+    call(lambda api: api.update_deployment(deployment.id, DeploymentUpdate(paused=False)))
     say(f"Resumed deployment {name}.")
 
 
@@ -102,7 +115,7 @@ def resume(name: str) -> None:
 def delete(name: str) -> None:
     """Delete a deployment and its not-yet-started runs."""
     deployment = find(name)
-    call("DELETE", f"/deployments/{deployment['id']}")
+    call(lambda api: api.delete_deployment(deployment.id))
     say(f"Deleted deployment {name}.")
 
 

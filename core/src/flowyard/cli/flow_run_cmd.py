@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import typer
 
-from flowyard.cli.api import call
+from flowyard.cli.api import body, call
 from flowyard.cli.names import resolve_run
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Inspect and cancel flow runs.", no_args_is_help=True)
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 @app.command("ls")
@@ -24,14 +22,17 @@ def ls(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List recent flow runs, newest first."""
-    body: dict[str, Any] = {"limit": limit, "work_pool_name": pool}
+    from flowyard.schemas.runs import FlowRunFilter
+
+    fields: dict[str, object] = {"limit": limit, "work_pool_name": pool}
     if state:
-        body["state_types"] = [s.upper() for s in state]
+        fields["state_types"] = [s.upper() for s in state]
     if deployment:
         from flowyard.cli.deployment_cmd import find
 
-        body["deployment_id"] = find(deployment)["id"]
-    runs = call("POST", "/flow_runs/filter", json=body)
+        fields["deployment_id"] = find(deployment).id
+    query = body(FlowRunFilter, fields)
+    runs = call(lambda api: api.list_flow_runs(query))
     if output is OutputFormat.json:
         print_json(runs)
         return
@@ -40,12 +41,12 @@ def ls(
         ["name", "flow", "deployment", "state", "scheduled", "id"],
         [
             (
-                r["name"],
-                r["flow_name"],
-                r["deployment_name"] or "",
-                r["state_name"],
-                r["scheduled_time"],
-                r["id"],
+                r.name,
+                r.flow_name,
+                r.deployment_name or "",
+                r.state_name,
+                r.scheduled_time.isoformat(),
+                r.id,
             )
             for r in runs
         ],
@@ -56,24 +57,24 @@ def ls(
 def inspect(run_id: str, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Show one flow run and its state history (id, unique id prefix or name)."""
     run_id = resolve_run(run_id)
-    flow_run = call("GET", f"/flow_runs/{run_id}")
-    history = call("GET", f"/flow_runs/{run_id}/history")
+    flow_run = call(lambda api: api.read_flow_run(run_id))
+    history = call(lambda api: api.read_flow_run_history(run_id))
     if output is OutputFormat.json:
-        print_json({**flow_run, "history": history})
+        print_json({**flow_run.model_dump(mode="json"), "history": history})
         return
     print_json(flow_run)
     print_table(
         "State history",
         ["time", "state", "message"],
-        [(h["timestamp"], h["name"], h["message"] or "") for h in history],
+        [(h.timestamp.isoformat(), h.name, h.message or "") for h in history],
     )
 
 
 def _print_logs(run_id: str, after: int) -> int:
-    lines = call("GET", f"/flow_runs/{run_id}/logs", params={"after": after, "limit": 1000})
+    lines = call(lambda api: api.read_logs(run_id, after=after, limit=1000))
     for line in lines:
-        typer.echo(f"{line['timestamp']} | {line['name']} | {line['message']}")
-        after = max(after, int(line["id"]))
+        typer.echo(f"{line.timestamp.isoformat()} | {line.name} | {line.message}")
+        after = max(after, line.id)
     return after
 
 
@@ -87,16 +88,18 @@ def follow(run_id: str, interval: float = 0.5, explain_waiting: bool = False) ->
 
     explainer = WaitExplainer() if explain_waiting else None
     after = 0
+    from flowyard.schemas.common import TERMINAL_STATES, StateType
+
     while True:
-        flow_run = call("GET", f"/flow_runs/{run_id}")
+        flow_run = call(lambda api: api.read_flow_run(run_id))
         if explainer is not None:
             explainer.explain(flow_run)
         after = _print_logs(run_id, after)
-        if flow_run["state_type"] in FINAL:
+        if flow_run.state_type in TERMINAL_STATES:
             _print_logs(run_id, after)
-            message = f" ({flow_run['state_message']})" if flow_run["state_message"] else ""
-            say(f"Flow run {flow_run['name']} finished: {flow_run['state_name']}{message}")
-            return 0 if flow_run["state_type"] == "COMPLETED" else 1
+            message = f" ({flow_run.state_message})" if flow_run.state_message else ""
+            say(f"Flow run {flow_run.name} finished: {flow_run.state_name}{message}")
+            return 0 if flow_run.state_type is StateType.COMPLETED else 1
         time.sleep(interval)
 
 
@@ -121,9 +124,9 @@ def logs(
 def cancel(run_id: str) -> None:
     """Cancel a flow run: scheduled runs at once, running ones by their worker killing them."""
     run_id = resolve_run(run_id)
-    result = call("POST", f"/flow_runs/{run_id}/cancel")
-    if result["status"] != "ACCEPT":
+    result = call(lambda api: api.cancel_flow_run(run_id))
+    if result.status != "ACCEPT":
         from flowyard.cli.output import fail
 
-        fail(f"Cannot cancel: {result.get('reason')}")
-    say(f"Flow run {run_id} is {result['state_name']}.")
+        fail(f"Cannot cancel: {result.reason}")
+    say(f"Flow run {run_id} is {result.state_name}.")

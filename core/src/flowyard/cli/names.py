@@ -7,37 +7,55 @@ function's name) finds it too, and an unknown name gets the closest known ones a
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from flowyard.cli.output import fail
 
+if TYPE_CHECKING:
+    from flowyard.client import FlowyardClient
+    from flowyard.schemas.runs import Deployment, FlowRun, FlowRunFilter
 
-def _request(method: str, path: str, **kwargs: Any) -> Any:
-    """One request; a 404 returns None, other errors exit as :func:`flowyard.cli.api.call` does."""
+T = TypeVar("T")
+
+
+def _found(operation: Callable[[FlowyardClient], T]) -> T | None:
+    """``operation``'s answer, None when what it reads does not exist; other errors exit as
+    :func:`flowyard.cli.api.call` does."""
     from flowyard.cli.api import call
-    from flowyard.client import FlowyardClient, NotFoundError, ServerUnreachable
+    from flowyard.client import NotFoundError
 
-    try:
-        with FlowyardClient() as client:
-            return client.request(method, path, **kwargs)
-    except NotFoundError:
-        return None
-    except ServerUnreachable:
-        return call(method, path, **kwargs)  # exits 3 with the reason
+    def attempt(api: FlowyardClient) -> T | None:
+        try:
+            return operation(api)
+        except NotFoundError:
+            return None
+
+    return call(attempt)
+
+
+def _matching(query: FlowRunFilter) -> list[FlowRun]:
+    from flowyard.cli.api import call
+
+    return call(lambda api: api.list_flow_runs(query))
+
+
+def _deployment_named(flow_name: str, name: str) -> Deployment | None:
+    return _found(lambda api: api.read_deployment_by_name(flow_name, name))
 
 
 def resolve_run(ref: str) -> str:
     """The id of the run ``ref`` names: its id, a unique prefix of its id, or its name."""
-    from flowyard.cli.api import call
+    from flowyard.schemas.runs import FlowRunFilter
 
-    if _request("GET", f"/flow_runs/{ref}") is not None:
+    if _found(lambda api: api.read_flow_run(ref)) is not None:
         return ref
-    for field in ("id_prefix", "name"):
-        runs = call("POST", "/flow_runs/filter", json={field: ref, "limit": 5})
+    for query in (FlowRunFilter(id_prefix=ref, limit=5), FlowRunFilter(name=ref, limit=5)):
+        runs = _matching(query)
         if len(runs) == 1:
-            return str(runs[0]["id"])
+            return runs[0].id
         if len(runs) > 1:
-            choices = ", ".join(f"{r['name']} ({r['id']})" for r in runs)
+            choices = ", ".join(f"{r.name} ({r.id})" for r in runs)
             fail(f"{ref!r} matches more than one flow run: {choices}. Give more of the id.")
     fail(
         f"Flow run {ref!r} not found: give its id, a unique start of its id, or its name "
@@ -51,7 +69,7 @@ def flow_name_spellings(flow_name: str) -> list[str]:
     return [flow_name] if dashed == flow_name else [flow_name, dashed]
 
 
-def resolve_deployment(name: str) -> dict[str, Any]:
+def resolve_deployment(name: str) -> Deployment:
     """A deployment by ``flow/deployment``, the flow named with dashes or underscores."""
     from flowyard.cli.api import call
 
@@ -59,12 +77,12 @@ def resolve_deployment(name: str) -> dict[str, Any]:
     if not sep or not flow_name or not deployment:
         fail(f"Deployment {name!r} must be given as 'flow-name/deployment-name'.")
     for spelling in flow_name_spellings(flow_name):
-        found = _request("GET", f"/deployments/name/{spelling}/{deployment}")
+        found = _deployment_named(spelling, deployment)
         if found is not None:
-            return dict(found)
+            return found
     import difflib
 
-    known = [f"{d['flow_name']}/{d['name']}" for d in call("GET", "/deployments")]
+    known = [f"{d.flow_name}/{d.name}" for d in call(lambda api: api.list_deployments())]
     close = difflib.get_close_matches(name.replace("_", "-"), known, n=3, cutoff=0.5)
     hint = (
         f" Did you mean {' or '.join(repr(c) for c in close)}?"

@@ -6,9 +6,12 @@ import json
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from flowyard.errors import FieldError
 
 
 class OutputFormat(StrEnum):
@@ -23,9 +26,15 @@ OUTPUT_OPTION = typer.Option(
 )
 
 
+def _jsonable(value: object) -> object:
+    """API models (pydantic) as their JSON form; anything else unknown as its ``str``."""
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else str(value)
+
+
 def print_json(data: Any) -> None:
-    """Print ``data`` as indented JSON on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Print ``data`` (plain data or API models) as indented JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
 
 
 def print_table(
@@ -53,7 +62,7 @@ def say(message: str) -> None:
     Console().print(message, soft_wrap=True)
 
 
-def describe_api_error(detail: str, errors: Sequence[dict[str, Any]]) -> str:
+def describe_api_error(detail: str, errors: Sequence[FieldError]) -> str:
     """An API error for people: each field error once, under the detail's headline.
 
     The server's ``detail`` already joins the field errors ("Invalid X: a: ...; b: ..."), so
@@ -62,7 +71,7 @@ def describe_api_error(detail: str, errors: Sequence[dict[str, Any]]) -> str:
     if not errors:
         return detail
     headline = detail.split(": ", 1)[0] if ": " in detail else detail
-    lines = [f"  - {e.get('field')}: {e.get('message')}" for e in errors]
+    lines = [f"  - {e}" for e in errors]
     return "\n".join([headline.rstrip(".") + ":", *lines])
 
 

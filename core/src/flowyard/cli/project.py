@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from flowyard.cli.output import fail, print_json, say
-from flowyard.schemas.runs import Schedule
+from flowyard.schemas.runs import Deployment, DeploymentCreate, Schedule
 
 
 class _Strict(BaseModel):
@@ -85,6 +85,7 @@ def load_project(file: Path) -> Project:
 
 def deploy_project(file: Path, names: list[str], *, dry_run: bool, as_json: bool) -> None:
     """Validate every selected deployment (loading its flow), then upsert them all."""
+    from flowyard.client.errors import ValidationFailed
     from flowyard.flows.deploy import deployment_body
     from flowyard.flows.entrypoint import load
     from flowyard.flows.flow import Flow
@@ -106,35 +107,40 @@ def deploy_project(file: Path, names: list[str], *, dry_run: bool, as_json: bool
                 f"deployments[{index}].entrypoint {spec.entrypoint!r}: {type(exc).__name__}: {exc}"
             )
         flow = target if isinstance(target, Flow) else Flow(target)
-        body = deployment_body(
-            flow,
-            name=spec.name,
-            work_pool_name=spec.work_pool.name,
-            work_queue_name=spec.work_pool.work_queue_name,
-            job_variables=spec.work_pool.job_variables,
-            parameters=spec.parameters,
-            tags=spec.tags,
-            description=spec.description,
-            paused=spec.paused,
-            entrypoint=spec.entrypoint,
-            path=str(base),
-        )
-        body["schedules"] = [s.model_dump(mode="json", exclude_none=True) for s in spec.schedules]
-        bodies.append(body)
+        try:
+            body = deployment_body(
+                flow,
+                name=spec.name,
+                work_pool_name=spec.work_pool.name,
+                work_queue_name=spec.work_pool.work_queue_name,
+                job_variables=spec.work_pool.job_variables,
+                parameters=spec.parameters,
+                tags=spec.tags,
+                description=spec.description,
+                paused=spec.paused,
+                entrypoint=spec.entrypoint,
+                path=str(base),
+            )
+        except ValidationFailed as exc:
+            fail(f"deployments[{index}]: {exc}")
+        bodies.append(body.model_copy(update={"schedules": spec.schedules}))
     if dry_run:
         if as_json:
-            print_json(bodies)
+            print_json([b.model_dump(mode="json", exclude_unset=True) for b in bodies])
         else:
             say(f"{file}: {len(bodies)} deployment(s) are valid; nothing was sent (--dry-run).")
         return
     from flowyard.cli.api import call
 
-    results = [call("POST", "/deployments", json=body) for body in bodies]
+    def upsert(body: DeploymentCreate) -> Deployment:
+        return call(lambda api: api.create_deployment(body))
+
+    results = [upsert(body) for body in bodies]
     if as_json:
         print_json(results)
         return
     for deployment in results:
         say(
-            f"Deployed [bold]{deployment['flow_name']}/{deployment['name']}[/bold] to pool "
-            f"{deployment['work_pool_name']} ({len(deployment['schedules'])} schedule(s))."
+            f"Deployed [bold]{deployment.flow_name}/{deployment.name}[/bold] to pool "
+            f"{deployment.work_pool_name} ({len(deployment.schedules)} schedule(s))."
         )

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flowyard.cli.output import say
+
+if TYPE_CHECKING:
+    from flowyard.schemas.runs import FlowRun
 
 
 class WaitExplainer:
@@ -21,28 +24,30 @@ class WaitExplainer:
             self.said.add(key)
             say(message)
 
-    def explain(self, flow_run: dict[str, Any]) -> None:
+    def explain(self, flow_run: FlowRun) -> None:
         """Print why ``flow_run`` has not started (paused pool, no worker, late), if it has not."""
-        if flow_run["state_type"] != "SCHEDULED" or time.monotonic() < self.next_check:
+        from flowyard.schemas.common import StateType, WorkerStatus
+
+        if flow_run.state_type is not StateType.SCHEDULED or time.monotonic() < self.next_check:
             return
         self.next_check = time.monotonic() + self.every_seconds
-        pool = flow_run.get("work_pool_name")
-        if flow_run.get("state_name") == "Late":
-            self._say_once("late", f"Waiting: the run is late (due {flow_run['scheduled_time']}).")
+        pool = flow_run.work_pool_name
+        if flow_run.state_name == "Late":
+            self._say_once("late", f"Waiting: the run is late (due {flow_run.scheduled_time}).")
         if not pool:
             self._say_once("served", "Waiting for the process serving this deployment to take it.")
             return
         from flowyard.cli.api import call
 
-        info = call("GET", f"/work_pools/{pool}")
-        if info["is_paused"]:
+        info = call(lambda api: api.read_pool(pool))
+        if info.is_paused:
             self._say_once(
                 "paused",
                 f"Waiting: work pool {pool!r} is paused. Resume it: flowyard work-pool resume {pool}",
             )
             return
-        workers = call("GET", f"/work_pools/{pool}/workers")
-        if not any(w["status"] == "ONLINE" for w in workers):
+        workers = call(lambda api: api.list_workers(pool))
+        if not any(w.status is WorkerStatus.ONLINE for w in workers):
             self._say_once(
                 "no-worker",
                 f"Waiting: no worker is online for work pool {pool!r}. "

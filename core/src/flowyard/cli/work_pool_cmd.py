@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from flowyard.cli.api import call
+from flowyard.cli.api import body, call
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
+
+if TYPE_CHECKING:
+    from flowyard.schemas.runs import FlowRun
 
 app = typer.Typer(help="Manage work pools.", no_args_is_help=True)
 PAUSED_CAPTION = "(**) denotes a paused pool"
@@ -42,6 +45,7 @@ def create(
 ) -> None:
     """Create a work pool (with its `default` queue)."""
     from flowyard.errors import PluginError, UnknownWorkerType
+    from flowyard.schemas.pools import WorkPoolCreate
     from flowyard.worker_types import default_base_job_template
 
     template = _read_template(base_job_template) if base_job_template else None
@@ -50,10 +54,9 @@ def create(
             template = default_base_job_template(type_)
         except (UnknownWorkerType, PluginError) as exc:
             fail(str(exc))
-    pool = call(
-        "POST",
-        "/work_pools",
-        json={
+    request = body(
+        WorkPoolCreate,
+        {
             "name": name,
             "type": type_,
             "is_paused": paused,
@@ -62,35 +65,36 @@ def create(
             "description": description,
         },
     )
-    limit = pool["concurrency_limit"]
+    pool = call(lambda api: api.create_pool(request))
+    limit = pool.concurrency_limit
     say(
-        f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).\n"
-        f"  id: {pool['id']}\n"
-        f"  type: {pool['type']}\n"
+        f"Created work pool [bold]{pool.name}[/bold] of type {pool.type} ({pool.status}).\n"
+        f"  id: {pool.id}\n"
+        f"  type: {pool.type}\n"
         f"  concurrency limit: {'none' if limit is None else limit}\n"
-        f"  paused: {'yes' if pool['is_paused'] else 'no'}\n"
+        f"  paused: {'yes' if pool.is_paused else 'no'}\n"
         "\n"
         "Start a worker for it:\n"
-        f"  flowyard worker start --pool {pool['name']}\n"
+        f"  flowyard worker start --pool {pool.name}\n"
         "Inspect it:\n"
-        f"  flowyard work-pool inspect {pool['name']}"
+        f"  flowyard work-pool inspect {pool.name}"
     )
 
 
 @app.command("ls")
 def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List work pools."""
-    pools = call("GET", "/work_pools")
+    pools = call(lambda api: api.list_pools())
     if output is OutputFormat.json:
         print_json(pools)
         return
     rows = [
         (
-            p["name"] + (" (**)" if p["is_paused"] else ""),
-            p["type"],
-            p["id"],
-            p["concurrency_limit"] or "",
-            p["status"],
+            p.name + (" (**)" if p.is_paused else ""),
+            p.type,
+            p.id,
+            p.concurrency_limit or "",
+            p.status,
         )
         for p in pools
     ]
@@ -98,29 +102,29 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         "Work pools",
         ["name", "type", "id", "concurrency limit", "status"],
         rows,
-        caption=PAUSED_CAPTION if any(p["is_paused"] for p in pools) else None,
+        caption=PAUSED_CAPTION if any(p.is_paused for p in pools) else None,
     )
 
 
 @app.command("inspect")
 def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Show one pool, its queues and workers."""
-    pool = call("GET", f"/work_pools/{name}")
+    pool = call(lambda api: api.read_pool(name))
     if output is OutputFormat.json:
         print_json(pool)
         return
     print_json(pool)
-    queues = call("GET", f"/work_pools/{name}/queues")
+    queues = call(lambda api: api.list_queues(name))
     print_table(
         "Queues",
         ["priority", "name", "limit", "status"],
-        [(q["priority"], q["name"], q["concurrency_limit"] or "", q["status"]) for q in queues],
+        [(q.priority, q.name, q.concurrency_limit or "", q.status) for q in queues],
     )
-    workers = call("GET", f"/work_pools/{name}/workers")
+    workers = call(lambda api: api.list_workers(name))
     print_table(
         "Workers",
         ["name", "status", "last heartbeat"],
-        [(w["name"], w["status"], w["last_heartbeat"]) for w in workers],
+        [(w.name, w.status, w.last_heartbeat.isoformat()) for w in workers],
     )
 
 
@@ -133,25 +137,24 @@ def preview(
     """Scheduled runs due within the next hours (late runs marked)."""
     import datetime as dt
 
-    runs = call("GET", f"/work_pools/{name}/preview", params={"hours": hours})
+    runs = call(lambda api: api.preview_pool(name, hours))
     if output is OutputFormat.json:
         print_json(runs)
         return
     now = dt.datetime.now(dt.UTC)
 
-    def late(run: dict[str, Any]) -> bool:
-        due = dt.datetime.fromisoformat(run["scheduled_time"])
-        return bool(run["state_name"] == "Late" or due < now)
+    def late(run: FlowRun) -> bool:
+        return run.state_name == "Late" or run.scheduled_time < now
 
     print_table(
         f"Upcoming runs in {name}",
         ["scheduled", "run", "deployment", "queue", "late"],
         [
             (
-                r["scheduled_time"],
-                r["name"],
-                r["deployment_name"],
-                r["work_queue_name"],
+                r.scheduled_time.isoformat(),
+                r.name,
+                r.deployment_name,
+                r.work_queue_name,
                 "late" if late(r) else "",
             )
             for r in runs
@@ -159,8 +162,11 @@ def preview(
     )
 
 
-def _patch(name: str, body: dict[str, Any], done: str) -> None:
-    call("PATCH", f"/work_pools/{name}", json=body)
+def _patch(name: str, fields: dict[str, Any], done: str) -> None:
+    from flowyard.schemas.pools import WorkPoolUpdate
+
+    request = body(WorkPoolUpdate, fields)
+    call(lambda api: api.update_pool(name, request))
     say(done)
 
 
@@ -184,16 +190,16 @@ def update(
     concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
 ) -> None:
     """Change a pool's template, description or concurrency limit (unset options stay as they are)."""
-    body: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
     if base_job_template:
-        body["base_job_template"] = _read_template(base_job_template)
+        fields["base_job_template"] = _read_template(base_job_template)
     if description is not None:
-        body["description"] = description
+        fields["description"] = description
     if concurrency_limit is not None:
-        body["concurrency_limit"] = concurrency_limit
-    if not body:
+        fields["concurrency_limit"] = concurrency_limit
+    if not fields:
         fail("Nothing to update: give --base-job-template, --description or --concurrency-limit.")
-    _patch(name, body, f"Updated work pool {name}.")
+    _patch(name, fields, f"Updated work pool {name}.")
 
 
 @app.command(
@@ -228,7 +234,7 @@ def delete(
     from flowyard.cli.prompts import confirm_or_exit
 
     confirm_or_exit(f"Delete work pool {name!r} and its queues?", yes=yes)
-    call("DELETE", f"/work_pools/{name}")
+    call(lambda api: api.delete_pool(name))
     say(f"Deleted work pool {name}.")
 
 

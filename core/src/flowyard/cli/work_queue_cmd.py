@@ -6,7 +6,7 @@ from typing import Any
 
 import typer
 
-from flowyard.cli.api import call
+from flowyard.cli.api import body, call
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
 
 app = typer.Typer(help="Manage the work queues of a pool.", no_args_is_help=True)
@@ -23,18 +23,19 @@ def create(
     limit: int | None = typer.Option(None, "--limit", "-l", min=0, help="concurrency limit"),
 ) -> None:
     """Create a queue; colliding priorities shift down."""
-    queue = call(
-        "POST",
-        f"/work_pools/{pool}/queues",
-        json={"name": name, "priority": priority, "concurrency_limit": limit},
+    from flowyard.schemas.pools import WorkQueueCreate
+
+    request = body(
+        WorkQueueCreate, {"name": name, "priority": priority, "concurrency_limit": limit}
     )
-    say(f"Created work queue {pool}/{queue['name']} with priority {queue['priority']}.")
+    queue = call(lambda api: api.create_queue(pool, request))
+    say(f"Created work queue {pool}/{queue.name} with priority {queue.priority}.")
 
 
 @app.command("ls")
 def ls(pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
     """List a pool's queues in priority order."""
-    queues = call("GET", f"/work_pools/{pool}/queues")
+    queues = call(lambda api: api.list_queues(pool))
     if output is OutputFormat.json:
         print_json(queues)
         return
@@ -43,11 +44,11 @@ def ls(pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
         ["priority", "name", "limit", "status", "id"],
         [
             (
-                q["priority"],
-                ("⏸ " if q["is_paused"] else "") + q["name"],
-                q["concurrency_limit"] or "",
-                q["status"],
-                q["id"],
+                q.priority,
+                ("⏸ " if q.is_paused else "") + q.name,
+                q.concurrency_limit or "",
+                q.status,
+                q.id,
             )
             for q in queues
         ],
@@ -57,19 +58,22 @@ def ls(pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
 @app.command("inspect")
 def inspect(name: str, pool: str = POOL, output: OutputFormat = OUTPUT_OPTION) -> None:
     """Show one queue."""
-    queue = call("GET", f"/work_pools/{pool}/queues/{name}")
+    queue = call(lambda api: api.read_queue(pool, name))
     if output is OutputFormat.json:
         print_json(queue)
         return
     print_table(
         f"Queue {pool}/{name}",
         ["field", "value"],
-        [(key, value) for key, value in queue.items()],
+        [(key, value) for key, value in queue.model_dump(mode="json").items()],
     )
 
 
-def _patch(pool: str, name: str, body: dict[str, Any], done: str) -> None:
-    call("PATCH", f"/work_pools/{pool}/queues/{name}", json=body)
+def _patch(pool: str, name: str, fields: dict[str, Any], done: str) -> None:
+    from flowyard.schemas.pools import WorkQueueUpdate
+
+    request = body(WorkQueueUpdate, fields)
+    call(lambda api: api.update_queue(pool, name, request))
     say(done)
 
 
@@ -82,7 +86,7 @@ def update(
     description: str | None = typer.Option(None, "--description"),
 ) -> None:
     """Change a queue's priority, limit or description."""
-    body = {
+    fields = {
         k: v
         for k, v in {
             "priority": priority,
@@ -91,9 +95,9 @@ def update(
         }.items()
         if v is not None
     }
-    if not body:
+    if not fields:
         fail("Nothing to update: give --priority, --limit or --description.")
-    _patch(pool, name, body, f"Updated work queue {pool}/{name}.")
+    _patch(pool, name, fields, f"Updated work queue {pool}/{name}.")
 
 
 @app.command("pause")
@@ -111,5 +115,5 @@ def resume(name: str, pool: str = POOL) -> None:
 @app.command("delete")
 def delete(name: str, pool: str = POOL) -> None:
     """Delete a queue (the default queue cannot be deleted)."""
-    call("DELETE", f"/work_pools/{pool}/queues/{name}")
+    call(lambda api: api.delete_queue(pool, name))
     say(f"Deleted work queue {pool}/{name}.")

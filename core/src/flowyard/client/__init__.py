@@ -1,4 +1,6 @@
-"""HTTP clients for the REST API: :class:`FlowyardClient` (sync) and :class:`AsyncFlowyardClient`.
+"""Typed HTTP clients for the REST API: :class:`FlowyardClient` (sync) and ``AsyncFlowyardClient``
+(:mod:`flowyard.client.aio`). One method per route (:mod:`flowyard.client.api`); errors are typed
+(:mod:`flowyard.client.errors`).
 
 httpx imports its optional command-line client (click, rich, pygments: ~0.1 s) at import time.
 Flowyard never uses it, so it is hidden while httpx loads; this cuts the start-up of every flow
@@ -14,7 +16,34 @@ if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
     finally:
         del sys.modules["httpx._main"]
 
-from flowyard.client.errors import ApiError, NotFoundError, ServerUnreachable
+from flowyard.client.errors import (
+    ApiError,
+    ConflictError,
+    DeploymentNotFound,
+    FlowRunNotFound,
+    NotAuthorized,
+    NotFoundError,
+    ObjectAlreadyExists,
+    ServerUnreachable,
+    ValidationFailed,
+    WorkerNotFound,
+    WorkPoolNotFound,
+    WorkQueueNotFound,
+)
 from flowyard.client.sync import FlowyardClient
 
-__all__ = ["ApiError", "FlowyardClient", "NotFoundError", "ServerUnreachable"]
+__all__ = [
+    "ApiError",
+    "ConflictError",
+    "DeploymentNotFound",
+    "FlowRunNotFound",
+    "FlowyardClient",
+    "NotAuthorized",
+    "NotFoundError",
+    "ObjectAlreadyExists",
+    "ServerUnreachable",
+    "ValidationFailed",
+    "WorkPoolNotFound",
+    "WorkQueueNotFound",
+    "WorkerNotFound",
+]

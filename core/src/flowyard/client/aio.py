@@ -1,19 +1,22 @@
-"""Asynchronous client (worker runtime), with retries for transient failures."""
+"""Asynchronous client (worker runtime): the typed methods of :class:`~flowyard.client.api.Api`,
+with retries for transient failures."""
 
 from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
 
 import httpx
 
-from flowyard.client.errors import ApiError, ServerUnreachable, raise_for
+from flowyard.client.api import Api
+from flowyard.client.call import Call, T
+from flowyard.client.endpoint import AsyncTransport
+from flowyard.client.errors import ApiError, ServerUnreachable
 from flowyard.settings import get_settings
 
 
-class AsyncFlowyardClient:
-    """Async JSON client. ``retries`` applies to connection errors, 5xx and 429 only."""
+class AsyncFlowyardClient(AsyncTransport, Api):
+    """Async client. ``retries`` applies to connection errors, 5xx and 429 of calls that allow it."""
 
     def __init__(
         self,
@@ -29,18 +32,15 @@ class AsyncFlowyardClient:
         self._http = httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=timeout)
         self.retries = retries
 
-    async def request(
-        self, method: str, path: str, *, retries: int | None = None, **kwargs: Any
-    ) -> Any:
-        """Send a request, retrying transient failures with jittered back-off."""
-        attempts = (self.retries if retries is None else retries) + 1
+    async def send(self, call: Call[T]) -> T:
+        """Send one call, retrying transient failures with jittered back-off."""
+        attempts = (self.retries if call.retry else 0) + 1
         for attempt in range(attempts):
             try:
-                response = await self._http.request(method, path, **kwargs)
-                raise_for(response)
-                return (
-                    None if response.status_code == 204 or not response.content else response.json()
+                response = await self._http.request(
+                    call.method, call.path, json=call.json(), params=call.params
                 )
+                return call.result(response)
             except httpx.TransportError as exc:
                 if attempt == attempts - 1:
                     raise ServerUnreachable(

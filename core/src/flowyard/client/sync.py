@@ -1,38 +1,40 @@
-"""Synchronous client (CLI, SDK)."""
+"""Synchronous client (CLI, SDK, flow-run engine): the typed methods of :class:`~flowyard.client.api.Api`."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from flowyard.client.errors import ServerUnreachable, raise_for
+from flowyard.client.api import Api
+from flowyard.client.call import Call, T
+from flowyard.client.endpoint import SyncTransport
+from flowyard.client.errors import ServerUnreachable
 from flowyard.settings import get_settings
 
 
-class FlowyardClient:
-    """A thin typed-JSON client. ``api_url`` defaults to ``FLOWYARD_API_URL``."""
+class FlowyardClient(SyncTransport, Api):
+    """Blocking client. ``api_url`` defaults to ``FLOWYARD_API_URL``; errors are typed ``ApiError``s."""
 
     def __init__(
         self, api_url: str | None = None, api_key: str | None = None, timeout: float = 30.0
     ) -> None:
         settings = get_settings()
         self.api_url = (api_url or settings.api_url).rstrip("/")
-        key = api_key if api_key is not None else settings.api_key
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self.api_key = api_key if api_key is not None else settings.api_key
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         self._http = httpx.Client(base_url=self.api_url, headers=headers, timeout=timeout)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send a request; returns decoded JSON (None for 204). Raises ApiError / ServerUnreachable."""
+    def send(self, call: Call[T]) -> T:
+        """Send one call (no retries); raises its typed ``ApiError`` or ``ServerUnreachable``."""
         try:
-            response = self._http.request(method, path, **kwargs)
+            response = self._http.request(
+                call.method, call.path, json=call.json(), params=call.params
+            )
         except httpx.TransportError as exc:
             raise ServerUnreachable(
                 f"Cannot reach the flowyard server at {self.api_url} ({exc}). Start one with "
                 "`flowyard server start` or set FLOWYARD_API_URL."
             ) from exc
-        raise_for(response)
-        return None if response.status_code == 204 or not response.content else response.json()
+        return call.result(response)
 
     def close(self) -> None:
         """Close the connection pool."""

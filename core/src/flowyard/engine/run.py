@@ -7,9 +7,13 @@ import signal
 import sys
 import time
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flowyard.errors import FlowyardError
+from flowyard.schemas.common import StateType
+
+if TYPE_CHECKING:
+    from flowyard.client import FlowyardClient
 
 COMPLETED, FAILED, MISCONFIGURED, TERMINATED = 0, 1, 2, 143
 
@@ -22,20 +26,18 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def _start(client: Any, run_id: str, claim_id: str | None) -> bool:
+def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
     """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+    from flowyard.schemas.runs import SetState
+
     while True:
-        result = client.request(
-            "POST", f"/flow_runs/{run_id}/state", json={"type": "RUNNING", "claim_id": claim_id}
-        )
-        if result["status"] == "ACCEPT":
+        result = client.set_state(run_id, SetState(type=StateType.RUNNING, claim_id=claim_id))
+        if result.status == "ACCEPT":
             return True
-        if result["status"] == "WAIT":
-            time.sleep(min(max(result.get("delay_seconds") or 0.1, 0.05), 60))
+        if result.status == "WAIT":
+            time.sleep(min(max(result.delay_seconds or 0.1, 0.05), 60))
             continue
-        sys.stderr.write(
-            f"flowyard engine: not running flow run {run_id}: {result.get('reason')}\n"
-        )
+        sys.stderr.write(f"flowyard engine: not running flow run {run_id}: {result.reason}\n")
         return False
 
 
@@ -48,31 +50,31 @@ def run(run_id: str, claim_id: str | None) -> int:
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     with FlowyardClient() as client:
-        flow_run = client.request("GET", f"/flow_runs/{run_id}")
-        if not flow_run.get("deployment_id"):
+        flow_run = client.read_flow_run(run_id)
+        if not flow_run.deployment_id:
             sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")
             return MISCONFIGURED
-        deployment = client.request("GET", f"/deployments/{flow_run['deployment_id']}")
-        if not deployment.get("entrypoint"):
-            report(client, run_id, "FAILED", "The deployment has no entrypoint to run.")
+        deployment = client.read_deployment(flow_run.deployment_id)
+        if not deployment.entrypoint:
+            report(client, run_id, StateType.FAILED, "The deployment has no entrypoint to run.")
             return FAILED
         try:
-            target = load(deployment["entrypoint"], deployment.get("path"))
+            target = load(deployment.entrypoint, deployment.path)
         except Exception as exc:  # the user's module failed to import: the run failed
-            message = f"Could not load entrypoint {deployment['entrypoint']!r}: {describe(exc)}"
+            message = f"Could not load entrypoint {deployment.entrypoint!r}: {describe(exc)}"
             sys.stderr.write(message + "\n")
-            report(client, run_id, "FAILED", message)
+            report(client, run_id, StateType.FAILED, message)
             return FAILED
         flow = target if isinstance(target, Flow) else Flow(target)
         if not _start(client, run_id, claim_id):
             return COMPLETED
         try:
-            outcome = execute(flow, flow_run["parameters"], run_id, client)
+            outcome = execute(flow, flow_run.parameters, run_id, client)
         except Terminated:
             sys.stderr.write("flowyard engine: terminated (the run is being cancelled).\n")
             return TERMINATED
         report(client, run_id, outcome.state, outcome.message)
-        return COMPLETED if outcome.state == "COMPLETED" else FAILED
+        return COMPLETED if outcome.state is StateType.COMPLETED else FAILED
 
 
 def main() -> int:

@@ -10,26 +10,32 @@ import inspect
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowyard.flows.context import current_run_id
 from flowyard.flows.logs import capture, get_run_logger
 from flowyard.flows.parameters import ParameterError, bind
+from flowyard.schemas.common import StateType
+
+if TYPE_CHECKING:
+    from flowyard.client import FlowyardClient
 
 
 @dataclass
 class Outcome:
     """How a run ended: ``COMPLETED`` with a result or ``FAILED`` with the exception."""
 
-    state: str
+    state: StateType
     message: str
     result: Any = None
     error: BaseException | None = None
 
 
-def report(client: Any, run_id: str, state: str, message: str) -> None:
+def report(client: FlowyardClient, run_id: str, state: StateType, message: str) -> None:
     """Propose a final state for a run (no claim id is needed to finish a run)."""
-    client.request("POST", f"/flow_runs/{run_id}/state", json={"type": state, "message": message})
+    from flowyard.schemas.runs import SetState
+
+    client.set_state(run_id, SetState(type=state, message=message))
 
 
 def describe(exc: BaseException) -> str:
@@ -38,7 +44,9 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def execute(flow: Any, parameters: dict[str, Any], run_id: str | None, client: Any) -> Outcome:
+def execute(
+    flow: Any, parameters: dict[str, Any], run_id: str | None, client: FlowyardClient | None
+) -> Outcome:
     """Bind parameters, run ``flow.fn`` with logs (and prints) shipped to the API, return the outcome.
 
     Exceptions from the flow body are caught and returned (``FAILED``); ``BaseException``s that are
@@ -52,7 +60,7 @@ def execute(flow: Any, parameters: dict[str, Any], run_id: str | None, client: A
                 kwargs = bind(flow.fn, parameters)
             except ParameterError as exc:
                 logger.error("Flow run could not start: %s", exc)
-                return Outcome("FAILED", f"Invalid parameters: {exc}", error=exc)
+                return Outcome(StateType.FAILED, f"Invalid parameters: {exc}", error=exc)
             logger.info("Running flow %r with parameters %s", flow.name, sorted(kwargs))
             started = time.perf_counter()
             try:
@@ -65,10 +73,10 @@ def execute(flow: Any, parameters: dict[str, Any], run_id: str | None, client: A
                     describe(exc),
                     "".join(traceback.format_exception(exc)),
                 )
-                return Outcome("FAILED", describe(exc), error=exc)
+                return Outcome(StateType.FAILED, describe(exc), error=exc)
             elapsed = time.perf_counter() - started
             logger.info("Finished in state Completed (%.2f s)", elapsed)
-            return Outcome("COMPLETED", f"Completed in {elapsed:.2f} s", result=result)
+            return Outcome(StateType.COMPLETED, f"Completed in {elapsed:.2f} s", result=result)
     finally:
         current_run_id.reset(token)
 

@@ -5,21 +5,25 @@ from __future__ import annotations
 import inspect
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowyard.flows.execution import execute, report
 from flowyard.flows.parameters import to_json
+from flowyard.schemas.common import StateType
+
+if TYPE_CHECKING:
+    from flowyard.client import FlowyardClient
 
 log = logging.getLogger(__name__)
 
 
-def _open_client() -> Any:
+def _open_client() -> FlowyardClient | None:
     """A client if a server answers quickly at the configured URL, else None."""
     from flowyard.client import FlowyardClient, ServerUnreachable
 
     client = FlowyardClient(timeout=10.0)
     try:
-        client.request("GET", "/health")
+        client.health()
     except ServerUnreachable:
         client.close()
         sys.stderr.write(
@@ -35,18 +39,20 @@ def run_locally(flow: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any
     client = _open_client()
     run_id = None
     if client is not None:
-        run = client.request(
-            "POST", "/flow_runs", json={"flow_name": flow.name, "parameters": to_json(parameters)}
+        from flowyard.schemas.runs import LocalFlowRunCreate
+
+        run = client.create_local_flow_run(
+            LocalFlowRunCreate(flow_name=flow.name, parameters=to_json(parameters))
         )
-        run_id = run["id"]
+        run_id = run.id
     try:
         try:
             outcome = execute(flow, parameters, run_id, client)
         except BaseException:
-            if run_id is not None:
-                report(client, run_id, "CRASHED", "Interrupted before it finished.")
+            if client is not None and run_id is not None:
+                report(client, run_id, StateType.CRASHED, "Interrupted before it finished.")
             raise
-        if run_id is not None:
+        if client is not None and run_id is not None:
             report(client, run_id, outcome.state, outcome.message)
     finally:
         if client is not None:

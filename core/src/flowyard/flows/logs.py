@@ -16,7 +16,12 @@ import queue
 import sys
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flowyard.schemas.runs import LogCreate
+
+if TYPE_CHECKING:
+    from flowyard.client import FlowyardClient
 
 RUN_LOGGER = "flowyard.flow_run"
 BATCH = 200
@@ -31,11 +36,11 @@ def get_run_logger() -> logging.Logger:
 class ApiLogHandler(logging.Handler):
     """A logging handler that posts records of one flow run to ``POST /api/logs`` in batches."""
 
-    def __init__(self, flow_run_id: str, client: Any) -> None:
+    def __init__(self, flow_run_id: str, client: FlowyardClient) -> None:
         super().__init__(level=logging.DEBUG)
         self.flow_run_id = flow_run_id
         self._client = client
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._queue: queue.Queue[LogCreate | None] = queue.Queue()
         self._warned = False
         self._thread = threading.Thread(target=self._ship, name="flowyard-logs", daemon=True)
         self._thread.start()
@@ -47,19 +52,19 @@ class ApiLogHandler(logging.Handler):
         except Exception:  # a bad %-format in user code must not break the flow
             message = str(record.msg)
         self._queue.put(
-            {
-                "flow_run_id": self.flow_run_id,
-                "level": record.levelno,
-                "name": record.name,
-                "message": message,
-                "timestamp": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
-            }
+            LogCreate(
+                flow_run_id=self.flow_run_id,
+                level=record.levelno,
+                name=record.name,
+                message=message,
+                timestamp=dt.datetime.fromtimestamp(record.created, dt.UTC),
+            )
         )
 
     def _ship(self) -> None:
         done = False
         while not done:
-            batch: list[dict[str, Any]] = []
+            batch: list[LogCreate] = []
             try:
                 item = self._queue.get(timeout=INTERVAL)
             except queue.Empty:
@@ -78,9 +83,9 @@ class ApiLogHandler(logging.Handler):
             if batch:
                 self._send(batch)
 
-    def _send(self, batch: list[dict[str, Any]]) -> None:
+    def _send(self, batch: list[LogCreate]) -> None:
         try:
-            self._client.request("POST", "/logs", json=batch)
+            self._client.write_logs(batch)
         except Exception as exc:
             if not self._warned:
                 self._warned = True
@@ -94,7 +99,9 @@ class ApiLogHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def capture(flow_run_id: str | None, client: Any, log_prints: bool) -> Iterator[None]:
+def capture(
+    flow_run_id: str | None, client: FlowyardClient | None, log_prints: bool
+) -> Iterator[None]:
     """Attach the API handler to the run logger (and capture prints) for the block's duration."""
     logger = get_run_logger()
     logger.setLevel(logging.INFO)

@@ -30,7 +30,7 @@ def serve(
         flow, name=name, work_pool_name=None, parameters=parameters, schedule=schedule
     )
     with FlowyardClient() as client:
-        deployment = client.request("POST", "/deployments", json=body)
+        deployment = client.create_deployment(body)
     from flowyard.worker.runtime import configure_logging
 
     configure_logging()
@@ -38,7 +38,7 @@ def serve(
         f"Serving '{flow.name}/{name}'. Start a run with:\n"
         f"  flowyard deployment run '{flow.name}/{name}'\nPress Ctrl-C to stop."
     )
-    asyncio.run(_serve(deployment["id"], f"{flow.name}/{name}", limit, run_once))
+    asyncio.run(_serve(deployment.id, f"{flow.name}/{name}", limit, run_once))
 
 
 async def _serve(deployment_id: str, label: str, limit: int | None, run_once: bool) -> int:

@@ -64,11 +64,20 @@ class Model(BaseModel):
 
 
 class Response(BaseModel):
-    """Base for API responses."""
+    """Base for API responses. Validators are built on first use (``defer_build``): a flow run's
+    engine imports every answer model with the client but reads three, and its start-up is in
+    every run's dispatch time."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(dt.UTC)
+
+
+class Health(Response):
+    """Answer of ``GET /api/health``."""
+
+    status: str
+    version: str

@@ -257,3 +257,15 @@ class Log(Response):
     name: str
     message: str
     timestamp: dt.datetime
+
+
+class LogLine(Log):
+    """A stored log line as ``GET /api/flow_runs/{id}/logs`` returns it; ``id`` is for paging."""
+
+    id: int
+
+
+class LogsStored(Response):
+    """Answer of ``POST /api/logs``."""
+
+    stored: int

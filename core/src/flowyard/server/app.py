@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
 from flowyard import __version__
+from flowyard.schemas.common import Health
 from flowyard.server.db import Database
 from flowyard.server.errors import Conflict, Forbidden, Invalid, NotFound
 from flowyard.server.services.context import ServerContext
@@ -72,18 +73,20 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         install(app)
 
     @app.get("/api/health", tags=["health"])
-    def health() -> dict[str, str]:
+    def health() -> Health:
         """Liveness: answers when the server and its database respond."""
         import sqlalchemy as sa
 
         with db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
+        return Health(status="ok", version=__version__)
 
     def _error(
-        status: int, exc: Exception, errors: list[dict[str, str]] | None = None
+        status: int,
+        exc: NotFound | Conflict | Invalid | Forbidden,
+        errors: list[dict[str, str]] | None = None,
     ) -> JSONResponse:
-        body: dict[str, Any] = {"detail": str(exc)}
+        body: dict[str, Any] = {"detail": str(exc), "code": exc.code}
         if errors:
             body["errors"] = errors
         return JSONResponse(body, status_code=status)

@@ -5,31 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from flowyard.job import FlowRunInfo
+from flowyard.schemas.runs import ClaimedRun
 
 
 def flow_run_info(
-    claimed: dict[str, Any], worker_name: str, api_url: str, api_key: str | None
+    claimed: ClaimedRun, worker_name: str, api_url: str, api_key: str | None
 ) -> FlowRunInfo:
     """What the worker type hooks are told about a claimed run."""
-    run = claimed["flow_run"]
+    run = claimed.flow_run
     return FlowRunInfo(
-        id=run["id"],
-        name=run["name"],
-        flow_id=run["flow_id"],
-        flow_name=run["flow_name"],
-        deployment_id=run["deployment_id"],
-        deployment_name=run["deployment_name"],
-        work_pool_name=run["work_pool_name"],
-        work_queue_name=run["work_queue_name"],
+        id=run.id,
+        name=run.name,
+        flow_id=run.flow_id,
+        flow_name=run.flow_name,
+        deployment_id=run.deployment_id,
+        deployment_name=run.deployment_name,
+        work_pool_name=run.work_pool_name,
+        work_queue_name=run.work_queue_name,
         worker_name=worker_name,
-        claim_id=claimed["claim_id"],
-        parameters=run["parameters"],
+        claim_id=claimed.claim_id,
+        parameters=run.parameters,
         api_url=api_url,
         api_key=api_key,
     )
 
 
-def job_configuration(claimed: dict[str, Any], info: FlowRunInfo) -> dict[str, Any]:
+def job_configuration(claimed: ClaimedRun, info: FlowRunInfo) -> dict[str, Any]:
     """Merged job variables applied to the pool's ``job_configuration``, plus flowyard's env and labels.
 
     The env tells the flowyard engine which run to execute and how to reach the API; labels
@@ -37,11 +38,9 @@ def job_configuration(claimed: dict[str, Any], info: FlowRunInfo) -> dict[str, A
     """
     from flowyard.templating import build_job_configuration, merge_job_variables
 
-    template = claimed["base_job_template"]
-    deployment = claimed.get("deployment") or {}
-    values = merge_job_variables(
-        template, deployment.get("job_variables") or {}, claimed["flow_run"]["job_variables"]
-    )
+    template = claimed.base_job_template
+    deployment = claimed.deployment.job_variables if claimed.deployment else {}
+    values = merge_job_variables(template, deployment, claimed.flow_run.job_variables)
     configuration = build_job_configuration(template, values)
     env = configuration.get("env")
     env = dict(env) if isinstance(env, dict) else {}

@@ -18,17 +18,38 @@ import signal
 import socket
 import time
 import uuid
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo
 from flowyard.schemas.common import TERMINAL_STATES, StateType
+from flowyard.schemas.pools import Heartbeat
+from flowyard.schemas.runs import (
+    ClaimedRun,
+    ClaimRequest,
+    ClaimResponse,
+    FlowRunUpdate,
+    LogCreate,
+    ServedClaimRequest,
+    SetState,
+)
 
 if TYPE_CHECKING:
     from flowyard.plugins import TypeHooks
+    from flowyard.worker.api import WorkerApi
 
 log = logging.getLogger("flowyard.worker")
 CLAIM_BATCH = 10
+
+
+def hook_threads(limit: int | None) -> int:
+    """Threads for hook calls: one per held run (blocked in ``observe``), plus renders and kills.
+
+    Threads start only when needed, so the cap for a worker without ``--limit`` costs nothing idle.
+    """
+    return 2 * limit + 4 if limit else 256
 
 
 @dataclass
@@ -90,7 +111,7 @@ def configure_logging() -> None:
 class ActiveRun:
     """A run this worker holds, from claim until its infrastructure exits."""
 
-    claimed: dict[str, Any]
+    claimed: ClaimedRun
     info: FlowRunInfo | None = None
     configuration: dict[str, Any] = field(default_factory=dict)
     job: BaseJobConfiguration | None = None  # what render returned; kill receives it
@@ -100,11 +121,13 @@ class ActiveRun:
 
     @property
     def run_id(self) -> str:
-        return str(self.claimed["flow_run"]["id"])
+        """The claimed flow run's id."""
+        return self.claimed.flow_run.id
 
     @property
     def claim_id(self) -> str:
-        return str(self.claimed["claim_id"])
+        """The claim this worker holds the run by."""
+        return self.claimed.claim_id
 
 
 def _describe(exc: BaseException) -> str:
@@ -115,7 +138,7 @@ def _describe(exc: BaseException) -> str:
 class Worker:
     """A worker for one pool. ``await Worker(options, client).run()`` returns an exit code."""
 
-    def __init__(self, options: WorkerOptions, client: Any) -> None:
+    def __init__(self, options: WorkerOptions, client: WorkerApi) -> None:
         self.options = options
         self.client = client
         self.name = options.name or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
@@ -145,9 +168,9 @@ class Worker:
             load_type(self.worker_type)
         pool = await resolve_pool(self.client, self.options.pool, self.worker_type)
         if self.worker_type is None:
-            await self._install(pool["type"])
-        self.worker_type = pool["type"]
-        self.hooks = load_type(pool["type"])
+            await self._install(pool.type)
+        self.worker_type = pool.type
+        self.hooks = load_type(pool.type)
         await check_queues(self.client, self.options.pool, self.options.work_queues)
         await self._heartbeat()
 
@@ -169,6 +192,10 @@ class Worker:
         """Set up, then serve until stopped (SIGTERM/SIGINT) or, with ``run_once``, one poll's runs."""
         await self.setup()
         loop = asyncio.get_running_loop()
+        # asyncio's default pool has cpu_count + 4 threads; each held run blocks one in observe
+        loop.set_default_executor(
+            ThreadPoolExecutor(hook_threads(self.options.limit), thread_name_prefix="flowyard-hook")
+        )
         for sig in (signal.SIGTERM, signal.SIGINT):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
@@ -206,9 +233,7 @@ class Worker:
         if self.options.serve_deployment_ids:
             return
         try:
-            await self.client.request(
-                "POST", f"/work_pools/{self.options.pool}/workers/{self.name}/stopped"
-            )
+            await self.client.worker_stopped(self.options.pool, self.name)
         except Exception as exc:
             log.warning("Could not tell the server this worker stopped: %s", _describe(exc))
 
@@ -225,6 +250,10 @@ class Worker:
             signal.Signals(sig).name,
             len(self.active),
         )
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop claiming: claimed-but-unsubmitted runs are handed back, submitted ones waited for."""
         self.draining = True
         self.stopping.set()
 
@@ -250,16 +279,15 @@ class Worker:
     async def _heartbeat(self) -> None:
         if self.options.serve_deployment_ids:
             return  # served runs have no pool; claims renew their leases
-        await self.client.request(
-            "POST",
-            f"/work_pools/{self.options.pool}/workers/heartbeat",
-            json={
-                "name": self.name,
-                "heartbeat_interval_seconds": self.options.heartbeat_seconds,
-                "worker_type": self.worker_type,
-                "run_limit": self.options.limit,
-                "held_run_ids": list(self.active),
-            },
+        await self.client.heartbeat(
+            self.options.pool,
+            Heartbeat(
+                name=self.name,
+                heartbeat_interval_seconds=self.options.heartbeat_seconds,
+                worker_type=self.worker_type,
+                run_limit=self.options.limit,
+                held_run_ids=list(self.active),
+            ),
         )
 
     async def _heartbeat_loop(self) -> None:
@@ -275,28 +303,41 @@ class Worker:
             return CLAIM_BATCH
         return max(0, self.options.limit - len(self.active))
 
-    async def _poll(self, free: int) -> dict[str, Any] | None:
+    def _claim_call(self, limit: int) -> Coroutine[None, None, ClaimResponse]:
+        """The claim request for up to ``limit`` runs, renewing and watching the held ones."""
+        # --run-once claims once without waiting; watching its runs afterwards long-polls
+        wait = (
+            0
+            if self.options.run_once and not self.stopping.is_set()
+            else self.options.query_seconds
+        )
+        held = list(self.active)
+        if self.options.serve_deployment_ids:
+            return self.client.claim_served(
+                ServedClaimRequest(
+                    worker_name=self.name,
+                    deployment_ids=self.options.serve_deployment_ids,
+                    limit=limit,
+                    wait_seconds=wait,
+                    held_run_ids=held,
+                )
+            )
+        return self.client.claim(
+            self.options.pool,
+            ClaimRequest(
+                worker_name=self.name,
+                work_queue_names=self.options.work_queues,
+                limit=limit,
+                prefetch_seconds=self.options.prefetch_seconds,
+                wait_seconds=wait,
+                held_run_ids=held,
+            ),
+        )
+
+    async def _poll(self, free: int) -> ClaimResponse | None:
         """One claim request; a poll that only watches held runs is cut short when a slot frees."""
         limit = 0 if self.stopping.is_set() else free
-        body: dict[str, Any] = {
-            "worker_name": self.name,
-            "limit": limit,
-            # --run-once claims once without waiting; watching its runs afterwards long-polls
-            "wait_seconds": (
-                0
-                if self.options.run_once and not self.stopping.is_set()
-                else self.options.query_seconds
-            ),
-            "held_run_ids": list(self.active),
-        }
-        if self.options.serve_deployment_ids:
-            body["deployment_ids"] = self.options.serve_deployment_ids
-            path = "/deployments/claim"
-        else:
-            body["work_queue_names"] = self.options.work_queues
-            body["prefetch_seconds"] = self.options.prefetch_seconds
-            path = f"/work_pools/{self.options.pool}/claim"
-        poll = asyncio.ensure_future(self.client.request("POST", path, json=body, retries=0))
+        poll = asyncio.ensure_future(self._claim_call(limit))
         # A poll that may claim runs is abandoned only when shutting down: the server stops a
         # long-poll whose client hung up before claiming anything more for it. A poll that only
         # watches held runs is also cut short when a slot frees, to claim at once.
@@ -306,7 +347,7 @@ class Worker:
         done, _ = await asyncio.wait({poll, wake}, return_when=asyncio.FIRST_COMPLETED)
         if poll in done:
             wake.cancel()
-            return dict(poll.result())
+            return poll.result()
         poll.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await poll
@@ -355,16 +396,16 @@ class Worker:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
 
-    def _handle(self, response: dict[str, Any]) -> None:
-        for run_id in response.get("cancelling", []):
+    def _handle(self, response: ClaimResponse) -> None:
+        for run_id in response.cancelling:
             self._request_cancel(run_id)
-        for run_id in response.get("lost", []):
+        for run_id in response.lost:
             if run_id in self.active:
                 log.warning(
                     "Run %s is no longer held by this worker; it will not be cancelled or crashed by it.",
                     run_id,
                 )
-        for claimed in response.get("runs", []):
+        for claimed in response.runs:
             active = ActiveRun(claimed)
             self.active[active.run_id] = active
             if self.draining:
@@ -372,7 +413,7 @@ class Worker:
             else:
                 self._spawn(self._execute(active))
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[None, None, None]) -> None:
         task = asyncio.create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -382,7 +423,7 @@ class Worker:
     async def _execute(self, active: ActiveRun) -> None:
         from flowyard.worker.configuration import flow_run_info, job_configuration
 
-        run = active.claimed["flow_run"]
+        run = active.claimed.flow_run
         try:
             active.info = info = flow_run_info(
                 active.claimed, self.name, self.client.api_url, self.client.api_key
@@ -392,12 +433,14 @@ class Worker:
                 self.hooks.render, active.configuration, info
             )
             if active.cancel_requested:
-                await self._set_state(active, "CANCELLED", "Cancelled before it was submitted.")
+                await self._set_state(
+                    active, StateType.CANCELLED, "Cancelled before it was submitted."
+                )
                 return
             if self.draining:
                 await self._hand_back(active)
                 return
-            log.info("Submitting flow run %s (%s)", run["name"], run["id"])
+            log.info("Submitting flow run %s (%s)", run.name, run.id)
             submission = await asyncio.to_thread(self.hooks.submit, job, info)
             active.infrastructure_id = submission.infrastructure_id
             self.runs_submitted += 1
@@ -408,7 +451,7 @@ class Worker:
             if status is not None:
                 await self._after_exit(active, status)
         except Exception as exc:
-            log.error("Flow run %s could not be run: %s", run["id"], _describe(exc))
+            log.error("Flow run %s could not be run: %s", run.id, _describe(exc))
             await self._crash(active, f"The worker could not run this flow run: {_describe(exc)}")
         finally:
             self.active.pop(active.run_id, None)
@@ -416,10 +459,8 @@ class Worker:
 
     async def _report_infrastructure(self, active: ActiveRun) -> None:
         try:
-            await self.client.request(
-                "PATCH",
-                f"/flow_runs/{active.run_id}",
-                json={"infrastructure_id": active.infrastructure_id},
+            await self.client.update_flow_run(
+                active.run_id, FlowRunUpdate(infrastructure_id=active.infrastructure_id)
             )
         except Exception as exc:
             log.warning(
@@ -428,12 +469,12 @@ class Worker:
 
     async def _after_exit(self, active: ActiveRun, status: ExitStatus) -> None:
         """The infrastructure exited: a run left without a final state is CRASHED, with why."""
-        run = await self.client.request("GET", f"/flow_runs/{active.run_id}")
-        state = StateType(run["state_type"])
-        if state in TERMINAL_STATES or run.get("claim_id") != active.claim_id:
+        run = await self.client.read_flow_run(active.run_id)
+        state = run.state_type
+        if state in TERMINAL_STATES or run.claim_id != active.claim_id:
             return
         if state is StateType.CANCELLING:
-            await self._set_state(active, "CANCELLED", "Infrastructure stopped.")
+            await self._set_state(active, StateType.CANCELLED, "Infrastructure stopped.")
             return
         reason = status.reason or f"exited with code {status.code}"
         if status.code == 0:
@@ -445,32 +486,28 @@ class Worker:
 
     async def _crash(self, active: ActiveRun, message: str) -> None:
         await self._log_to_run(active, logging.ERROR, message)
-        await self._set_state(active, "CRASHED", message)
+        await self._set_state(active, StateType.CRASHED, message)
 
     async def _log_to_run(self, active: ActiveRun, level: int, message: str) -> None:
         """Write a line into the run's own logs (``flowyard flow-run logs`` shows it)."""
         try:
-            await self.client.request(
-                "POST",
-                "/logs",
-                json=[
-                    {
-                        "flow_run_id": active.run_id,
-                        "level": level,
-                        "name": f"flowyard.worker.{self.name}",
-                        "message": message,
-                    }
-                ],
+            await self.client.write_logs(
+                [
+                    LogCreate(
+                        flow_run_id=active.run_id,
+                        level=level,
+                        name=f"flowyard.worker.{self.name}",
+                        message=message,
+                    )
+                ]
             )
         except Exception as exc:
             log.warning("Could not write to the logs of %s: %s", active.run_id, _describe(exc))
 
-    async def _set_state(self, active: ActiveRun, state: str, message: str) -> None:
+    async def _set_state(self, active: ActiveRun, state: StateType, message: str) -> None:
         try:
-            await self.client.request(
-                "POST",
-                f"/flow_runs/{active.run_id}/state",
-                json={"type": state, "message": message, "claim_id": active.claim_id},
+            await self.client.set_state(
+                active.run_id, SetState(type=state, message=message, claim_id=active.claim_id)
             )
         except Exception as exc:
             log.error("Could not set flow run %s to %s: %s", active.run_id, state, _describe(exc))
@@ -478,14 +515,13 @@ class Worker:
     async def _hand_back(self, active: ActiveRun) -> None:
         """Return a claimed, unsubmitted run to SCHEDULED so another worker can take it now."""
         try:
-            await self.client.request(
-                "POST",
-                f"/flow_runs/{active.run_id}/state",
-                json={
-                    "type": "SCHEDULED",
-                    "message": f"Handed back by worker '{self.name}' (shutting down).",
-                    "claim_id": active.claim_id,
-                },
+            await self.client.set_state(
+                active.run_id,
+                SetState(
+                    type=StateType.SCHEDULED,
+                    message=f"Handed back by worker '{self.name}' (shutting down).",
+                    claim_id=active.claim_id,
+                ),
             )
             log.info("Handed flow run %s back to the pool.", active.run_id)
         except Exception as exc:
@@ -533,4 +569,4 @@ class Worker:
         except Exception as exc:
             log.error("Killing flow run %s failed: %s", active.run_id, _describe(exc))
             return
-        await self._set_state(active, "CANCELLED", message)
+        await self._set_state(active, StateType.CANCELLED, message)

@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flowyard.errors import FlowyardError
+from flowyard.schemas.pools import WorkPool, WorkPoolCreate
 
 if TYPE_CHECKING:
     from flowyard.plugins import TypeHooks
+    from flowyard.worker.api import WorkerApi
 
 
 class WorkerStartupError(FlowyardError):
     """The worker cannot start; the message says what to do (exit code 1)."""
 
 
-async def resolve_pool(client: Any, pool_name: str, worker_type: str | None) -> dict[str, Any]:
-    """The pool's data; with ``worker_type`` a missing pool is created with the type's default template."""
-    from flowyard.client import NotFoundError
+async def resolve_pool(client: WorkerApi, pool_name: str, worker_type: str | None) -> WorkPool:
+    """The pool; with ``worker_type`` a missing pool is created with the type's default template."""
+    from flowyard.client.errors import WorkPoolNotFound
 
     try:
-        pool: dict[str, Any] = await client.request("GET", f"/work_pools/{pool_name}")
-    except NotFoundError:
+        pool = await client.read_pool(pool_name)
+    except WorkPoolNotFound:
         if worker_type is None:
             raise WorkerStartupError(
                 f"Work pool '{pool_name}' does not exist. Create it with "
@@ -30,26 +32,22 @@ async def resolve_pool(client: Any, pool_name: str, worker_type: str | None) -> 
         from flowyard.worker_types import default_base_job_template
 
         template = default_base_job_template(worker_type)
-        pool = await client.request(
-            "POST",
-            "/work_pools",
-            json={"name": pool_name, "type": worker_type, "base_job_template": template},
+        return await client.create_pool(
+            WorkPoolCreate(name=pool_name, type=worker_type, base_job_template=template)
         )
-        return pool
-    if worker_type is not None and worker_type != pool["type"]:
+    if worker_type is not None and worker_type != pool.type:
         raise WorkerStartupError(
-            f"Work pool '{pool_name}' is of type '{pool['type']}', not '{worker_type}'. "
+            f"Work pool '{pool_name}' is of type '{pool.type}', not '{worker_type}'. "
             f"Drop --type (it is inferred from the pool) or use a pool of type '{worker_type}'."
         )
     return pool
 
 
-async def check_queues(client: Any, pool_name: str, names: list[str]) -> None:
+async def check_queues(client: WorkerApi, pool_name: str, names: list[str]) -> None:
     """Unknown ``--work-queue`` names are a start-up error, not a silently idle worker."""
     if not names:
         return
-    queues = await client.request("GET", f"/work_pools/{pool_name}/queues")
-    known = [q["name"] for q in queues]
+    known = [q.name for q in await client.list_queues(pool_name)]
     missing = [n for n in names if n not in known]
     if missing:
         raise WorkerStartupError(

@@ -19,6 +19,8 @@ from flowyard.schemas.runs import (
     LocalFlowRunCreate,
     Log,
     LogCreate,
+    LogLine,
+    LogsStored,
     SetState,
     SetStateResult,
     State,
@@ -183,20 +185,20 @@ def update_run(run_id: str, body: FlowRunUpdate, ctx: ServerContext = Depends(co
 
 
 @router.post("/logs", status_code=201, dependencies=[WORK], tags=["logs"])
-def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> dict[str, int]:
+def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> LogsStored:
     """Store log lines."""
     with ctx.db.write() as conn:
-        return {"stored": runs.add_logs(conn, body)}
+        return LogsStored(stored=runs.add_logs(conn, body))
 
 
 @router.get("/flow_runs/{run_id}/logs", dependencies=[READ], tags=["logs"])
 def read_logs(
     run_id: str, after: int = 0, limit: int = 1000, ctx: ServerContext = Depends(context)
-) -> list[dict[str, object]]:
+) -> list[LogLine]:
     """A run's logs after line id ``after`` (each item has ``id`` for paging)."""
     with ctx.db.read() as conn:
         return [
-            {"id": i, **log.model_dump(mode="json")}
+            LogLine(id=i, **log.model_dump())
             for i, log in runs.read_logs(conn, run_id, after, limit)
         ]
 

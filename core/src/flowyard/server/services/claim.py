@@ -44,7 +44,8 @@ def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[A
         missing = sorted(set(names) - known)
         if missing:
             raise NotFound(
-                f"Work queue(s) {', '.join(repr(m) for m in missing)} not found in pool '{pool.name}'."
+                f"Work queue(s) {', '.join(repr(m) for m in missing)} not found in pool '{pool.name}'.",
+                code="work_queue_not_found",
             )
         queues = [q for q in queues if q.name in set(names)]
     return list(queues)

@@ -196,7 +196,7 @@ def get_deployment_row(conn: sa.Connection, deployment_id: str) -> sa.Row[Any]:
     """A deployment by id. Raises NotFound."""
     row = conn.execute(sa.select(t.deployment).where(t.deployment.c.id == deployment_id)).first()
     if row is None:
-        raise NotFound(f"Deployment '{deployment_id}' not found.")
+        raise NotFound(f"Deployment '{deployment_id}' not found.", code="deployment_not_found")
     return row
 
 
@@ -208,7 +208,7 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[An
         .where(t.flow.c.name == flow_name, t.deployment.c.name == name)
     ).first()
     if row is None:
-        raise NotFound(f"Deployment '{flow_name}/{name}' not found.")
+        raise NotFound(f"Deployment '{flow_name}/{name}' not found.", code="deployment_not_found")
     return row
 
 

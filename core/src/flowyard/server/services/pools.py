@@ -57,7 +57,7 @@ def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> sa.Ro
         query = query.with_for_update()
     row = conn.execute(query).first()
     if row is None:
-        raise NotFound(f'Work pool "{name}" not found.')
+        raise NotFound(f'Work pool "{name}" not found.', code="work_pool_not_found")
     return row
 
 
@@ -126,7 +126,7 @@ def pool_model(conn: sa.Connection, row: sa.Row[Any], multiple: float = 3.0) -> 
 def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
     """Create a pool and its ``default`` queue. 409 on a duplicate name, 422 on a bad template."""
     if conn.execute(sa.select(t.work_pool.c.id).where(t.work_pool.c.name == body.name)).first():
-        raise Conflict(f'A work pool named "{body.name}" already exists.')
+        raise Conflict(f'A work pool named "{body.name}" already exists.', code="already_exists")
     template = (
         body.base_job_template
         if body.base_job_template is not None
@@ -250,7 +250,10 @@ def _queue_id(conn: sa.Connection, pool_id: str, name: str) -> str | None:
 def _check_queue_name_free(conn: sa.Connection, pool_id: str, pool_name: str, name: str) -> None:
     """409 when the pool already has a queue called ``name``."""
     if _queue_id(conn, pool_id, name):
-        raise Conflict(f"A work queue named '{name}' already exists in pool '{pool_name}'.")
+        raise Conflict(
+            f"A work queue named '{name}' already exists in pool '{pool_name}'.",
+            code="already_exists",
+        )
 
 
 def _insert_queue(
@@ -295,7 +298,7 @@ def get_queue_row(conn: sa.Connection, pool_name: str, name: str) -> sa.Row[Any]
         )
     ).first()
     if row is None:
-        raise NotFound(f"Work queue '{pool_name}/{name}' not found.")
+        raise NotFound(f"Work queue '{pool_name}/{name}' not found.", code="work_queue_not_found")
     return row
 
 

@@ -38,7 +38,7 @@ def get_run_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
     """The run's row. Raises NotFound."""
     row = conn.execute(sa.select(t.flow_run).where(t.flow_run.c.id == run_id)).first()
     if row is None:
-        raise NotFound(f"Flow run '{run_id}' not found.")
+        raise NotFound(f"Flow run '{run_id}' not found.", code="flow_run_not_found")
     return row
 
 

@@ -125,7 +125,7 @@ def worker_stopped(conn: sa.Connection, pool_name: str, name: str) -> None:
         .where(t.worker.c.pool_id == pool.id, t.worker.c.name == name)
         .values(stopped=utcnow())
     ).rowcount:
-        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.")
+        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.", code="worker_not_found")
 
 
 def delete_worker(conn: sa.Connection, pool_name: str, name: str) -> None:
@@ -134,4 +134,4 @@ def delete_worker(conn: sa.Connection, pool_name: str, name: str) -> None:
     if not conn.execute(
         t.worker.delete().where(t.worker.c.pool_id == pool.id, t.worker.c.name == name)
     ).rowcount:
-        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.")
+        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.", code="worker_not_found")
