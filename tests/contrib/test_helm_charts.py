@@ -192,7 +192,7 @@ def test_worker_base_job_template_comes_from_the_values_file_and_is_synced_by_an
 
 def test_worker_rejects_a_base_job_template_that_is_not_json() -> None:
     with pytest.raises(
-        helm.HelmRenderError, match="baseJobTemplate.configuration is not valid JSON"
+        helm.HelmRenderError, match=r"baseJobTemplate\.configuration is not valid JSON"
     ):
         render(WORKER_CHART, {**WORKER, "baseJobTemplate": {"configuration": "{nope"}})
 
