@@ -217,3 +217,11 @@ def test_process_worker_gets_no_kubernetes_permissions() -> None:
 def test_worker_without_a_pool_fails_naming_the_value() -> None:
     with pytest.raises(helm.HelmRenderError, match=r"worker\.config\.workPool is required"):
         render(WORKER_CHART, {"worker": {"apiConfig": WORKER["worker"]["apiConfig"]}})
+
+
+def test_values_of_the_wrong_type_are_refused_naming_the_field() -> None:
+    bad = {"worker": {**WORKER["worker"], "config": {"workPool": "k8s", "limit": "many"}}}
+    with pytest.raises(helm.HelmValuesError, match="/worker/config/limit"):
+        render(WORKER_CHART, bad)
+    with pytest.raises(helm.HelmValuesError, match="/replicaCount"):
+        render(SERVER_CHART, {**POSTGRES, "replicaCount": "two"})
