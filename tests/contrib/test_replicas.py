@@ -240,6 +240,8 @@ def test_killing_one_of_two_servers_under_load_loses_nothing_and_runs_each_flow_
     workers = c.request("GET", "/work_pools/ha/workers").json()
     assert sorted(w["status"] for w in workers) == ["ONLINE", "ONLINE"]
     assert c.servers[survivor].poll() is None
+    survivor_log = (tmp_path / "logs" / f"server-{survivor}.log").read_text()
+    assert "Traceback" not in survivor_log, survivor_log  # no service tick failed
 
     print(
         f"\nreplicas: {LOAD_RUNS} runs, server start {max(c.start_seconds):.1f} s, "
