@@ -8,8 +8,25 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "core", "process", "docker"]
-PLUGINS = {"process": "plugins/process", "docker": "plugins/docker"}
+nox.options.sessions = [
+    "lint",
+    "typecheck",
+    "core",
+    "process",
+    "docker",
+    "kubernetes",
+    "aws",
+    "azure",
+    "gcp",
+]
+PLUGINS = {
+    "process": "plugins/process",
+    "docker": "plugins/docker",
+    "kubernetes": "plugins/kubernetes",
+    "aws": "plugins/aws",
+    "azure": "plugins/azure",
+    "gcp": "plugins/gcp",
+}
 
 
 @nox.session
@@ -24,7 +41,24 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over core and plugins."""
     session.install("mypy", "types-croniter", "types-python-dateutil", "types-jsonschema")
-    session.install("-e", "core", "-e", "plugins/process", "-e", "plugins/docker")
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        "plugins/kubernetes",
+        "-e",
+        "plugins/aws",
+        "-e",
+        "plugins/azure",
+        "plugins/gcp",
+        "-e",
+        "testsupport",
+        "boto3-stubs[ecs,ec2,logs,sts]",
+    )
     session.run("mypy")
 
 
@@ -51,6 +85,69 @@ def docker_plugin(session: nox.Session) -> None:
         "-e", "core", "-e", "plugins/process", "-e", PLUGINS["docker"], "pytest", "pytest-timeout"
     )
     session.run("pytest", f"{PLUGINS['docker']}/tests", *session.posargs)
+
+
+@nox.session(name="kubernetes")
+def kubernetes_plugin(session: nox.Session) -> None:
+    """The kubernetes plugin's tests against the emulator in testsupport/ (needs a Docker engine)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["kubernetes"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
+
+
+@nox.session(name="aws")
+def aws_plugin(session: nox.Session) -> None:
+    """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
+
+
+@nox.session(name="azure")
+def azure_plugin(session: nox.Session) -> None:
+    """The azure plugin's tests against the ACI fake in testsupport/ (needs a Docker engine)."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["azure"],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
+    session.run(
+        "pytest", f"{PLUGINS['azure']}/tests", "testsupport/tests/test_azure_aci_fake.py",
+        *session.posargs,
+    )  # fmt: skip
+
+
+@nox.session(name="gcp")
+def gcp_plugin(session: nox.Session) -> None:
+    """The gcp plugin's tests against the Cloud Run / Vertex fakes in testsupport/ (needs Docker)."""
+    session.install(
+        "-e",
+        "core",
+        "-e",
+        "plugins/process",
+        "-e",
+        "plugins/docker",
+        "-e",
+        PLUGINS["gcp"],
+        "-e",
+        "testsupport",
+        "pytest",
+        "pytest-timeout",
+    )
+    session.run("pytest", f"{PLUGINS['gcp']}/tests", *session.posargs)
 
 
 @nox.session

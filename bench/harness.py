@@ -3,6 +3,7 @@ subprocesses started the way a user starts them, with default worker settings.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -33,12 +34,18 @@ class Stage:
 
 @contextmanager
 def stage(
-    *, pool_type: str, flow_source: str, deploy_call: str, **extra_env: str
+    *,
+    pool_type: str,
+    flow_source: str,
+    deploy_call: str,
+    base_job_template: dict[str, Any] | None = None,
+    **extra_env: str,
 ) -> Iterator[Stage]:
     """Start `flowyard server start`, create pool `bench`, deploy `stamp/d`, start a worker.
 
     ``deploy_call`` is the Python statement that deploys ``stamp`` (from ``bench_flow.py``) as
-    deployment ``d`` on pool ``bench``. Everything is stopped on exit.
+    deployment ``d`` on pool ``bench``; ``base_job_template`` replaces the type's default
+    template of the pool. Everything is stopped on exit.
     """
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
     port = free_port()
@@ -62,8 +69,12 @@ def stage(
             if time.monotonic() > deadline:
                 raise SystemExit("the server did not start")
             time.sleep(0.1)
+        template_args: list[str] = []
+        if base_job_template is not None:
+            (home / "template.json").write_text(json.dumps(base_job_template))
+            template_args = ["--base-job-template", str(home / "template.json")]
         subprocess.run(
-            [*CLI, "work-pool", "create", "bench", "-t", pool_type],
+            [*CLI, "work-pool", "create", "bench", "-t", pool_type, *template_args],
             env=env,
             check=True,
             capture_output=True,

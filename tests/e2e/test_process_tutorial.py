@@ -98,10 +98,27 @@ def test_failing_flow_ends_failed_with_the_error(
     assert watched.returncode == 1
 
 
-def test_bad_parameters_fail_the_run_naming_the_parameter(
+def test_bad_parameters_are_refused_when_the_run_is_created(
     server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
 ) -> None:
     deploy(server, project(tmp_path), "hello", "dev", "local")
+    refused = run_cli("deployment", "run", "hello/dev", "--param", "times=many", env=server.env())
+    assert refused.returncode == 1
+    assert "parameters.times" in refused.stderr and "integer" in refused.stderr
+    assert http.post("/flow_runs/filter", json={}).json() == []
+
+
+def test_a_run_of_a_deployment_without_a_parameter_schema_fails_naming_the_parameter(
+    server: RunningServer, http: httpx.Client, tmp_path: Path, pool_and_worker: WorkerProcess
+) -> None:
+    """Deployments registered without a schema (older clients) are still checked when they run."""
+    deploy(server, project(tmp_path), "hello", "dev", "local")
+    deployment = cli_json("deployment", "inspect", "hello/dev", env=server.env())
+    body = {
+        key: deployment[key]
+        for key in ("flow_name", "name", "work_pool_name", "entrypoint", "path", "parameters")
+    }
+    assert http.post("/deployments", json=body).status_code in (200, 201)
     run = cli_json("deployment", "run", "hello/dev", "--param", "times=many", env=server.env())
     final = wait_for_state(http, run["id"])
     assert final["state_type"] == "FAILED"

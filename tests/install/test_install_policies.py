@@ -1,7 +1,8 @@
 """Install policies for real: wheels served by a local package index, installed with pip.
 
-The test builds the wheels of `flowyard`, `flowyard-process` and a test-only worker type
-`flowyard-echo` (no dependencies beyond flowyard, so it is quick), serves them with pypiserver on
+The test builds the wheels of `flowyard`, `flowyard-process`, `flowyard-kubernetes`,
+`flowyard-azure` and a test-only worker type `flowyard-echo` (no dependencies beyond flowyard, so
+it is quick), plus the `kubernetes` and Azure clients' wheels, serves them with pypiserver on
 loopback, creates a fresh venv with only `flowyard` installed (its third-party dependencies come
 from the machine's normal index), and runs that venv's `flowyard worker start --type echo` against
 a live server with each policy. The registry learns `echo -> flowyard-echo` from a registry file
@@ -17,12 +18,12 @@ import shutil
 import subprocess
 import sys
 import time
-import venv
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from flowyard.testing import distributions
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ pytestmark = SQLITE_ONLY
 def build_wheel(
     source: Path, out: Path, version: str | None = None, work: Path | None = None
 ) -> None:
-    """`pip wheel` a project (optionally with its version rewritten) into ``out``."""
+    """Build a project's wheel (optionally with its version rewritten) into ``out``."""
     if version is not None:
         assert work is not None
         copy = work / f"{source.name}-{version}"
@@ -44,21 +45,7 @@ def build_wheel(
             re.sub(r'(?m)^version = ".*"$', f'version = "{version}"', pyproject.read_text())
         )
         source = copy
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(out),
-            str(source),
-        ],
-        check=True,
-    )
+    distributions.build_wheel(source, out)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +56,28 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     packages.mkdir()
     build_wheel(ROOT / "core", packages)
     build_wheel(ROOT / "plugins" / "process", packages)
+    build_wheel(ROOT / "plugins" / "aws", packages)
     build_wheel(ECHO, packages)
+    build_wheel(ROOT / "plugins" / "kubernetes", packages)
+    build_wheel(ROOT / "plugins" / "azure", packages)
+    # flowyard-kubernetes' and flowyard-azure's third-party dependencies, so the index can serve
+    # them too
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(packages),
+            "kubernetes>=36,<37",
+            "azure-mgmt-containerinstance>=10.1,<11",
+            "azure-identity>=1.15,<2",
+            "azure-core>=1.30,<2",
+        ],
+        check=True,
+    )
     port = free_port()
     server = subprocess.Popen(
         [
@@ -113,21 +121,9 @@ def fresh_venv(index: tuple[str, Path, Path]) -> Path:
     """A new venv with only `flowyard` (and its process worker) installed from the built wheels."""
     _, packages, work = index
     env_dir = work / "venv"
-    venv.create(env_dir, with_pip=True)
     core_wheel = next(packages.glob("flowyard-*.whl"))
     process_wheel = next(packages.glob("flowyard_process-*.whl"))
-    subprocess.run(
-        [
-            str(env_dir / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            str(core_wheel),
-            str(process_wheel),
-        ],
-        check=True,
-    )
+    distributions.create_venv(env_dir, str(core_wheel), str(process_wheel))
     return env_dir
 
 
@@ -189,7 +185,8 @@ def test_install_policies_end_to_end(
     for policy in ("never", "prompt"):  # prompt without a terminal behaves like never
         refused = start(policy, "echo-pool")
         assert refused.returncode == 1, refused.stderr
-        assert "-m pip install flowyard-echo" in refused.stderr
+        # the command to run names the configured index, never the bare public name
+        assert f"-m pip install --index-url {url} flowyard-echo" in refused.stderr
         assert installed_version(fresh_venv, "flowyard-echo") is None
     assert api.get("/work_pools/echo-pool").status_code == 404  # nothing half-done
 
@@ -215,3 +212,178 @@ def test_install_policies_end_to_end(
     assert unknown.returncode == 1 and "FLOWYARD_WORKER_REGISTRY" in unknown.stderr
     assert api.get("/work_pools/other-pool").status_code == 404
     api.close()
+
+
+def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps kubernetes
+    assert installed_version(fresh_venv, "flowyard-kubernetes") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "k8s-pool",
+            "--type",
+            "kubernetes",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-kubernetes" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-kubernetes") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
+    assert pool["type"] == "kubernetes"
+    assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
+
+
+def test_worker_start_type_ecs_if_not_present_installs_flowyard_aws_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    """The mission's own example: `worker start --type ecs --install-policy if-not-present`."""
+    url, _, _ = index
+    python = str(fresh_venv / "bin" / "python")
+    # flowyard-aws's third-party dependency comes from the machine's normal index, as the
+    # fresh venv's flowyard dependencies did; flowyard-aws itself only from the local index.
+    subprocess.run([python, "-m", "pip", "install", "-q", "boto3"], check=True)
+    assert installed_version(fresh_venv, "flowyard-aws") is None
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "my-ecs-pool",
+            "--type",
+            "ecs",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-aws" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-aws") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/my-ecs-pool").json()
+    assert pool["type"] == "ecs"
+    assert "task_definition" in pool["base_job_template"]["job_configuration"]
+
+
+def test_if_not_present_installs_flowyard_azure_from_the_index(
+    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps the type
+    assert installed_version(fresh_venv, "flowyard-azure") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "aci-pool",
+            "--type",
+            "azure-container-instance",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-azure" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-azure") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/aci-pool").json()
+    assert pool["type"] == "azure-container-instance"
+    group = pool["base_job_template"]["job_configuration"]["container_group"]
+    assert group["properties"]["containers"][0]["name"] == "flowyard-job"
+
+
+@pytest.fixture(scope="module")
+def gcp_index(index: tuple[str, Path, Path]) -> tuple[str, Path, Path]:
+    """The index, also serving `flowyard-gcp` and its Google client dependencies."""
+    url, packages, work = index
+    build_wheel(ROOT / "plugins" / "gcp", packages)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "-d",
+            str(packages),
+            "google-cloud-run>=0.16,<0.17",
+            "google-cloud-aiplatform>=2.7,<3",
+            "google-auth>=2.30,<3",
+        ],
+        check=True,
+    )
+    return url, packages, work
+
+
+def test_if_not_present_installs_flowyard_gcp_from_the_index(
+    server: RunningServer, gcp_index: tuple[str, Path, Path], fresh_venv: Path
+) -> None:
+    url, _, _ = gcp_index
+    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
+    env.pop("PIP_EXTRA_INDEX_URL", None)
+    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps cloud-run
+    assert installed_version(fresh_venv, "flowyard-gcp") is None
+
+    started = subprocess.run(
+        [
+            str(fresh_venv / "bin" / "flowyard"),
+            "worker",
+            "start",
+            "--pool",
+            "run-pool",
+            "--type",
+            "cloud-run",
+            "--install-policy",
+            "if-not-present",
+            "--run-once",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+
+    assert started.returncode == 0, started.stdout + started.stderr
+    assert "Installing flowyard-gcp" in started.stderr
+    assert installed_version(fresh_venv, "flowyard-gcp") == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/run-pool").json()
+    assert pool["type"] == "cloud-run"
+    assert "job_body" in pool["base_job_template"]["job_configuration"]

@@ -31,6 +31,8 @@ class KnownType:
     description: str = ""
     default_base_job_template: dict[str, Any] = field(default_factory=dict)
     source: str = "bundled"
+    index_url: str | None = None
+    """The package index that serves ``distribution`` (a known source); None: not published."""
 
 
 class RegistryError(FlowyardError):
@@ -52,6 +54,7 @@ def _parse(data: Any, source: str) -> dict[str, KnownType]:
             description=entry.get("description", ""),
             default_base_job_template=entry.get("default_base_job_template") or {},
             source=source,
+            index_url=entry.get("index_url") or None,
         )
     return out
 

@@ -32,7 +32,14 @@ class Settings(BaseSettings):
     api_key: str | None = Field(default=None, description="API key sent as a bearer token.")
 
     server_host: str = "127.0.0.1"
-    server_port: int = 4200
+    server_port: int = Field(default=4200, ge=1, le=65535)
+    server_docker_bridge: bool = Field(
+        default=True,
+        description=(
+            "When bound to loopback, also listen on the Docker bridge's address (docker0), so "
+            "containers reach the server as host.docker.internal."
+        ),
+    )
     server_auth: bool = Field(default=False, description="Require API keys on every request.")
     server_services: bool = Field(default=True, description="Run scheduler/liveness/lease loops.")
     server_migrate_on_start: bool = Field(
@@ -60,6 +67,9 @@ class Settings(BaseSettings):
     worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")
     worker_prefetch_seconds: float = Field(default=10.0, ge=0)
     worker_healthcheck_port: int = 8080
+    worker_healthcheck_host: str = Field(
+        default="0.0.0.0", description="Bind address of --with-healthcheck (127.0.0.1: local only)."
+    )
     worker_kill_grace_seconds: float = 10.0
 
     def resolved_home(self) -> Path:

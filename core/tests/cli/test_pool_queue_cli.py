@@ -35,7 +35,8 @@ def test_pool_lifecycle(server: RunningServer) -> None:
     assert run_cli("work-pool", "pause", "etl", env=env).returncode == 0
     paused = cli_json("work-pool", "inspect", "etl", env=env)
     assert paused["is_paused"] is True and paused["status"] == "PAUSED"
-    assert "⏸ etl" in run_cli("work-pool", "ls", env=env).stdout
+    listed = run_cli("work-pool", "ls", env=env).stdout
+    assert "etl (**)" in listed and "(**) denotes a paused pool" in listed
     assert run_cli("work-pool", "resume", "etl", env=env).returncode == 0
 
     assert run_cli("work-pool", "set-concurrency-limit", "etl", "5", env=env).returncode == 0
@@ -60,7 +61,7 @@ def test_pool_lifecycle(server: RunningServer) -> None:
     nothing = run_cli("work-pool", "update", "etl", env=env)
     assert nothing.returncode == 1 and "Nothing to update" in nothing.stderr
 
-    assert run_cli("work-pool", "delete", "etl", env=env).returncode == 0
+    assert run_cli("work-pool", "delete", "etl", "--yes", env=env).returncode == 0
     assert cli_json("work-pool", "ls", env=env) == []
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from docker_env import engine_or_skip, flowyard_image
+from docker_env import engine_or_skip, flowyard_image, start_registry
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess, start_worker
@@ -284,31 +284,8 @@ def test_own_dockerfile_and_base_image_argument(
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[str]:
     """A real Docker registry (Debian's docker-registry, distribution v2) on loopback."""
-    import shutil
-
-    from flowyard.testing.plugin import free_port
-
-    binary = shutil.which("docker-registry")
-    if binary is None:
-        pytest.fail("docker-registry is not installed (scripts/test installs it)")
-    port = free_port()
-    config = tmp_path / "registry.yml"
-    config.write_text(
-        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp_path / 'registry'}\nhttp:\n  addr: 127.0.0.1:{port}\n"
-    )
-    process = subprocess.Popen(
-        [binary, "serve", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/v2/").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the registry did not start"
-        time.sleep(0.1)
-    yield f"127.0.0.1:{port}"
+    process, address = start_registry(tmp_path)
+    yield address
     process.terminate()
     process.wait(timeout=10)
 

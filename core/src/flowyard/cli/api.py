@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowyard.cli.output import fail
+from flowyard.cli.output import describe_api_error, fail
 
 
 def call(method: str, path: str, **kwargs: Any) -> Any:
@@ -17,5 +17,4 @@ def call(method: str, path: str, **kwargs: Any) -> Any:
     except ServerUnreachable as exc:
         fail(str(exc), code=3)
     except ApiError as exc:
-        extra = "".join(f"\n  - {e.get('field')}: {e.get('message')}" for e in exc.errors)
-        fail(f"{exc.detail}{extra}")
+        fail(describe_api_error(exc.detail, exc.errors))

@@ -8,22 +8,16 @@ import typer
 
 from flowyard.cli.api import call
 from flowyard.cli.keyvalues import parse_pairs
-from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
+from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Run and manage deployments.", no_args_is_help=True)
 
 
-def _split(name: str) -> tuple[str, str]:
-    flow_name, sep, deployment = name.partition("/")
-    if not sep or not flow_name or not deployment:
-        fail(f"Deployment {name!r} must be given as 'flow-name/deployment-name'.")
-    return flow_name, deployment
-
-
 def find(name: str) -> dict[str, object]:
-    """A deployment by ``flow/deployment``."""
-    flow_name, deployment = _split(name)
-    return dict(call("GET", f"/deployments/name/{flow_name}/{deployment}"))
+    """A deployment by ``flow/deployment`` (``get_repo_info/dev`` finds ``get-repo-info/dev``)."""
+    from flowyard.cli.names import resolve_deployment
+
+    return resolve_deployment(name)
 
 
 @app.command("run")
@@ -55,7 +49,7 @@ def run(
     if watch:
         from flowyard.cli.flow_run_cmd import follow
 
-        raise typer.Exit(follow(flow_run["id"]))
+        raise typer.Exit(follow(flow_run["id"], explain_waiting=True))
 
 
 @app.command("ls")

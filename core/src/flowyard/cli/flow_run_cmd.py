@@ -8,6 +8,7 @@ from typing import Any
 import typer
 
 from flowyard.cli.api import call
+from flowyard.cli.names import resolve_run
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
 app = typer.Typer(help="Inspect and cancel flow runs.", no_args_is_help=True)
@@ -53,7 +54,8 @@ def ls(
 
 @app.command("inspect")
 def inspect(run_id: str, output: OutputFormat = OUTPUT_OPTION) -> None:
-    """Show one flow run and its state history."""
+    """Show one flow run and its state history (id, unique id prefix or name)."""
+    run_id = resolve_run(run_id)
     flow_run = call("GET", f"/flow_runs/{run_id}")
     history = call("GET", f"/flow_runs/{run_id}/history")
     if output is OutputFormat.json:
@@ -75,11 +77,20 @@ def _print_logs(run_id: str, after: int) -> int:
     return after
 
 
-def follow(run_id: str, interval: float = 0.5) -> int:
-    """Print logs until the run is final; the exit code is 0 only for COMPLETED."""
+def follow(run_id: str, interval: float = 0.5, explain_waiting: bool = False) -> int:
+    """Print logs until the run is final; the exit code is 0 only for COMPLETED.
+
+    With ``explain_waiting``, while the run has not started, say (once per reason) what it waits
+    for: a paused pool, no worker online, or being late.
+    """
+    from flowyard.cli.waiting import WaitExplainer
+
+    explainer = WaitExplainer() if explain_waiting else None
     after = 0
     while True:
         flow_run = call("GET", f"/flow_runs/{run_id}")
+        if explainer is not None:
+            explainer.explain(flow_run)
         after = _print_logs(run_id, after)
         if flow_run["state_type"] in FINAL:
             _print_logs(run_id, after)
@@ -94,7 +105,8 @@ def logs(
     run_id: str,
     follow_: bool = typer.Option(False, "--follow", "-f", help="keep printing until the run ends"),
 ) -> None:
-    """Print a flow run's logs (its prints and log records)."""
+    """Print a flow run's logs (its prints and log records); id, unique id prefix or name."""
+    run_id = resolve_run(run_id)
     if follow_:
         raise typer.Exit(follow(run_id))
     after = 0
@@ -108,6 +120,7 @@ def logs(
 @app.command("cancel")
 def cancel(run_id: str) -> None:
     """Cancel a flow run: scheduled runs at once, running ones by their worker killing them."""
+    run_id = resolve_run(run_id)
     result = call("POST", f"/flow_runs/{run_id}/cancel")
     if result["status"] != "ACCEPT":
         from flowyard.cli.output import fail

@@ -12,6 +12,7 @@ from flowyard.cli import (
     work_queue_cmd,
     worker_cmd,
 )
+from flowyard.cli.required import enforce_required
 
 app = typer.Typer(
     name="flowyard",
@@ -40,6 +41,9 @@ def version() -> None:
     typer.echo(f"flowyard {__version__} (Python {platform.python_version()})")
     for name, info in sorted(worker_types().installed().items()):
         typer.echo(f"  worker type {name}: {info.distribution} {info.version}")
+
+
+enforce_required(app)
 
 
 def main() -> None:

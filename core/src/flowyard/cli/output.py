@@ -28,12 +28,17 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a rich table."""
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    caption: str | None = None,
+) -> None:
+    """Print a rich table (``caption``: a line under it, e.g. what a marker means)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, caption=caption)
     for column in columns:
         table.add_column(column)
     for row in rows:
@@ -46,6 +51,19 @@ def say(message: str) -> None:
     from rich.console import Console
 
     Console().print(message, soft_wrap=True)
+
+
+def describe_api_error(detail: str, errors: Sequence[dict[str, Any]]) -> str:
+    """An API error for people: each field error once, under the detail's headline.
+
+    The server's ``detail`` already joins the field errors ("Invalid X: a: ...; b: ..."), so
+    with ``errors`` only its headline (the text before the first ": ") is kept.
+    """
+    if not errors:
+        return detail
+    headline = detail.split(": ", 1)[0] if ": " in detail else detail
+    lines = [f"  - {e.get('field')}: {e.get('message')}" for e in errors]
+    return "\n".join([headline.rstrip(".") + ":", *lines])
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

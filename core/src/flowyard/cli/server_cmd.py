@@ -16,21 +16,35 @@ app.add_typer(keys, name="api-key")
 @app.command("start")
 def start(
     host: str | None = typer.Option(None, help="bind address [FLOWYARD_SERVER_HOST, 127.0.0.1]"),
-    port: int | None = typer.Option(None, help="port [FLOWYARD_SERVER_PORT, 4200]"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="port [FLOWYARD_SERVER_PORT, 4200]"
+    ),
     auth: bool | None = typer.Option(
         None, "--auth/--no-auth", help="require API keys [FLOWYARD_SERVER_AUTH]"
+    ),
+    docker_bridge: bool | None = typer.Option(
+        None,
+        "--docker-bridge/--no-docker-bridge",
+        help="bound to loopback: also listen on docker0 so containers reach the server "
+        "[FLOWYARD_SERVER_DOCKER_BRIDGE, on]",
     ),
 ) -> None:
     """Start the server: embedded SQLite under FLOWYARD_HOME, or FLOWYARD_DATABASE_URL."""
     import uvicorn
 
     from flowyard.server.app import create_app
+    from flowyard.server.listen import ListenError, listen_addresses, open_socket
     from flowyard.settings import get_settings
 
     settings = get_settings()
     updates = {
         k: v
-        for k, v in {"server_host": host, "server_port": port, "server_auth": auth}.items()
+        for k, v in {
+            "server_host": host,
+            "server_port": port,
+            "server_auth": auth,
+            "server_docker_bridge": docker_bridge,
+        }.items()
         if v is not None
     }
     settings = settings.model_copy(update=updates)
@@ -40,17 +54,31 @@ def start(
         hold_sqlite_server_lock(settings.resolved_database_url())  # held until the process ends
     except SQLiteReplicaError as exc:
         fail(str(exc))
+    addresses = listen_addresses(settings.server_host, settings.server_docker_bridge)
+    try:
+        sockets = [open_socket(addresses[0], settings.server_port)]
+    except ListenError as exc:
+        fail(str(exc))
     typer.echo(
         f"flowyard server on http://{settings.server_host}:{settings.server_port} "
         f"(API /api, docs /docs, database {settings.resolved_database_url().split('@')[-1]})"
     )
-    uvicorn.run(
+    for extra in addresses[1:]:
+        try:
+            sockets.append(open_socket(extra, settings.server_port))
+        except ListenError as exc:
+            typer.echo(f"Warning: {exc} Containers may not reach the server.", err=True)
+            continue
+        typer.echo(
+            f"Also listening on {extra} (the Docker bridge): containers reach the server as "
+            f"http://host.docker.internal:{settings.server_port}/api (--no-docker-bridge: off)"
+        )
+    config = uvicorn.Config(
         create_app(settings),
-        host=settings.server_host,
-        port=settings.server_port,
         log_level="warning",
         timeout_graceful_shutdown=2,  # long-polling workers retry; do not wait out their polls
     )
+    uvicorn.Server(config).run(sockets=sockets)
 
 
 @app.command("migrate")

@@ -12,6 +12,7 @@ from flowyard.cli.api import call
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
 
 app = typer.Typer(help="Manage work pools.", no_args_is_help=True)
+PAUSED_CAPTION = "(**) denotes a paused pool"
 
 
 def _read_template(path: Path) -> dict[str, Any]:
@@ -61,7 +62,19 @@ def create(
             "description": description,
         },
     )
-    say(f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).")
+    limit = pool["concurrency_limit"]
+    say(
+        f"Created work pool [bold]{pool['name']}[/bold] of type {pool['type']} ({pool['status']}).\n"
+        f"  id: {pool['id']}\n"
+        f"  type: {pool['type']}\n"
+        f"  concurrency limit: {'none' if limit is None else limit}\n"
+        f"  paused: {'yes' if pool['is_paused'] else 'no'}\n"
+        "\n"
+        "Start a worker for it:\n"
+        f"  flowyard worker start --pool {pool['name']}\n"
+        "Inspect it:\n"
+        f"  flowyard work-pool inspect {pool['name']}"
+    )
 
 
 @app.command("ls")
@@ -73,7 +86,7 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         return
     rows = [
         (
-            ("⏸ " if p["is_paused"] else "") + p["name"],
+            p["name"] + (" (**)" if p["is_paused"] else ""),
             p["type"],
             p["id"],
             p["concurrency_limit"] or "",
@@ -81,7 +94,12 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         )
         for p in pools
     ]
-    print_table("Work pools", ["name", "type", "id", "concurrency limit", "status"], rows)
+    print_table(
+        "Work pools",
+        ["name", "type", "id", "concurrency limit", "status"],
+        rows,
+        caption=PAUSED_CAPTION if any(p["is_paused"] for p in pools) else None,
+    )
 
 
 @app.command("inspect")
@@ -178,10 +196,22 @@ def update(
     _patch(name, body, f"Updated work pool {name}.")
 
 
-@app.command("set-concurrency-limit")
-def set_concurrency_limit(name: str, limit: int = typer.Argument(..., min=0)) -> None:
-    """Limit how many runs of the pool may be PENDING or RUNNING at once."""
-    _patch(name, {"concurrency_limit": limit}, f"Set the concurrency limit of {name} to {limit}.")
+@app.command(
+    "set-concurrency-limit", context_settings={"ignore_unknown_options": True}
+)  # so that "-1" reaches the command and gets a clear error, not "No such option: -1"
+def set_concurrency_limit(name: str, limit: str = typer.Argument(..., metavar="LIMIT")) -> None:
+    """Limit how many runs of the pool may be PENDING or RUNNING at once (a whole number >= 0)."""
+    try:
+        value = int(limit)
+    except ValueError:
+        value = -1
+    if value < 0:
+        fail(
+            f"LIMIT must be a whole number >= 0, not {limit!r}. To remove the limit: "
+            f"flowyard work-pool clear-concurrency-limit {name}",
+            code=2,
+        )
+    _patch(name, {"concurrency_limit": value}, f"Set the concurrency limit of {name} to {value}.")
 
 
 @app.command("clear-concurrency-limit")
@@ -191,8 +221,13 @@ def clear_concurrency_limit(name: str) -> None:
 
 
 @app.command("delete")
-def delete(name: str) -> None:
-    """Delete a pool (refused while deployments use it)."""
+def delete(
+    name: str, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")
+) -> None:
+    """Delete a pool and its queues (refused while deployments use it); asks first unless --yes."""
+    from flowyard.cli.prompts import confirm_or_exit
+
+    confirm_or_exit(f"Delete work pool {name!r} and its queues?", yes=yes)
     call("DELETE", f"/work_pools/{name}")
     say(f"Deleted work pool {name}.")
 

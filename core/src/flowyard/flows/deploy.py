@@ -25,7 +25,7 @@ def deployment_body(
     path: str | None = None,
 ) -> dict[str, Any]:
     """The ``POST /api/deployments`` body for a flow object."""
-    from flowyard.flows.parameters import to_json
+    from flowyard.flows.parameters import parameter_schema, to_json
 
     if entrypoint is None:
         path, entrypoint = entrypoint_for(flow.fn, Path(path) if path else Path.cwd())
@@ -37,6 +37,7 @@ def deployment_body(
         "entrypoint": entrypoint,
         "path": path,
         "parameters": to_json(parameters or {}),
+        "parameter_schema": parameter_schema(flow.fn),
         "job_variables": job_variables or {},
         "tags": tags or [],
         "description": description if description is not None else flow.description,

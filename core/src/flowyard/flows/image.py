@@ -57,7 +57,8 @@ def build_for_deployment(
     if builder is None:
         raise FlowyardError(
             "Building a deployment image needs a worker type that builds images; install "
-            "flowyard-docker (`pip install flowyard-docker`)."
+            "flowyard-docker (from a flowyard checkout: `pip install -e plugins/docker`; it is not on "
+            "PyPI)."
         )
     path = builder.build_image(
         image=spec.reference,

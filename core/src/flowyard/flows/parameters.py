@@ -65,6 +65,52 @@ def bind(fn: Callable[..., Any], parameters: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def parameter_schema(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The JSON Schema (Draft 2020-12) of ``fn``'s parameters, sent to the server at deploy.
+
+    The server checks each run's parameters against it when the run is created. A parameter
+    without an annotation (or with one pydantic cannot describe) accepts anything; ``**kwargs``
+    allows unknown names; parameters without a default are required.
+    """
+    import typing
+
+    from pydantic import TypeAdapter
+
+    try:
+        hints = typing.get_type_hints(fn)
+    except Exception:  # an annotation that does not resolve: describe the others
+        hints = {}
+    properties: dict[str, Any] = {}
+    definitions: dict[str, Any] = {}
+    required: list[str] = []
+    open_ended = False
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            continue
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            open_ended = True
+            continue
+        schema: dict[str, Any] = {}
+        if name in hints:
+            try:
+                schema = TypeAdapter(hints[name]).json_schema()
+            except Exception:  # pydantic cannot describe it: accept anything
+                schema = {}
+        definitions.update(schema.pop("$defs", {}))
+        if param.default is inspect.Parameter.empty:
+            required.append(name)
+        properties[name] = schema
+    result: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": open_ended,
+    }
+    if definitions:
+        result["$defs"] = definitions
+    return result
+
+
 def to_json(parameters: dict[str, Any]) -> dict[str, Any]:
     """JSON-safe copy of parameters (objects pydantic cannot encode become their ``repr``)."""
     from pydantic_core import to_jsonable_python

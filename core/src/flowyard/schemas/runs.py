@@ -56,6 +56,10 @@ class DeploymentCreate(Model):
     entrypoint: str | None = None
     path: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
+    parameter_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema of the flow's parameters; runs' parameters are checked against it",
+    )
     job_variables: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     description: str = ""
@@ -84,6 +88,7 @@ class Deployment(Response):
     entrypoint: str | None
     path: str | None
     parameters: dict[str, Any]
+    parameter_schema: dict[str, Any] | None = None
     job_variables: dict[str, Any]
     tags: list[str]
     description: str
@@ -180,6 +185,8 @@ class FlowRunFilter(Model):
     """Body of ``POST /api/flow_runs/filter``."""
 
     ids: list[str] | None = None
+    id_prefix: str | None = Field(default=None, min_length=1, description="runs whose id starts so")
+    name: str | None = Field(default=None, description="runs with exactly this name")
     deployment_id: str | None = None
     work_pool_name: str | None = None
     state_types: list[StateType] | None = None

@@ -89,6 +89,7 @@ worker = sa.Table(
     sa.Column("last_heartbeat", UTCDateTime(), nullable=False),
     sa.Column("heartbeat_interval_seconds", sa.Float, nullable=True),
     sa.Column("run_limit", sa.Integer, nullable=True),
+    sa.Column("stopped", UTCDateTime(), nullable=True),  # it said it is leaving (SIGTERM)
     _created(),
     sa.UniqueConstraint("pool_id", "name", name="uq_worker_pool_name"),
 )
@@ -121,6 +122,7 @@ deployment = sa.Table(
     sa.Column("entrypoint", sa.String(500), nullable=True),
     sa.Column("path", sa.String(1000), nullable=True),
     sa.Column("parameters", sa.JSON, nullable=False),
+    sa.Column("parameter_schema", sa.JSON, nullable=True),  # the flow's, sent at deploy
     sa.Column("job_variables", sa.JSON, nullable=False),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
@@ -194,7 +196,7 @@ flow_run = sa.Table(
     sa.Index("ix_flow_run_queue_state", "queue_id", "state_type"),
     sa.Index("ix_flow_run_lease", "state_type", "lease_expires"),
     sa.Index("ix_flow_run_deployment_state", "deployment_id", "state_type"),
-    # the UI's run lists: newest first by (scheduled_time, id), keyset-paginated (0002)
+    # the UI's run lists: newest first by (scheduled_time, id), keyset-paginated (0003)
     sa.Index("ix_flow_run_scheduled", "scheduled_time", "id"),
     sa.Index("ix_flow_run_pool_scheduled", "pool_id", "scheduled_time", "id"),
     sa.Index("ix_flow_run_deployment_scheduled", "deployment_id", "scheduled_time", "id"),

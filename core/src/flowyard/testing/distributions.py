@@ -44,6 +44,37 @@ def install_fake_distribution(
     return dist_info
 
 
+def build_wheel(source: Path, out: Path) -> Path:
+    """``pip wheel`` one project (no dependencies, no build isolation) into ``out``; returns the wheel.
+
+    Uses this interpreter's pip and build backend (hatchling), so it works without an index.
+    """
+    import subprocess
+
+    before = set(out.glob("*.whl"))
+    pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q"]
+    subprocess.run([*pip_wheel, "-w", str(out), str(source)], check=True)
+    built = set(out.glob("*.whl")) - before
+    return built.pop() if built else max(out.glob("*.whl"), key=lambda p: p.stat().st_mtime)
+
+
+def create_venv(env_dir: Path, *requirements: str) -> Path:
+    """A new venv at ``env_dir`` with ``requirements`` pip-installed (wheels, paths or names).
+
+    :returns: the venv's ``bin`` directory.
+    """
+    import subprocess
+    import venv
+
+    venv.create(env_dir, with_pip=True)
+    bin_dir = env_dir / "bin"
+    if requirements:
+        subprocess.run(
+            [str(bin_dir / "python"), "-m", "pip", "install", "-q", *requirements], check=True
+        )
+    return bin_dir
+
+
 def install_fake_worker_type(site_dir: Path, worker_type: str, module: str, source: str) -> Path:
     """Install distribution ``fy-<worker_type>`` whose ``flowyard.workers`` entry point
     ``worker_type`` names ``module``, written from ``source``.

@@ -1,4 +1,5 @@
-"""pytest plugin (auto-loaded via the ``pytest11`` entry point): real servers for tests.
+"""pytest plugin: real servers for tests. Opt in from a rootdir conftest.py with
+``pytest_plugins = ["flowyard.testing.plugin"]`` (nothing is loaded into other projects' sessions).
 
 Fixtures:
 - ``database_url``: a fresh SQLite file, or (parametrised as ``postgres``) the PostgreSQL server
@@ -59,6 +60,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         )
     reset_postgres(url)
     return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``postgres`` marker the ``database_url`` parameter carries (for ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers", "postgres: needs a PostgreSQL server (FLOWYARD_TEST_DATABASE_URL)"
+    )
 
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

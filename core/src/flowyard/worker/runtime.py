@@ -70,6 +70,7 @@ class WorkerOptions:
             "heartbeat_seconds": settings.worker_heartbeat_seconds,
             "kill_grace_seconds": settings.worker_kill_grace_seconds,
             "healthcheck_port": settings.worker_healthcheck_port,
+            "healthcheck_host": settings.worker_healthcheck_host,
         }
         given = {k: v for k, v in options.items() if v is not None or k not in defaults}
         return cls(pool=pool, **{**defaults, **given})
@@ -196,8 +197,20 @@ class Worker:
             heartbeats.cancel()
             if health is not None:
                 health.close()
+            await self._say_stopped()
         log.info("Worker '%s' stopped.", self.name)
         return 0
+
+    async def _say_stopped(self) -> None:
+        """Tell the server this worker is leaving, so it shows OFFLINE at once (best effort)."""
+        if self.options.serve_deployment_ids:
+            return
+        try:
+            await self.client.request(
+                "POST", f"/work_pools/{self.options.pool}/workers/{self.name}/stopped"
+            )
+        except Exception as exc:
+            log.warning("Could not tell the server this worker stopped: %s", _describe(exc))
 
     def _on_signal(self, sig: int) -> None:
         if self.stopping.is_set():
@@ -431,7 +444,26 @@ class Worker:
         await self._crash(active, message)
 
     async def _crash(self, active: ActiveRun, message: str) -> None:
+        await self._log_to_run(active, logging.ERROR, message)
         await self._set_state(active, "CRASHED", message)
+
+    async def _log_to_run(self, active: ActiveRun, level: int, message: str) -> None:
+        """Write a line into the run's own logs (``flowyard flow-run logs`` shows it)."""
+        try:
+            await self.client.request(
+                "POST",
+                "/logs",
+                json=[
+                    {
+                        "flow_run_id": active.run_id,
+                        "level": level,
+                        "name": f"flowyard.worker.{self.name}",
+                        "message": message,
+                    }
+                ],
+            )
+        except Exception as exc:
+            log.warning("Could not write to the logs of %s: %s", active.run_id, _describe(exc))
 
     async def _set_state(self, active: ActiveRun, state: str, message: str) -> None:
         try:

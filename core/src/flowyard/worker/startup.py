@@ -67,12 +67,15 @@ def load_type(worker_type: str) -> TypeHooks:
     try:
         return worker_types().hooks(worker_type)
     except KeyError:
-        from flowyard.registry import distribution_for
+        from flowyard.installer import manual_command
+        from flowyard.registry import known_types
 
-        package = distribution_for(worker_type)
+        entry = known_types().get(worker_type)
+        package = entry.distribution if entry else None
         hint = (
-            f"Install it with `pip install {package}` or start the worker with "
-            "`--install-policy if-not-present`."
+            f"Install {package} from the index that serves it (it is not on PyPI): "
+            f"`{manual_command(package, entry.index_url if entry else None)}`, or start the worker "
+            "with `--install-policy if-not-present` (installs only from a configured index)."
             if package
             else "No known package provides it (see `flowyard worker types`)."
         )

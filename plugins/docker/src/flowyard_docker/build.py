@@ -62,6 +62,23 @@ def _context(project: Path, dockerfile_text: str | None) -> io.BytesIO:
     return buffer
 
 
+def _base_image_hint(docker_client: Any, base: str) -> str:
+    """What to do when the generated Dockerfile's base image is not local (and may not be pullable)."""
+    from docker.errors import DockerException
+
+    try:
+        docker_client.images.get(base)
+    except DockerException:
+        return (
+            f"\nThe base image {base!r} is not on this machine and had to be pulled from its "
+            f"registry. Without a registry, set {BASE_IMAGE_ENV} to a local image that has Python "
+            "(and flowyard, or pip access to it), or pass "
+            "DeploymentImage(name=..., base_image=...). From a flowyard checkout, "
+            "scripts/build-python-base-image and scripts/build-flowyard-image build one locally."
+        )
+    return ""
+
+
 def build(
     image: str,
     project: Path,
@@ -86,7 +103,9 @@ def build(
     if generated is None and not (project / dockerfile).is_file():
         raise ImageBuildError(f"dockerfile {dockerfile!r} not found in {str(project)!r}")
     docker_client = client()
+    hint = _base_image_hint(docker_client, base) if generated is not None else ""
     tail: list[str] = []
+    past_from = False  # a failure before step 2 is the base image's (FROM)
     try:
         stream = docker_client.api.build(
             fileobj=_context(project, generated),
@@ -100,6 +119,7 @@ def build(
         for event in stream:
             if "stream" in event:
                 text = str(event["stream"])
+                past_from = past_from or "Step 2/" in text
                 sys.stdout.write(text)
                 sys.stdout.flush()
                 tail.extend(text.splitlines())
@@ -108,9 +128,12 @@ def build(
                 log = "\n".join(tail[-20:])
                 raise ImageBuildError(
                     f"Building image {image!r} failed: {event['error'].strip()}\n{log}"
+                    + ("" if past_from else hint)
                 )
     except APIError as exc:
-        raise ImageBuildError(f"Building image {image!r} failed: {exc.explanation or exc}") from exc
+        raise ImageBuildError(
+            f"Building image {image!r} failed: {exc.explanation or exc}{hint}"
+        ) from exc
     if push:
         repository, _, tag = (
             image.rpartition(":") if ":" in image.split("/")[-1] else (image, "", "latest")

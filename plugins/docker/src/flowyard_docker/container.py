@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from flowyard.errors import InfrastructureNotAvailable, InfrastructureNotFound
 from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
-from flowyard_docker.job import HOST_ALIAS, DockerJob
+from flowyard_docker.job import HOST_ALIAS, DockerJob, RegistryCredentials
 
 
 @dataclass(frozen=True)
@@ -24,25 +26,103 @@ class ContainerHandle:
     """The thread copying the container's output to the worker's (None: ``stream_output`` off)."""
 
 
-def client() -> Any:
-    """A Docker client from the environment (``DOCKER_HOST`` or the local socket)."""
+class ContainerStartTimeout(Exception):
+    """Pulling, creating or starting the container took longer than its start timeout."""
+
+
+class RegistryLoginFailed(Exception):
+    """The registry refused the worker's login (the message names the registry, never the password)."""
+
+
+def client(timeout: float | None = None) -> Any:
+    """A Docker client from the environment (``DOCKER_HOST`` or the local socket).
+
+    ``timeout`` bounds each read from the engine (the SDK's default, 60 s, when None).
+    """
     import docker
     from docker.errors import DockerException
 
     try:
-        return docker.from_env()
+        if timeout is None:
+            return docker.from_env()
+        return docker.from_env(timeout=max(1, math.ceil(timeout)))
     except DockerException as exc:
         raise InfrastructureNotAvailable(
             f"Cannot reach a Docker engine ({exc}). Start dockerd or set DOCKER_HOST."
         ) from exc
 
 
-def _ensure_image(docker_client: Any, job: DockerJob) -> None:
+@dataclass
+class _Starting:
+    """What the thread starting a container shares with the submitting thread that waits for it."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    phase: str = "connecting to the Docker engine"
+    container: Any = None
+    abandoned: bool = False
+    error: BaseException | None = None
+
+    def keep(self, container: Any) -> bool:
+        """Record the created container; False when the submitter already gave up on it."""
+        with self.lock:
+            if self.abandoned:
+                return False
+            self.container = container
+            return True
+
+    def abandon(self) -> Any:
+        """Give up (the timeout passed); returns the container created so far, if any."""
+        with self.lock:
+            self.abandoned = True
+            return self.container
+
+
+def _remove(container: Any) -> None:
+    from docker.errors import DockerException
+
+    with contextlib.suppress(DockerException):
+        container.remove(force=True)
+
+
+def _login(docker_client: Any, credentials: RegistryCredentials) -> None:
+    """Log in to the private registry; a refusal names the registry and user, never the password."""
+    from docker.errors import APIError
+
+    auth = credentials.auth_config()
+    try:
+        docker_client.login(
+            username=auth["username"],
+            password=auth["password"],
+            registry=credentials.registry_url,
+            reauth=True,
+        )
+    except APIError as exc:
+        reason = str(exc.explanation or exc).replace(auth["password"], "**********")
+        raise RegistryLoginFailed(
+            f"Logging in to registry {credentials.registry_url!r} as {credentials.username!r} "
+            f"failed: {reason}. Check registry_credentials and the password in the worker's "
+            f"environment variable {credentials.password_env!r}."
+        ) from None
+
+
+def _pull(docker_client: Any, job: DockerJob, state: _Starting) -> None:
+    credentials = job.registry_credentials
+    if credentials is not None:
+        credentials.check_image(job.image)
+        state.phase = f"logging in to registry {credentials.registry_url!r}"
+        _login(docker_client, credentials)
+    state.phase = f"pulling image {job.image!r}"
+    auth = credentials.auth_config() if credentials is not None else None
+    docker_client.images.pull(job.image, auth_config=auth)
+
+
+def _ensure_image(docker_client: Any, job: DockerJob, state: _Starting) -> None:
     from docker.errors import ImageNotFound
 
     if job.image_pull_policy == "Always":
-        docker_client.images.pull(job.image)
+        _pull(docker_client, job, state)
         return
+    state.phase = f"looking up image {job.image!r}"
     try:
         docker_client.images.get(job.image)
     except ImageNotFound:
@@ -51,13 +131,10 @@ def _ensure_image(docker_client: Any, job: DockerJob) -> None:
                 f"image: {job.image!r} is not on this Docker engine and image_pull_policy is Never; "
                 "build it (flow.deploy(image=...)) or allow pulling."
             ) from None
-        docker_client.images.pull(job.image)
+        _pull(docker_client, job, state)
 
 
-def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission[ContainerHandle]:
-    """Create the container (attached to ``networks``) and start it; the id is the container id."""
-    docker_client = client()
-    _ensure_image(docker_client, job)
+def _create_kwargs(job: DockerJob) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "image": job.image,
         "command": job.argv(),
@@ -79,16 +156,66 @@ def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission[Contai
     if job.memswap_limit:
         kwargs["memswap_limit"] = job.memswap_limit
     kwargs.update(job.container_create_kwargs)
-    container = docker_client.containers.create(
-        **{k: v for k, v in kwargs.items() if v is not None}
-    )
+    return {k: v for k, v in kwargs.items() if v is not None}
+
+
+def _start(job: DockerJob, state: _Starting) -> None:
+    """Pull (if needed), create, connect, start; then wait until the container left ``created``."""
+    docker_client = client(job.container_start_timeout_seconds)
+    _ensure_image(docker_client, job, state)
+    state.phase = "creating the container"
+    container = docker_client.containers.create(**_create_kwargs(job))
+    if not state.keep(container):
+        _remove(container)
+        return
     try:
         for network in job.networks[1:] if not job.network_mode else []:
             docker_client.networks.get(network).connect(container)
+        state.phase = "starting the container"
         container.start()
+        state.phase = "waiting for the container to be running"
+        container.reload()
+        while container.status == "created" and not state.abandoned:
+            time.sleep(0.2)
+            container.reload()
     except Exception:
-        container.remove(force=True)
+        _remove(container)
         raise
+
+
+def _start_in_thread(job: DockerJob, state: _Starting) -> None:
+    try:
+        _start(job, state)
+    except BaseException as exc:  # handed to the submitting thread
+        state.error = exc
+
+
+def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission[ContainerHandle]:
+    """Pull the image if needed, create the container (attached to ``networks``) and start it.
+
+    Everything until the container runs is bounded by ``container_start_timeout_seconds``; past
+    it the container (if created) is removed and :class:`ContainerStartTimeout` says which step
+    timed out. The submission's id is the container id.
+    """
+    timeout = job.container_start_timeout_seconds
+    state = _Starting()
+    starter = threading.Thread(
+        target=_start_in_thread, args=(job, state), daemon=True, name="flowyard-docker-start"
+    )
+    starter.start()
+    starter.join(timeout)
+    if starter.is_alive():
+        phase = state.phase
+        leftover = state.abandon()
+        if leftover is not None:
+            _remove(leftover)
+        raise ContainerStartTimeout(
+            f"The container did not start within container_start_timeout_seconds ({timeout:g} s): "
+            f"{phase} timed out. Check that the image's registry answers, or raise the timeout."
+        )
+    if state.error is not None:
+        raise state.error
+    container = state.container
     pump = _pump_logs(container) if job.stream_output else None
     return Submission(
         infrastructure_id=container.id,

@@ -5,7 +5,28 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from flowyard.job import BaseVariables
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_START_TIMEOUT_SECONDS = 300.0
+
+
+class RegistryCredentialsVariables(BaseModel):
+    """How the worker logs in to a private registry; the password itself is never a job variable."""
+
+    model_config = ConfigDict(extra="forbid", title="Registry Credentials")
+
+    registry_url: str = Field(
+        title="Registry URL",
+        description="The registry to log in to, e.g. 'registry.example.com' or '127.0.0.1:5000'.",
+        min_length=1,
+    )
+    username: str = Field(title="Username", description="The registry user.", min_length=1)
+    password_env: str = Field(
+        title="Password Environment Variable",
+        description="Name of an environment variable ON THE WORKER that holds the password "
+        "(the password is never stored on the server), e.g. 'REGISTRY_PASSWORD'.",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+    )
 
 
 class DockerVariables(BaseVariables):
@@ -63,6 +84,19 @@ class DockerVariables(BaseVariables):
     )
     privileged: bool = Field(
         default=False, title="Privileged", description="Give the container extended privileges."
+    )
+    registry_credentials: RegistryCredentialsVariables | None = Field(
+        default=None,
+        title="Registry Credentials",
+        description="Log in to a private registry before pulling: registry_url, username and "
+        "password_env (the worker's environment variable holding the password).",
+    )
+    container_start_timeout_seconds: float | None = Field(
+        default=DEFAULT_START_TIMEOUT_SECONDS,
+        gt=0,
+        title="Container Start Timeout (seconds)",
+        description="How long pulling the image, creating and starting the container may take "
+        "until it runs; past it the container is removed and the run CRASHED. null: no limit.",
     )
     container_create_kwargs: dict[str, Any] = Field(
         default_factory=dict,

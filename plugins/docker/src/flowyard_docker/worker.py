@@ -25,10 +25,16 @@ def variables_model() -> type[DockerVariables]:
 
 @hookimpl
 def render(configuration: dict[str, Any], flow_run: FlowRunInfo) -> DockerJob:
-    """Build a :class:`DockerJob`; the container name defaults to the flow run's name."""
-    from flowyard_docker.job import DockerJob
+    """Build a :class:`DockerJob`; the container name defaults to the flow run's name.
 
-    job = DockerJob.model_validate(configuration)
+    Registry credentials get their password from the worker's environment here
+    (``password_env``); validation errors name the fields without echoing any input value.
+    """
+    from flowyard_docker.job import validated
+
+    job = validated(configuration)
+    if job.registry_credentials is not None:
+        job = job.model_copy(update={"registry_credentials": job.registry_credentials.resolved()})
     return job if job.name else job.model_copy(update={"name": flow_run.name})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Depends, Request, Response
 
 from flowyard.schemas.pools import (
@@ -165,6 +166,14 @@ def list_workers(name: str, ctx: ServerContext = Depends(context)):  # type: ign
         return workers.list_workers(conn, name, _multiple(ctx))
 
 
+@router.post("/{name}/workers/{worker}/stopped", status_code=204, dependencies=[WORK])
+def worker_stopped(name: str, worker: str, ctx: ServerContext = Depends(context)) -> Response:
+    """The worker is leaving (it stopped cleanly): it is OFFLINE from now on, until it heartbeats."""
+    with ctx.db.write() as conn:
+        workers.worker_stopped(conn, name, worker)
+    return Response(status_code=204)
+
+
 @router.delete("/{name}/workers/{worker}", status_code=204, dependencies=[WORK])
 def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context)) -> Response:
     """Forget a worker."""
@@ -223,4 +232,14 @@ async def claim(
     claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed. A
     worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
+    if not body.dry_run:  # a preview is not a poll: it changes nothing
+        await anyio.to_thread.run_sync(_record_poll, ctx, name, body.work_queue_names)
     return await long_poll(ctx, request, body.wait_seconds, lambda: _claim_once(ctx, name, body))
+
+
+def _record_poll(ctx: ServerContext, name: str, queue_names: list[str]) -> None:
+    with ctx.db.read() as conn:
+        stale = workers.stale_polled_queues(conn, name, queue_names)
+    if stale:
+        with ctx.db.write() as conn:
+            workers.record_poll(conn, stale)

@@ -12,6 +12,7 @@ from flowyard.schemas.runs import Deployment, DeploymentCreate, DeploymentUpdate
 from flowyard.server import tables as t
 from flowyard.server.errors import Invalid, NotFound
 from flowyard.server.services.ids import new_id
+from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue, get_pool_row
 
 
@@ -112,6 +113,13 @@ def upsert_deployment(conn: sa.Connection, body: DeploymentCreate) -> str:
         queue_id = ensure_queue(conn, pool.id, body.work_queue_name)
     elif body.work_queue_name:
         raise Invalid("work_queue_name needs work_pool_name", field="work_queue_name")
+    if body.parameter_schema is not None:
+        check_parameters(
+            body.parameter_schema,
+            body.parameters,
+            what=f"deployment '{body.name}'",
+            enforce_required=False,
+        )
     flow_id = ensure_flow(conn, body.flow_name)
     now = utcnow()
     values = {
@@ -120,6 +128,7 @@ def upsert_deployment(conn: sa.Connection, body: DeploymentCreate) -> str:
         "entrypoint": body.entrypoint,
         "path": body.path,
         "parameters": body.parameters,
+        "parameter_schema": body.parameter_schema,
         "job_variables": body.job_variables,
         "tags": body.tags,
         "description": body.description,
@@ -235,6 +244,7 @@ def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
         entrypoint=row.entrypoint,
         path=row.path,
         parameters=row.parameters,
+        parameter_schema=row.parameter_schema,
         job_variables=row.job_variables,
         tags=row.tags,
         description=row.description,

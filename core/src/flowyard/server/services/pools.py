@@ -66,16 +66,21 @@ def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> 
     return now - dt.timedelta(seconds=(interval or 30.0) * multiple)
 
 
+def worker_is_online(row: Any, now: dt.datetime, multiple: float) -> bool:
+    """A worker row is ONLINE: a recent heartbeat, and it has not said it stopped since."""
+    if row.stopped is not None and row.stopped >= row.last_heartbeat:
+        return False
+    return bool(row.last_heartbeat >= online_cutoff(now, row.heartbeat_interval_seconds, multiple))
+
+
 def _pool_has_online_worker(conn: sa.Connection, pool_id: str, multiple: float) -> bool:
     now = utcnow()
     rows = conn.execute(
-        sa.select(t.worker.c.last_heartbeat, t.worker.c.heartbeat_interval_seconds).where(
-            t.worker.c.pool_id == pool_id
-        )
+        sa.select(
+            t.worker.c.last_heartbeat, t.worker.c.heartbeat_interval_seconds, t.worker.c.stopped
+        ).where(t.worker.c.pool_id == pool_id)
     ).all()
-    return any(
-        r.last_heartbeat >= online_cutoff(now, r.heartbeat_interval_seconds, multiple) for r in rows
-    )
+    return any(worker_is_online(r, now, multiple) for r in rows)
 
 
 def active_counts(conn: sa.Connection, pool_id: str) -> dict[str | None, int]:

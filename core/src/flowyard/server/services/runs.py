@@ -25,6 +25,7 @@ from flowyard.server.services.deployments import (
     get_deployment_row,
 )
 from flowyard.server.services.ids import new_id, run_name
+from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue
 from flowyard.server.services.states import get_run_row
 
@@ -79,6 +80,10 @@ def create_from_deployment(
         raise Invalid(
             "This deployment has no work pool, so work_queue_name cannot be used.",
             field="work_queue_name",
+        )
+    if dep.parameter_schema is not None:
+        check_parameters(
+            dep.parameter_schema, {**dep.parameters, **body.parameters}, what="flow run"
         )
     if body.idempotency_key:
         existing = conn.execute(
@@ -181,6 +186,10 @@ def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
     query = _NAMES
     if f.ids is not None:
         query = query.where(t.flow_run.c.id.in_(f.ids))
+    if f.id_prefix:
+        query = query.where(t.flow_run.c.id.startswith(f.id_prefix, autoescape=True))
+    if f.name:
+        query = query.where(t.flow_run.c.name == f.name)
     if f.deployment_id:
         query = query.where(t.flow_run.c.deployment_id == f.deployment_id)
     if f.work_pool_name:

@@ -12,7 +12,7 @@ from flowyard.schemas.pools import Heartbeat, Worker
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.ids import new_id
-from flowyard.server.services.pools import get_pool_row, online_cutoff
+from flowyard.server.services.pools import get_pool_row, worker_is_online
 
 
 def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_seconds: float) -> None:
@@ -63,7 +63,7 @@ def renew_leases(
 
 def worker_model(row: Any, pool_name: str, multiple: float) -> Worker:
     """API model with status computed from the last heartbeat."""
-    online = row.last_heartbeat >= online_cutoff(utcnow(), row.heartbeat_interval_seconds, multiple)
+    online = worker_is_online(row, utcnow(), multiple)
     return Worker(
         id=row.id,
         name=row.name,
@@ -85,6 +85,47 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
         .order_by(t.worker.c.last_heartbeat.desc())
     ).all()
     return [worker_model(r, pool_name, multiple) for r in rows]
+
+
+def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> list[str]:
+    """Ids of the polled queues (all the pool's when ``queue_names`` is empty) whose
+    ``last_polled`` is unset or older than a second: the ones :func:`record_poll` should update.
+
+    A read, so a burst of polls does not take the write lock each time. Raises NotFound.
+    """
+    pool = get_pool_row(conn, pool_name)
+    recent = utcnow() - dt.timedelta(seconds=1)
+    query = sa.select(t.work_queue.c.id).where(
+        t.work_queue.c.pool_id == pool.id,
+        sa.or_(t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < recent),
+    )
+    if queue_names:
+        query = query.where(t.work_queue.c.name.in_(queue_names))
+    return [str(r.id) for r in conn.execute(query).all()]
+
+
+def record_poll(conn: sa.Connection, queue_ids: list[str]) -> None:
+    """A worker polled these queues: set their ``last_polled`` (so a watched queue is READY).
+
+    Called for every claim request that finds stale queues, idle long-polls included.
+    """
+    if queue_ids:
+        conn.execute(
+            t.work_queue.update()
+            .where(t.work_queue.c.id.in_(queue_ids))
+            .values(last_polled=utcnow())
+        )
+
+
+def worker_stopped(conn: sa.Connection, pool_name: str, name: str) -> None:
+    """A worker says it is leaving (stopped cleanly): it shows OFFLINE at once. Raises NotFound."""
+    pool = get_pool_row(conn, pool_name)
+    if not conn.execute(
+        t.worker.update()
+        .where(t.worker.c.pool_id == pool.id, t.worker.c.name == name)
+        .values(stopped=utcnow())
+    ).rowcount:
+        raise NotFound(f"Worker '{name}' not found in pool '{pool_name}'.")
 
 
 def delete_worker(conn: sa.Connection, pool_name: str, name: str) -> None:

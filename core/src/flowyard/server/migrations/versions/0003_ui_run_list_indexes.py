@@ -1,15 +1,15 @@
 """indexes for the UI's run lists (keyset pages, newest first, per filter)
 
-Revision ID: 0002_ui_run_list
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0002_ui_run_list"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,3 @@
+"""Opt into flowyard's conformance kit (and the real-server fixtures it runs against)."""
+
+pytest_plugins = ["flowyard.testing.conformance"]

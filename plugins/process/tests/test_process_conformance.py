@@ -1,0 +1,46 @@
+"""The process worker type passes flowyard's worker-type conformance kit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flowyard.testing.conformance import InfrastructureView, WorkerTypeConformance
+from flowyard_process.job import ProcessJob
+
+
+def _environ(pid: int) -> dict[str, str] | None:
+    """A live process's environment from /proc (None once it has exited)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return None
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {k.decode(): v.decode(errors="replace") for k, v in pairs}
+
+
+def _running(pid: int) -> bool:
+    """True while the process group led by ``pid`` has a member (the kill hook signals the group)."""
+    try:
+        os.killpg(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # the leader is gone but the group still has members
+    return state != "Z"
+
+
+class TestProcessConformance(WorkerTypeConformance):
+    worker_type = "process"
+    job_model = ProcessJob
+    python = sys.executable
+    unknown_infrastructure_id = "no-such-pid"
+    not_supported = {}
+
+    def inspect_infrastructure(self, infrastructure_id: str) -> InfrastructureView:
+        """A process has no labels; its env is readable only while it runs."""
+        pid = int(infrastructure_id.rpartition(":")[2])
+        return InfrastructureView(running=_running(pid), labels=None, env=_environ(pid))
