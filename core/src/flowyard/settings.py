@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     server_auth: bool = Field(default=False, description="Require API keys on every request.")
     server_services: bool = Field(default=True, description="Run scheduler/liveness/lease loops.")
+    server_migrate_on_start: bool = Field(
+        default=True,
+        description="Migrate the database when the server starts; turn off with several "
+        "replicas and run `flowyard server migrate` once instead.",
+    )
     server_loop_seconds: float = Field(default=2.0, description="Interval of the service loops.")
     server_claim_lease_seconds: float = Field(default=60.0, gt=0)
     server_lease_expiry_policy: LeaseExpiryPolicy = LeaseExpiryPolicy.reschedule

@@ -242,3 +242,18 @@ def test_late_runs_are_marked(api: Api, server: RunningServer) -> None:
     mark_late_runs(ctx)
     state = api.get(f"/flow_runs/{run['id']}").json()
     assert (state["state_type"], state["state_name"]) == ("SCHEDULED", "Late")
+
+
+def test_a_retried_start_with_the_same_claim_is_accepted_once(api: Api) -> None:
+    """The engine retries its start when the answer was lost (a server replica died)."""
+    api.pool()
+    dep = api.deployment()
+    run = api.run(dep["id"])
+    claim = api.post("/work_pools/pool/claim", json={"worker_name": "w1"}).json()["runs"][0]
+    start = {"type": "RUNNING", "claim_id": claim["claim_id"]}
+    assert api.post(f"/flow_runs/{run['id']}/state", json=start).json()["status"] == "ACCEPT"
+    assert api.post(f"/flow_runs/{run['id']}/state", json=start).json()["status"] == "ACCEPT"
+    history = [h["type"] for h in api.get(f"/flow_runs/{run['id']}/history").json()]
+    assert history == ["SCHEDULED", "PENDING", "RUNNING"]
+    other = {"type": "RUNNING", "claim_id": "other"}
+    assert api.post(f"/flow_runs/{run['id']}/state", json=other).json()["status"] == "ABORT"

@@ -83,6 +83,19 @@ def test_interval_fills_the_horizon_without_duplicates(
     assert {r["id"] for r in runs} <= {r["id"] for r in again}
 
 
+def test_a_short_interval_keeps_being_topped_up_past_its_existing_runs(api: Api) -> None:
+    """Each tick re-proposes times that already have runs; those are skipped, new ones added."""
+    api.pool()
+    dep = api.deployment(schedules=[{"interval": 1}])
+    first = max(r["scheduled_time"] for r in wait_for_runs(api, dep["id"], 50))
+    deadline = time.monotonic() + 10
+    while max(r["scheduled_time"] for r in scheduled_runs(api, dep["id"])) <= first:
+        assert time.monotonic() < deadline, "the scheduler stopped adding runs"
+        time.sleep(0.2)
+    times = Counter(r["scheduled_time"] for r in scheduled_runs(api, dep["id"]))
+    assert max(times.values()) == 1
+
+
 def test_changing_a_schedule_replaces_its_future_runs(api: Api) -> None:
     api.pool()
     dep = api.deployment(schedules=[{"interval": 600, "slug": "every"}])

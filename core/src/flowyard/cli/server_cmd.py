@@ -48,6 +48,12 @@ def start(
         if v is not None
     }
     settings = settings.model_copy(update=updates)
+    from flowyard.server.replica_guard import SQLiteReplicaError, hold_sqlite_server_lock
+
+    try:
+        hold_sqlite_server_lock(settings.resolved_database_url())  # held until the process ends
+    except SQLiteReplicaError as exc:
+        fail(str(exc))
     addresses = listen_addresses(settings.server_host, settings.server_docker_bridge)
     try:
         sockets = [open_socket(addresses[0], settings.server_port)]
@@ -73,6 +79,21 @@ def start(
         timeout_graceful_shutdown=2,  # long-polling workers retry; do not wait out their polls
     )
     uvicorn.Server(config).run(sockets=sockets)
+
+
+@app.command("migrate")
+def migrate() -> None:
+    """Bring the database schema to the newest revision once (for FLOWYARD_SERVER_MIGRATE_ON_START=false)."""
+    from flowyard.server.db import Database
+    from flowyard.settings import get_settings
+
+    db = Database(get_settings().resolved_database_url())
+    try:
+        db.migrate()
+        revision = ", ".join(sorted(db.current_revisions()))
+    finally:
+        db.dispose()
+    typer.echo(f"database migrated to revision {revision}")
 
 
 @keys.command("create")

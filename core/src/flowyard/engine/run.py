@@ -49,7 +49,7 @@ def run(run_id: str, claim_id: str | None) -> int:
     from flowyard.flows.flow import Flow
 
     signal.signal(signal.SIGTERM, _on_sigterm)
-    with FlowyardClient() as client:
+    with FlowyardClient(retries=4) as client:  # survive a server replica going away
         flow_run = client.read_flow_run(run_id)
         if not flow_run.deployment_id:
             sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")

@@ -17,6 +17,7 @@ from flowyard import __version__
 from flowyard.schemas.common import Health
 from flowyard.server.db import Database
 from flowyard.server.errors import Conflict, Forbidden, Invalid, NotFound
+from flowyard.server.readiness import readiness
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.notify import Notifier
 from flowyard.settings import Settings, get_settings
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     """Build the app: database (migrated), routers, error mapping, service loops."""
     settings = settings or get_settings()
     db = Database(settings.resolved_database_url())
-    if migrate:
+    if migrate and settings.server_migrate_on_start:
         db.migrate()
     ctx = ServerContext(db=db, settings=settings, notifier=Notifier())
 
@@ -80,6 +81,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         with db.read() as conn:
             conn.execute(sa.text("SELECT 1"))
         return Health(status="ok", version=__version__)
+
+    @app.get("/api/ready", tags=["health"], response_model=None)
+    def ready() -> JSONResponse:
+        """Readiness: 200 when the database answers and its schema is at the newest migration."""
+        status = readiness(db)
+        return JSONResponse(
+            {"status": "ready" if status.ready else "not ready", "reason": status.reason},
+            status_code=200 if status.ready else 503,
+        )
 
     def _error(
         status: int,

@@ -15,6 +15,7 @@ from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
+from alembic.config import Config
 from sqlalchemy import event
 
 
@@ -55,19 +56,35 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
-        from alembic import command
-        from alembic.config import Config
-
+    def _alembic_config(self) -> Config:
         config = Config()
         config.set_main_option(
             "script_location", str(files("flowyard.server").joinpath("migrations"))
         )
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        return config
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision (idempotent)."""
+        from alembic import command
+
+        config = self._alembic_config()
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def head_revisions(self) -> set[str]:
+        """The newest Alembic revision(s) this code knows."""
+        from alembic.script import ScriptDirectory
+
+        return set(ScriptDirectory.from_config(self._alembic_config()).get_heads())
+
+    def current_revisions(self) -> set[str]:
+        """The revision(s) the database is at (empty before the first migration)."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return set(MigrationContext.configure(conn).get_current_heads())
 
     def dispose(self) -> None:
         """Close every pooled connection."""

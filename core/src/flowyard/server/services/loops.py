@@ -129,13 +129,16 @@ def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]])
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    stmt = dialect_insert(t.flow_run).on_conflict_do_nothing(
-        index_elements=["flow_id", "idempotency_key"]
+    # RETURNING tells whether the row went in: psycopg reports rowcount -1 (truthy) for
+    # INSERT ... ON CONFLICT DO NOTHING, which made every skipped duplicate look inserted.
+    stmt = (
+        dialect_insert(t.flow_run)
+        .on_conflict_do_nothing(index_elements=["flow_id", "idempotency_key"])
+        .returning(t.flow_run.c.id)
     )
     inserted = 0
     for row in rows:
-        result = conn.execute(stmt.values(**row))
-        if result.rowcount:
+        if conn.execute(stmt.values(**row)).first() is not None:
             inserted += 1
             conn.execute(
                 t.flow_run_state.insert().values(

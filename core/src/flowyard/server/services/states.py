@@ -120,7 +120,17 @@ def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateR
     if proposal.force:
         write_state(conn, run, proposal.type, proposal.name, proposal.message)
         return _result("ACCEPT", get_run_row(conn, run_id))
-    refusal = first_refusal(_facts(run), proposal, utcnow())
+    facts = _facts(run)
+    if (
+        proposal.type is StateType.RUNNING
+        and facts.state is StateType.RUNNING
+        and proposal.claim_id is not None
+        and proposal.claim_id == facts.claim_id
+    ):
+        # The engine's start was applied but its answer was lost (a server replica died behind a
+        # load balancer) and it retried: accept again, without a second RUNNING state.
+        return _result("ACCEPT", run)
+    refusal = first_refusal(facts, proposal, utcnow())
     if refusal is not None:
         return _result(refusal.status, run, refusal.reason, refusal.delay_seconds)
     if proposal.type is StateType.SCHEDULED:
