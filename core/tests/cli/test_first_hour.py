@@ -129,22 +129,26 @@ def test_flow_run_logs_show_why_the_worker_could_not_run_it(
 
 
 def test_a_worker_type_package_is_never_installed_without_a_known_source(
-    server: RunningServer,
+    server: RunningServer, tmp_path: Path
 ) -> None:
-    env = server.env()
+    # a type the registry knows but whose package is not installed here (every bundled type's
+    # package is installed in the development environment, so the test maps its own)
+    registry = tmp_path / "registry.json"
+    registry.write_text('{"nebula": {"distribution": "flowyard-nebula"}}')
+    env = server.env(FLOWYARD_WORKER_REGISTRY=str(registry))
     env.pop("PIP_INDEX_URL", None)
     started = run_cli(
         "worker",
         "start",
         "--pool",
-        "k8s",
+        "neb",
         "--type",
-        "kubernetes",
+        "nebula",
         "--install-policy",
         "if-not-present",
         env=env,
     )
     assert started.returncode != 0
-    assert "Not installing flowyard-kubernetes" in started.stderr
+    assert "Not installing flowyard-nebula" in started.stderr
     assert "PIP_INDEX_URL" in started.stderr
-    assert "Installing flowyard-kubernetes" not in started.stderr  # pip never ran
+    assert "Installing flowyard-nebula" not in started.stderr  # pip never ran
