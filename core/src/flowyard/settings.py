@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     server_scheduler_min_runs: int = 3
     server_scheduler_horizon_seconds: float = 3600.0
     server_scheduler_max_runs: int = 100
+    server_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the server reads (413 above it).",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from flowyard import limits
 from flowyard.schemas.pools import (
     Heartbeat,
     WorkPool,
@@ -78,7 +79,11 @@ def delete_pool(name: str, ctx: ServerContext = Depends(context)) -> Response:
 
 
 @router.get("/{name}/preview", dependencies=[READ])
-def preview(name: str, hours: float = 1.0, ctx: ServerContext = Depends(context)) -> list[FlowRun]:
+def preview(
+    name: str,
+    hours: float = Query(1.0, ge=0, le=limits.PREVIEW_HOURS_MAX, allow_inf_nan=False),
+    ctx: ServerContext = Depends(context),
+) -> list[FlowRun]:
     """Scheduled runs due within ``hours`` (read-only: does not count as a poll)."""
     import datetime as dt
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, Query, Response
 
+from flowyard import limits
 from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import (
     Deployment,
@@ -183,7 +184,10 @@ def update_run(run_id: str, body: FlowRunUpdate, ctx: ServerContext = Depends(co
 
 
 @router.post("/logs", status_code=201, dependencies=[WORK], tags=["logs"])
-def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> dict[str, int]:
+def add_logs(
+    body: list[LogCreate] = Body(max_length=limits.LOG_BATCH_MAX),
+    ctx: ServerContext = Depends(context),
+) -> dict[str, int]:
     """Store log lines."""
     with ctx.db.write() as conn:
         return {"stored": runs.add_logs(conn, body)}
@@ -191,7 +195,10 @@ def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> di
 
 @router.get("/flow_runs/{run_id}/logs", dependencies=[READ], tags=["logs"])
 def read_logs(
-    run_id: str, after: int = 0, limit: int = 1000, ctx: ServerContext = Depends(context)
+    run_id: str,
+    after: int = Query(0, ge=0, le=2**63 - 1),
+    limit: int = Query(1000, ge=1, le=10_000),
+    ctx: ServerContext = Depends(context),
 ) -> list[dict[str, object]]:
     """A run's logs after line id ``after`` (each item has ``id`` for paging)."""
     with ctx.db.read() as conn:

@@ -200,11 +200,26 @@ def _schedule_one(
     rows = [
         scheduling.scheduled_run(deployment, prefix, when, now, run_id=new_id(), name=run_name())
         for when in scheduling.run_times(
-            upcoming(Schedule.model_validate(item.schedule), now), limits
+            upcoming(Schedule.model_validate(item.schedule, context={"stored": True}), now),
+            limits,
         )
     ]
     with ctx.db.write() as conn:
         return _insert_ignoring_duplicates(conn, rows)
+
+
+def _record_schedule_error(
+    ctx: ServerContext, deployment_id: str, error: str | None, *, only_if_set: bool = False
+) -> None:
+    """Record (or clear) the scheduler's last failure on a deployment, shown by the API."""
+    column = t.deployment.c.schedule_error
+    with ctx.db.write() as conn:
+        stmt = t.deployment.update().where(t.deployment.c.id == deployment_id)
+        if only_if_set:
+            stmt = stmt.where(column.is_not(None))
+        elif error is not None:
+            stmt = stmt.where(sa.or_(column.is_(None), column != error[:2000]))
+        conn.execute(stmt.values(schedule_error=error[:2000] if error else None))
 
 
 def schedule_runs(ctx: ServerContext) -> int:
@@ -219,7 +234,15 @@ def schedule_runs(ctx: ServerContext) -> int:
     created = 0
     pools: set[str] = set()
     for item in _active_schedules(ctx):
-        n = _schedule_one(ctx, item, now, limits)
+        try:  # one bad schedule never stops the others
+            n = _schedule_one(ctx, item, now, limits)
+        except Exception as exc:
+            log.warning(
+                "schedule %s of deployment %s failed: %s", item.slug, item.deployment_id, exc
+            )
+            _record_schedule_error(ctx, item.deployment_id, f"schedule {item.slug!r}: {exc}")
+            continue
+        _record_schedule_error(ctx, item.deployment_id, None, only_if_set=True)
         created += n
         if n and item.pool_id:
             pools.add(item.pool_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard import limits
 from flowyard.errors import InvalidBaseJobTemplate, PluginError, UnknownWorkerType
 from flowyard.schemas.common import ACTIVE_STATES, PoolStatus, utcnow
 from flowyard.schemas.pools import (
@@ -62,8 +63,15 @@ def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> sa.Ro
 
 
 def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> dt.datetime:
-    """Heartbeats older than this mean OFFLINE."""
-    return now - dt.timedelta(seconds=(interval or 30.0) * multiple)
+    """Heartbeats older than this mean OFFLINE.
+
+    A stored interval outside the API's bounds (a row from before they existed) is clamped, so no
+    stored value can make a read fail.
+    """
+    seconds = min(max(interval or 30.0, 0.0), limits.SECONDS_MAX) * multiple
+    if seconds != seconds:  # NaN
+        seconds = 30.0 * multiple
+    return now - dt.timedelta(seconds=min(seconds, limits.SECONDS_MAX * 100))
 
 
 def worker_is_online(row: Any, now: dt.datetime, multiple: float) -> bool:
