@@ -27,7 +27,22 @@ def _dep(**extra: Any) -> dict[str, Any]:
     return {"flow_name": "flow", "name": "bad", "work_pool_name": "pool", **extra}
 
 
+def _hostile(expression: str) -> dict[str, Any]:
+    return {
+        "name": "hostile",
+        "type": "process",
+        "base_job_template": {
+            "job_configuration": {"command": "{{ " + expression + " }}"},
+            "variables": {"type": "object", "properties": {"x": {"type": "string"}}},
+        },
+    }
+
+
 CASES: list[tuple[str, str, str, Any, str]] = [
+    # templates reaching for internals are refused when stored, naming the placeholder
+    ("template __class__", "post", "/work_pools", _hostile("''.__class__"), "__class__"),
+    ("template ['__class__']", "post", "/work_pools", _hostile("x['__class__']"), "__class__"),
+    ("template |attr", "post", "/work_pools", _hostile("x|attr('__class__')"), "attr"),
     # numbers beyond their columns or not finite
     (
         "heartbeat 1e300",
