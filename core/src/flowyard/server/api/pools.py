@@ -213,6 +213,7 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
     lost: list[str] = []
     if due or body.held_run_ids:
         with ctx.db.write() as conn:
+            pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
             if body.held_run_ids:
                 cancelling, lost = claims.watch_held(
                     conn, pool_id, body.worker_name, body.held_run_ids, lease
@@ -247,4 +248,4 @@ def _record_poll(ctx: ServerContext, name: str, queue_names: list[str]) -> None:
         stale = workers.stale_polled_queues(conn, name, queue_names)
     if stale:
         with ctx.db.write() as conn:
-            workers.record_poll(conn, stale)
+            workers.record_poll(conn, name, stale)

@@ -172,7 +172,7 @@ def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
 
 def update_pool(conn: sa.Connection, name: str, body: WorkPoolUpdate) -> sa.Row[Any]:
     """Change the fields sent; a new template is validated like on create."""
-    row = get_pool_row(conn, name)
+    row = get_pool_row(conn, name, lock=True)  # the lock order: pool, then queues, then runs
     values: dict[str, Any] = {}
     fields = body.model_fields_set
     if "base_job_template" in fields:
@@ -342,7 +342,7 @@ def list_queues(conn: sa.Connection, pool_name: str) -> list[WorkQueue]:
 
 def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> sa.Row[Any]:
     """Create a queue; an explicit priority shifts colliding queues down."""
-    pool = get_pool_row(conn, pool_name)
+    pool = get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, queues, runs
     _check_queue_name_free(conn, pool.id, pool_name, body.name)
     priority = body.priority if body.priority is not None else _first_free_priority(conn, pool.id)
     queue_id = _insert_queue(conn, pool.id, body, priority=priority)
@@ -354,6 +354,7 @@ def update_queue(
     conn: sa.Connection, pool_name: str, name: str, body: WorkQueueUpdate
 ) -> sa.Row[Any]:
     """Change the fields sent; a new priority re-sequences the pool's queues."""
+    get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, then queues, then runs
     row = get_queue_row(conn, pool_name, name)
     fields = body.model_fields_set
     values: dict[str, Any] = {}
@@ -376,8 +377,8 @@ def update_queue(
 
 def delete_queue(conn: sa.Connection, pool_name: str, name: str) -> None:
     """Delete a queue (409 for the default queue); its scheduled runs move to the default queue."""
+    pool = get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, queues, runs
     row = get_queue_row(conn, pool_name, name)
-    pool = get_pool_row(conn, pool_name)
     if row.id == pool.default_queue_id:
         raise Conflict(f"The default queue of pool '{pool_name}' cannot be deleted.")
     conn.execute(
