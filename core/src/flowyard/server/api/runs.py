@@ -158,7 +158,9 @@ def _notify_run_pool(ctx: ServerContext, run_id: str) -> None:
 def set_state(run_id: str, body: SetState, ctx: ServerContext = Depends(context)) -> SetStateResult:
     """Propose a state; the server's rules decide (see ``services/states.py``)."""
     with ctx.db.write() as conn:
-        result = states.set_state(conn, run_id, body)
+        result = states.set_state(
+            conn, run_id, body, lease_seconds=ctx.settings.server_claim_lease_seconds
+        )
     if result.status == "ACCEPT":
         _notify_run_pool(ctx, run_id)
     return result

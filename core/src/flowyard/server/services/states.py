@@ -12,6 +12,7 @@ Rules (server-enforced, so no client can break them; one guard each in ``state_r
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -109,16 +110,25 @@ def _hand_back(conn: sa.Connection, run: Any, proposal: SetState) -> None:
     )
 
 
-def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateResult:
+def set_state(
+    conn: sa.Connection, run_id: str, proposal: SetState, *, lease_seconds: float = 60.0
+) -> SetStateResult:
     """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT.
 
-    ``force`` applies any state; otherwise the first guard of
+    ``force`` applies any state but keeps the lease invariants: a forced PENDING run gets a lease
+    of ``lease_seconds`` (so lease expiry hands it back if no worker takes it), a forced
+    SCHEDULED run is released from its claim. Otherwise the first guard of
     :data:`~flowyard.server.services.state_rules.GUARDS` that refuses decides, and an allowed
     proposal sets :func:`~flowyard.server.services.state_rules.resolved_target`.
     """
     run = get_run_row(conn, run_id)
     if proposal.force:
-        write_state(conn, run, proposal.type, proposal.name, proposal.message)
+        extra: dict[str, Any] = {}
+        if proposal.type is StateType.PENDING:
+            extra["lease_expires"] = utcnow() + dt.timedelta(seconds=lease_seconds)
+        elif proposal.type is StateType.SCHEDULED:
+            extra = {"claim_id": None, "worker_name": None, "infrastructure_id": None}
+        write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
         return _result("ACCEPT", get_run_row(conn, run_id))
     refusal = first_refusal(_facts(run), proposal, utcnow())
     if refusal is not None:
