@@ -265,5 +265,7 @@ api_key = sa.Table(
     sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False, unique=True),
     sa.Column("role", sa.String(lim.ROLE_LENGTH), nullable=False),
     sa.Column("key_hash", sa.String(lim.KEY_HASH_LENGTH), nullable=False, unique=True),
+    # a worker key bound to pools acts only on their runs and workers; NULL: every pool (0004)
+    sa.Column("pools", sa.JSON, nullable=True),
     _created(),
 )
