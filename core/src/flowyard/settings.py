@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body the server reads (413 above it).",
     )
+    server_running_lease_seconds: float | None = Field(
+        default=300.0,
+        gt=0,
+        description="A claimed RUNNING run whose worker stops renewing it (held_run_ids in its "
+        "heartbeats and claims) for this long is marked CRASHED, freeing its slot; unset: never.",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,

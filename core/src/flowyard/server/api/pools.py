@@ -160,7 +160,13 @@ def delete_queue(name: str, queue: str, ctx: ServerContext = Depends(context)) -
 def heartbeat(name: str, body: Heartbeat, ctx: ServerContext = Depends(context)) -> Response:
     """Record a heartbeat and renew the leases of the runs the worker holds."""
     with ctx.db.write() as conn:
-        workers.heartbeat(conn, name, body, ctx.settings.server_claim_lease_seconds)
+        workers.heartbeat(
+            conn,
+            name,
+            body,
+            ctx.settings.server_claim_lease_seconds,
+            ctx.settings.server_running_lease_seconds,
+        )
     return Response(status_code=204)
 
 
@@ -216,7 +222,12 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
             pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
             if body.held_run_ids:
                 cancelling, lost = claims.watch_held(
-                    conn, pool_id, body.worker_name, body.held_run_ids, lease
+                    conn,
+                    pool_id,
+                    body.worker_name,
+                    body.held_run_ids,
+                    lease,
+                    ctx.settings.server_running_lease_seconds,
                 )
             if due:
                 claimed = claims.claim(conn, name, body, lease)

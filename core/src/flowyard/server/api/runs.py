@@ -175,7 +175,11 @@ def set_state(
     with ctx.db.write() as conn:
         check_run(request, conn, run_id)
         result = states.set_state(
-            conn, run_id, body, lease_seconds=ctx.settings.server_claim_lease_seconds
+            conn,
+            run_id,
+            body,
+            lease_seconds=ctx.settings.server_claim_lease_seconds,
+            running_lease_seconds=ctx.settings.server_running_lease_seconds,
         )
     if result.status == "ACCEPT":
         _notify_run_pool(ctx, run_id)
