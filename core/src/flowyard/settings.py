@@ -69,6 +69,11 @@ class Settings(BaseSettings):
         "(default: a random secret per process, so sessions end on restart).",
     )
 
+    engine_outage_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="How long a flow run's engine retries a server it cannot reach.",
+    )
     worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
     worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")
     worker_prefetch_seconds: float = Field(default=10.0, ge=0)
