@@ -231,12 +231,15 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
                 )
             if due:
                 claimed = claims.claim(conn, name, body, lease)
-    items = []
-    if claimed:
-        with ctx.db.read() as conn:
-            template = pools.get_pool_row(conn, name).base_job_template
-            items = claimed_runs(conn, claimed, template)
-    return pool_id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+            items = []
+            if claimed:  # built and serialised before the commit: a batch that cannot be
+                # answered is rolled back, never committed and then lost to lease expiry
+                template = pools.get_pool_row(conn, name).base_job_template
+                items = claimed_runs(conn, claimed, template)
+            response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+            response.model_dump_json()
+        return pool_id, response
+    return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 
 
 @router.post("/{name}/claim", dependencies=[WORK])
