@@ -56,6 +56,17 @@ class Settings(BaseSettings):
     server_scheduler_min_runs: int = 3
     server_scheduler_horizon_seconds: float = 3600.0
     server_scheduler_max_runs: int = 100
+    server_max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body the server reads (413 above it).",
+    )
+    server_running_lease_seconds: float | None = Field(
+        default=300.0,
+        gt=0,
+        description="A claimed RUNNING run whose worker stops renewing it (held_run_ids in its "
+        "heartbeats and claims) for this long is marked CRASHED, freeing its slot; unset: never.",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,
@@ -63,6 +74,11 @@ class Settings(BaseSettings):
         "(default: a random secret per process, so sessions end on restart).",
     )
 
+    engine_outage_seconds: float = Field(
+        default=120.0,
+        ge=0,
+        description="How long a flow run's engine retries a server it cannot reach.",
+    )
     worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
     worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")
     worker_prefetch_seconds: float = Field(default=10.0, ge=0)

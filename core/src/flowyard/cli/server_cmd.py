@@ -100,6 +100,12 @@ def migrate() -> None:
 def create_key(
     name: str = typer.Option(..., help="a unique name for the key"),
     role: str = typer.Option(..., help="admin, deployer, worker or read-only"),
+    pool: list[str] = typer.Option(
+        [],
+        "--pool",
+        help="bind a worker key to this pool (repeatable); it then acts only on these pools' "
+        "runs and workers. Without --pool a worker key works every pool.",
+    ),
 ) -> None:
     """Create an API key in the server's database and print it once."""
     import secrets
@@ -115,6 +121,8 @@ def create_key(
         role_value = Role(role)
     except ValueError:
         fail(f"--role must be one of: {', '.join(r.value for r in Role)}")
+    if pool and role_value is not Role.worker:
+        fail("--pool binds worker keys only; use it with --role worker.")
     db = Database(get_settings().resolved_database_url())
     db.migrate()
     key = "fy_" + secrets.token_urlsafe(32)
@@ -129,6 +137,7 @@ def create_key(
                 name=name,
                 role=role_value.value,
                 key_hash=hash_key(key),
+                pools=list(pool) if pool else None,
                 created=utcnow(),
             )
         )

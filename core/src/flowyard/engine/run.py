@@ -43,13 +43,13 @@ def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
 
 def run(run_id: str, claim_id: str | None) -> int:
     """Run flow run ``run_id`` to a final state; returns the process exit code."""
-    from flowyard.client import FlowyardClient
+    from flowyard.engine.retry import RetryingClient
     from flowyard.flows.entrypoint import load
     from flowyard.flows.execution import describe, execute, report
     from flowyard.flows.flow import Flow
 
     signal.signal(signal.SIGTERM, _on_sigterm)
-    with FlowyardClient(retries=4) as client:  # survive a server replica going away
+    with RetryingClient() as client:  # rides out a server outage or a replica going away
         flow_run = client.read_flow_run(run_id)
         if not flow_run.deployment_id:
             sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")

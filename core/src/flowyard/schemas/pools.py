@@ -3,31 +3,46 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from flowyard.schemas.common import Model, Name, PoolStatus, Response, WorkerStatus
+from flowyard import limits
+from flowyard.schemas.common import (
+    Count,
+    Description,
+    Id,
+    JsonObject,
+    Model,
+    Name,
+    PoolStatus,
+    Response,
+    Seconds,
+    TypeName,
+    WorkerStatus,
+)
+
+Priority = Annotated[int, Field(ge=1, le=limits.COUNT_MAX)]
 
 
 class WorkPoolCreate(Model):
     """Body of ``POST /api/work_pools``. Without ``base_job_template`` the type's default is used."""
 
-    name: Name = Field(max_length=200)
-    type: str = Field(min_length=1, max_length=100)
-    description: str = ""
-    base_job_template: dict[str, Any] | None = None
+    name: Name
+    type: TypeName = Field(min_length=1)
+    description: Description = ""
+    base_job_template: JsonObject | None = None
     is_paused: bool = False
-    concurrency_limit: int | None = Field(default=None, ge=0)
+    concurrency_limit: Count | None = None
 
 
 class WorkPoolUpdate(Model):
     """Body of ``PATCH /api/work_pools/{name}``: only the fields sent are changed."""
 
-    description: str | None = None
-    base_job_template: dict[str, Any] | None = None
+    description: Description | None = None
+    base_job_template: JsonObject | None = None
     is_paused: bool | None = None
-    concurrency_limit: int | None = Field(default=None, ge=0)
+    concurrency_limit: Count | None = None
 
 
 class WorkPool(Response):
@@ -50,20 +65,20 @@ class WorkPool(Response):
 class WorkQueueCreate(Model):
     """Body of ``POST /api/work_pools/{pool}/queues``; priority defaults to the first free one."""
 
-    name: Name = Field(max_length=200)
-    description: str = ""
-    priority: int | None = Field(default=None, ge=1)
-    concurrency_limit: int | None = Field(default=None, ge=0)
+    name: Name
+    description: Description = ""
+    priority: Priority | None = None
+    concurrency_limit: Count | None = None
     is_paused: bool = False
 
 
 class WorkQueueUpdate(Model):
     """Body of ``PATCH /api/work_pools/{pool}/queues/{name}``."""
 
-    name: Name | None = Field(default=None, max_length=200)
-    description: str | None = None
-    priority: int | None = Field(default=None, ge=1)
-    concurrency_limit: int | None = Field(default=None, ge=0)
+    name: Name | None = None
+    description: Description | None = None
+    priority: Priority | None = None
+    concurrency_limit: Count | None = None
     is_paused: bool | None = None
 
 
@@ -86,12 +101,14 @@ class WorkQueue(Response):
 class Heartbeat(Model):
     """Body of ``POST /api/work_pools/{pool}/workers/heartbeat``."""
 
-    name: Name = Field(max_length=200)
-    heartbeat_interval_seconds: float | None = Field(default=None, gt=0)
-    worker_type: str | None = None
-    run_limit: int | None = Field(default=None, ge=0)
-    held_run_ids: list[str] = Field(
-        default_factory=list, description="PENDING runs whose lease to renew"
+    name: Name
+    heartbeat_interval_seconds: Seconds | None = None
+    worker_type: TypeName | None = None
+    run_limit: Count | None = None
+    held_run_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=limits.LIST_MAX,
+        description="PENDING runs whose lease to renew",
     )
 
 

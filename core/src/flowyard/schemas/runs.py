@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from flowyard.schemas.common import Model, Name, Response, StateType
+from flowyard import limits
+from flowyard.schemas.common import (
+    Description,
+    Entrypoint,
+    Id,
+    IdempotencyKey,
+    InfrastructureId,
+    JsonObject,
+    LongName,
+    Message,
+    Model,
+    Name,
+    PathText,
+    Response,
+    Seconds,
+    StateName,
+    StateType,
+    Tag,
+    UTCDateTime,
+)
+
+Tags = Annotated[list[Tag], Field(max_length=limits.LIST_MAX)]
+Ids = Annotated[list[Id], Field(max_length=limits.LIST_MAX)]
 
 
 class FlowCreate(Model):
     """Body of ``POST /api/flows`` (idempotent by name)."""
 
-    name: Name = Field(max_length=200)
+    name: Name
 
 
 class Flow(Response):
@@ -27,53 +49,64 @@ class Flow(Response):
 class Schedule(Model):
     """One schedule: exactly one of ``cron``, ``interval`` (seconds) or ``rrule``."""
 
-    cron: str | None = None
-    interval: float | None = Field(default=None, gt=0)
-    rrule: str | None = None
-    timezone: str = "UTC"
-    anchor_date: dt.datetime | None = None
+    cron: Annotated[str, Field(max_length=200)] | None = None
+    interval: (
+        Annotated[
+            float,
+            Field(
+                ge=limits.SCHEDULE_INTERVAL_MIN,
+                le=limits.SCHEDULE_INTERVAL_MAX,
+                description="seconds, from 1 to 10 years",
+            ),
+        ]
+        | None
+    ) = None
+    rrule: Annotated[str, Field(max_length=2000)] | None = None
+    timezone: Annotated[str, Field(max_length=100)] = "UTC"
+    anchor_date: UTCDateTime | None = None
     active: bool = True
-    slug: str | None = None
+    slug: Annotated[str, Field(max_length=limits.NAME_LENGTH)] | None = None
 
     @model_validator(mode="after")
-    def _exactly_one(self) -> Schedule:
+    def _exactly_one(self, info: ValidationInfo) -> Schedule:
         kinds = [k for k in ("cron", "interval", "rrule") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError("a schedule needs exactly one of 'cron', 'interval' or 'rrule'")
-        from flowyard.schedules import check_schedule
+        if not (info.context or {}).get("stored"):  # stored ones were checked when created
+            from flowyard.schedules import check_schedule
 
-        check_schedule(self)
+            check_schedule(self)
         return self
 
 
 class DeploymentCreate(Model):
     """Body of ``POST /api/deployments`` (upsert by flow name + deployment name)."""
 
-    flow_name: Name = Field(max_length=200)
-    name: Name = Field(max_length=200)
-    work_pool_name: str | None = None
-    work_queue_name: str | None = None
-    entrypoint: str | None = None
-    path: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    parameter_schema: dict[str, Any] | None = Field(
+    flow_name: Name
+    name: Name
+    work_pool_name: Name | None = None
+    work_queue_name: Name | None = None
+    entrypoint: Entrypoint | None = None
+    path: PathText | None = None
+    parameters: JsonObject = Field(default_factory=dict)
+    parameter_schema: JsonObject | None = Field(
         default=None,
         description="JSON Schema of the flow's parameters; runs' parameters are checked against it",
     )
-    job_variables: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    description: str = ""
+    job_variables: JsonObject = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=list)
+    description: Description = ""
     paused: bool = False
-    schedules: list[Schedule] = Field(default_factory=list)
+    schedules: list[Schedule] = Field(default_factory=list, max_length=100)
 
 
 class DeploymentUpdate(Model):
     """Body of ``PATCH /api/deployments/{id}``."""
 
     paused: bool | None = None
-    parameters: dict[str, Any] | None = None
-    job_variables: dict[str, Any] | None = None
-    description: str | None = None
+    parameters: JsonObject | None = None
+    job_variables: JsonObject | None = None
+    description: Description | None = None
 
 
 class Deployment(Response):
@@ -94,6 +127,9 @@ class Deployment(Response):
     description: str
     paused: bool
     schedules: list[dict[str, Any]]
+    schedule_error: str | None = Field(
+        default=None, description="the scheduler's last failure for this deployment, if any"
+    )
     created: dt.datetime
     updated: dt.datetime
 
@@ -101,21 +137,21 @@ class Deployment(Response):
 class FlowRunCreate(Model):
     """Body of ``POST /api/deployments/{id}/runs``."""
 
-    parameters: dict[str, Any] = Field(default_factory=dict)
-    job_variables: dict[str, Any] = Field(default_factory=dict)
-    scheduled_time: dt.datetime | None = None
-    work_queue_name: str | None = None
-    name: str | None = None
-    tags: list[str] = Field(default_factory=list)
-    idempotency_key: str | None = None
+    parameters: JsonObject = Field(default_factory=dict)
+    job_variables: JsonObject = Field(default_factory=dict)
+    scheduled_time: UTCDateTime | None = None
+    work_queue_name: Name | None = None
+    name: LongName | None = None
+    tags: Tags = Field(default_factory=list)
+    idempotency_key: IdempotencyKey | None = None
 
 
 class LocalFlowRunCreate(Model):
     """Body of ``POST /api/flow_runs``: a run of a flow called directly (no deployment)."""
 
     flow_name: Name
-    name: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    name: LongName | None = None
+    parameters: JsonObject = Field(default_factory=dict)
 
 
 class State(Response):
@@ -158,9 +194,9 @@ class SetState(Model):
     """Body of ``POST /api/flow_runs/{id}/state``."""
 
     type: StateType
-    name: str | None = None
-    message: str | None = None
-    claim_id: str | None = None
+    name: StateName | None = None
+    message: Message | None = None
+    claim_id: Id | None = None
     force: bool = False
 
 
@@ -177,33 +213,35 @@ class SetStateResult(Response):
 class FlowRunUpdate(Model):
     """Body of ``PATCH /api/flow_runs/{id}``: what a worker reports."""
 
-    infrastructure_id: str | None = None
-    labels: dict[str, Any] | None = None
+    infrastructure_id: InfrastructureId | None = None
+    labels: JsonObject | None = None
 
 
 class FlowRunFilter(Model):
     """Body of ``POST /api/flow_runs/filter``."""
 
-    ids: list[str] | None = None
-    id_prefix: str | None = Field(default=None, min_length=1, description="runs whose id starts so")
-    name: str | None = Field(default=None, description="runs with exactly this name")
-    deployment_id: str | None = None
-    work_pool_name: str | None = None
-    state_types: list[StateType] | None = None
+    ids: Ids | None = None
+    id_prefix: Id | None = Field(default=None, min_length=1, description="runs whose id starts so")
+    name: LongName | None = Field(default=None, description="runs with exactly this name")
+    deployment_id: Id | None = None
+    work_pool_name: LongName | None = None
+    state_types: list[StateType] | None = Field(default=None, max_length=20)
     limit: int = Field(default=200, ge=1, le=10_000)
-    offset: int = Field(default=0, ge=0)
+    offset: int = Field(default=0, ge=0, le=limits.OFFSET_MAX)
 
 
 class ClaimRequest(Model):
     """Body of ``POST /api/work_pools/{pool}/claim``: one atomic claim, optionally long-polled."""
 
     worker_name: Name
-    work_queue_names: list[str] = Field(default_factory=list, description="empty: every queue")
+    work_queue_names: list[LongName] = Field(
+        default_factory=list, max_length=limits.LIST_MAX, description="empty: every queue"
+    )
     limit: int = Field(default=10, ge=0, le=500)
-    prefetch_seconds: float = Field(default=10.0, ge=0, le=86_400)
-    wait_seconds: float = Field(default=0.0, ge=0)
-    lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
-    held_run_ids: list[str] = Field(default_factory=list, description="runs to renew and watch")
+    prefetch_seconds: float = Field(default=10.0, ge=0, le=limits.SECONDS_MAX)
+    wait_seconds: float = Field(default=0.0, ge=0, le=limits.SECONDS_MAX)
+    lease_seconds: Seconds | None = None
+    held_run_ids: Ids = Field(default_factory=list, description="runs to renew and watch")
     dry_run: bool = Field(
         default=False,
         description="preview what would be claimed: no lock, no write, no lease renewal",
@@ -214,11 +252,11 @@ class ServedClaimRequest(Model):
     """Body of ``POST /api/deployments/claim``: runs of served (pool-less) deployments."""
 
     worker_name: Name
-    deployment_ids: list[str] = Field(min_length=1)
+    deployment_ids: Ids = Field(min_length=1)
     limit: int = Field(default=10, ge=0, le=500)
-    wait_seconds: float = Field(default=0.0, ge=0)
-    lease_seconds: float | None = Field(default=None, gt=0, le=86_400)
-    held_run_ids: list[str] = Field(default_factory=list)
+    wait_seconds: float = Field(default=0.0, ge=0, le=limits.SECONDS_MAX)
+    lease_seconds: Seconds | None = None
+    held_run_ids: Ids = Field(default_factory=list)
 
 
 class ClaimedRun(Response):
@@ -242,11 +280,11 @@ class ClaimResponse(Response):
 class LogCreate(Model):
     """One log line for ``POST /api/logs``."""
 
-    flow_run_id: str
-    level: int = 20
-    name: str = ""
-    message: str
-    timestamp: dt.datetime | None = None
+    flow_run_id: Id
+    level: int = Field(default=20, ge=0, le=limits.LOG_LEVEL_MAX)
+    name: LongName = ""
+    message: Message
+    timestamp: UTCDateTime | None = None
 
 
 class Log(Response):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError, IntegrityError
 
 from flowyard import __version__
 from flowyard.schemas.common import Health
@@ -62,6 +65,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         openapi_url="/api/openapi.json",
     )
     app.state.ctx = ctx
+    from flowyard.server.boundary import BoundaryMiddleware
+
+    app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.server_max_body_bytes)
 
     from flowyard.server.api import pools, runs, serve
 
@@ -122,6 +128,22 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         return JSONResponse(
             {"detail": "Conflicting change (a duplicate or a concurrent update); retry."},
             status_code=409,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _unprocessable(_: Request, exc: RequestValidationError) -> Response:
+        # ASCII-escaped: the refused input may hold a lone surrogate, which UTF-8 cannot encode
+        body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+        return Response(body, status_code=422, media_type="application/json")
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # a safety net: the schemas bound every field to its column, so this means a bound is
+        # missing; the client still learns it is their value, not a server fault
+        log.warning("a value did not fit its column: %s", exc.orig)
+        return JSONResponse(
+            {"detail": "A value does not fit its database column (too long or out of range)."},
+            status_code=422,
         )
 
     return app

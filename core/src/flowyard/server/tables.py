@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard import limits as lim
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -38,7 +40,7 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 
 def _id() -> sa.Column[str]:
-    return sa.Column("id", sa.String(36), primary_key=True)
+    return sa.Column("id", sa.String(lim.ID_LENGTH), primary_key=True)
 
 
 def _created() -> sa.Column[dt.datetime]:
@@ -49,13 +51,13 @@ work_pool = sa.Table(
     "work_pool",
     metadata,
     _id(),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False, unique=True),
+    sa.Column("type", sa.String(lim.TYPE_LENGTH), nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
     sa.Column("base_job_template", sa.JSON, nullable=False),
     sa.Column("is_paused", sa.Boolean, nullable=False, default=False),
     sa.Column("concurrency_limit", sa.Integer, nullable=True),
-    sa.Column("default_queue_id", sa.String(36), nullable=True),
+    sa.Column("default_queue_id", sa.String(lim.ID_LENGTH), nullable=True),
     _created(),
     sa.Column("updated", UTCDateTime(), nullable=False),
 )
@@ -65,9 +67,12 @@ work_queue = sa.Table(
     metadata,
     _id(),
     sa.Column(
-        "pool_id", sa.String(36), sa.ForeignKey("work_pool.id", ondelete="CASCADE"), nullable=False
+        "pool_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("work_pool.id", ondelete="CASCADE"),
+        nullable=False,
     ),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
     sa.Column("priority", sa.Integer, nullable=False),
     sa.Column("concurrency_limit", sa.Integer, nullable=True),
@@ -82,10 +87,13 @@ worker = sa.Table(
     metadata,
     _id(),
     sa.Column(
-        "pool_id", sa.String(36), sa.ForeignKey("work_pool.id", ondelete="CASCADE"), nullable=False
+        "pool_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("work_pool.id", ondelete="CASCADE"),
+        nullable=False,
     ),
-    sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("worker_type", sa.String(100), nullable=True),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False),
+    sa.Column("worker_type", sa.String(lim.TYPE_LENGTH), nullable=True),
     sa.Column("last_heartbeat", UTCDateTime(), nullable=False),
     sa.Column("heartbeat_interval_seconds", sa.Float, nullable=True),
     sa.Column("run_limit", sa.Integer, nullable=True),
@@ -98,7 +106,7 @@ flow = sa.Table(
     "flow",
     metadata,
     _id(),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False, unique=True),
     _created(),
 )
 
@@ -107,26 +115,33 @@ deployment = sa.Table(
     metadata,
     _id(),
     sa.Column(
-        "flow_id", sa.String(36), sa.ForeignKey("flow.id", ondelete="CASCADE"), nullable=False
+        "flow_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("flow.id", ondelete="CASCADE"),
+        nullable=False,
     ),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False),
     sa.Column(
-        "pool_id", sa.String(36), sa.ForeignKey("work_pool.id", ondelete="SET NULL"), nullable=True
+        "pool_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("work_pool.id", ondelete="SET NULL"),
+        nullable=True,
     ),
     sa.Column(
         "queue_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("work_queue.id", ondelete="SET NULL"),
         nullable=True,
     ),
-    sa.Column("entrypoint", sa.String(500), nullable=True),
-    sa.Column("path", sa.String(1000), nullable=True),
+    sa.Column("entrypoint", sa.String(lim.ENTRYPOINT_LENGTH), nullable=True),
+    sa.Column("path", sa.String(lim.PATH_LENGTH), nullable=True),
     sa.Column("parameters", sa.JSON, nullable=False),
     sa.Column("parameter_schema", sa.JSON, nullable=True),  # the flow's, sent at deploy
     sa.Column("job_variables", sa.JSON, nullable=False),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("description", sa.Text, nullable=False, default=""),
     sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("schedule_error", sa.Text, nullable=True),  # the scheduler's last failure (0004)
     _created(),
     sa.Column("updated", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("flow_id", "name", name="uq_deployment_flow_name"),
@@ -138,11 +153,11 @@ deployment_schedule = sa.Table(
     _id(),
     sa.Column(
         "deployment_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("deployment.id", ondelete="CASCADE"),
         nullable=False,
     ),
-    sa.Column("slug", sa.String(200), nullable=False),
+    sa.Column("slug", sa.String(lim.NAME_LENGTH), nullable=False),
     sa.Column("schedule", sa.JSON, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
     _created(),
@@ -153,22 +168,28 @@ flow_run = sa.Table(
     "flow_run",
     metadata,
     _id(),
-    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False),
     sa.Column(
-        "flow_id", sa.String(36), sa.ForeignKey("flow.id", ondelete="CASCADE"), nullable=False
+        "flow_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("flow.id", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column(
         "deployment_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("deployment.id", ondelete="SET NULL"),
         nullable=True,
     ),
     sa.Column(
-        "pool_id", sa.String(36), sa.ForeignKey("work_pool.id", ondelete="SET NULL"), nullable=True
+        "pool_id",
+        sa.String(lim.ID_LENGTH),
+        sa.ForeignKey("work_pool.id", ondelete="SET NULL"),
+        nullable=True,
     ),
     sa.Column(
         "queue_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("work_queue.id", ondelete="SET NULL"),
         nullable=True,
     ),
@@ -176,18 +197,18 @@ flow_run = sa.Table(
     sa.Column("job_variables", sa.JSON, nullable=False),
     sa.Column("tags", sa.JSON, nullable=False),
     sa.Column("labels", sa.JSON, nullable=False),
-    sa.Column("state_type", sa.String(20), nullable=False),
-    sa.Column("state_name", sa.String(100), nullable=False),
+    sa.Column("state_type", sa.String(lim.STATE_TYPE_LENGTH), nullable=False),
+    sa.Column("state_name", sa.String(lim.STATE_NAME_LENGTH), nullable=False),
     sa.Column("state_message", sa.Text, nullable=True),
     sa.Column("state_timestamp", UTCDateTime(), nullable=False),
     sa.Column("scheduled_time", UTCDateTime(), nullable=False),
     sa.Column("start_time", UTCDateTime(), nullable=True),
     sa.Column("end_time", UTCDateTime(), nullable=True),
-    sa.Column("infrastructure_id", sa.String(500), nullable=True),
-    sa.Column("worker_name", sa.String(200), nullable=True),
-    sa.Column("claim_id", sa.String(36), nullable=True),
+    sa.Column("infrastructure_id", sa.String(lim.INFRASTRUCTURE_ID_LENGTH), nullable=True),
+    sa.Column("worker_name", sa.String(lim.NAME_LENGTH), nullable=True),
+    sa.Column("claim_id", sa.String(lim.ID_LENGTH), nullable=True),
     sa.Column("lease_expires", UTCDateTime(), nullable=True),
-    sa.Column("idempotency_key", sa.String(500), nullable=True),
+    sa.Column("idempotency_key", sa.String(lim.IDEMPOTENCY_KEY_LENGTH), nullable=True),
     sa.Column("auto_scheduled", sa.Boolean, nullable=False, default=False),
     _created(),
     sa.Column("updated", UTCDateTime(), nullable=False),
@@ -209,13 +230,13 @@ flow_run_state = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "flow_run_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("flow_run.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
     ),
-    sa.Column("type", sa.String(20), nullable=False),
-    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("type", sa.String(lim.STATE_TYPE_LENGTH), nullable=False),
+    sa.Column("name", sa.String(lim.STATE_NAME_LENGTH), nullable=False),
     sa.Column("message", sa.Text, nullable=True),
     sa.Column("timestamp", UTCDateTime(), nullable=False),
 )
@@ -226,13 +247,13 @@ log = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "flow_run_id",
-        sa.String(36),
+        sa.String(lim.ID_LENGTH),
         sa.ForeignKey("flow_run.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
     ),
     sa.Column("level", sa.Integer, nullable=False),
-    sa.Column("name", sa.String(200), nullable=False, default=""),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False, default=""),
     sa.Column("message", sa.Text, nullable=False),
     sa.Column("timestamp", UTCDateTime(), nullable=False),
 )
@@ -241,8 +262,10 @@ api_key = sa.Table(
     "api_key",
     metadata,
     _id(),
-    sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(lim.NAME_LENGTH), nullable=False, unique=True),
+    sa.Column("role", sa.String(lim.ROLE_LENGTH), nullable=False),
+    sa.Column("key_hash", sa.String(lim.KEY_HASH_LENGTH), nullable=False, unique=True),
+    # a worker key bound to pools acts only on their runs and workers; NULL: every pool (0004)
+    sa.Column("pools", sa.JSON, nullable=True),
     _created(),
 )

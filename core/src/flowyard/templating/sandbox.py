@@ -14,7 +14,30 @@ from flowyard.errors import TemplateError, TemplateSecurityError
 from flowyard.templating.syntax import NotSet
 
 _MAX_REPEAT = 100_000
+"""Items (characters, elements) a ``*`` may build, counting nested sequences' items."""
 _MAX_POWER = 100
+_MAX_NUMBER_BITS = 4096
+"""Operands and results of arithmetic: integers of at most this many bits."""
+_MAX_OUTPUT = 1_000_000
+"""Characters of one rendered expression's text, and items of one rendered sequence."""
+_REFUSED_FILTERS = frozenset({"attr"})
+"""``attr`` reads attributes by name (``x|attr('__class__')``): templates only read values."""
+
+
+def _size(value: Any) -> int:
+    """Items in a value, counting one level of nesting (a list of strings counts characters)."""
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, list | tuple):
+        return len(value) + sum(len(v) for v in value if isinstance(v, str | list | tuple))
+    return 1
+
+
+def _check_number(value: Any) -> None:
+    from jinja2.exceptions import SecurityError
+
+    if isinstance(value, int) and value.bit_length() > _MAX_NUMBER_BITS:
+        raise SecurityError(f"a number larger than {_MAX_NUMBER_BITS} bits")
 
 
 def _make_sandbox() -> Any:
@@ -22,22 +45,40 @@ def _make_sandbox() -> Any:
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     class _Sandbox(ImmutableSandboxedEnvironment):
-        intercepted_binops = frozenset({"*", "**"})
+        intercepted_binops = frozenset({"*", "**", "+", "-", "//", "%", "/"})
 
         def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_number(left)
+            _check_number(right)
             if operator == "**" and isinstance(right, int | float) and abs(right) > _MAX_POWER:
                 raise SecurityError(f"exponent {right} is larger than {_MAX_POWER}")
+            if (
+                operator == "**"
+                and isinstance(left, int)
+                and isinstance(right, int)
+                and left.bit_length() * abs(right) > _MAX_NUMBER_BITS
+            ):
+                raise SecurityError(f"a power larger than {_MAX_NUMBER_BITS} bits")
             if operator == "*":
                 for seq, n in ((left, right), (right, left)):
                     if (
                         isinstance(seq, str | list | tuple)
                         and isinstance(n, int)
-                        and len(seq) * n > _MAX_REPEAT
+                        and _size(seq) * n > _MAX_REPEAT
                     ):
                         raise SecurityError(
                             f"repetition would create more than {_MAX_REPEAT} items"
                         )
-            return super().call_binop(context, operator, left, right)
+            if (
+                operator == "+"
+                and isinstance(left, str | list | tuple)
+                and isinstance(right, str | list | tuple)
+                and _size(left) + _size(right) > _MAX_OUTPUT
+            ):
+                raise SecurityError(f"a value of more than {_MAX_OUTPUT} items")
+            result = super().call_binop(context, operator, left, right)
+            _check_number(result)
+            return result
 
     env = _Sandbox(autoescape=False)
     for unsafe_global in ("lipsum", "cycler", "joiner", "namespace"):
@@ -50,11 +91,22 @@ def _sandbox() -> Any:
     return _make_sandbox()
 
 
-def _refuse_private_access(expression: str) -> None:
-    """Reject ``x.__class__`` / ``x['_y']`` statically, even when ``x`` is undefined."""
+def refuse_unsafe(expression: str) -> None:
+    """Reject ``x.__class__``, ``x['_y']`` and the ``attr`` filter statically, even when ``x`` is
+    undefined: the check a pool's template passes when it is stored, and again when rendered.
+
+    :raises TemplateSecurityError: naming the expression and what it reaches for.
+    """
     from jinja2 import nodes
 
     ast = _sandbox().parse("{{" + expression + "}}")
+    for found in ast.find_all(nodes.Filter):
+        if found.name in _REFUSED_FILTERS:
+            raise TemplateSecurityError(
+                f"Template expression '{{{{{expression}}}}}' is not allowed: the filter "
+                f"'{found.name}' reads attributes. Templates may only read job variables and "
+                "use filters; internals, files and the network are off limits."
+            )
     for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
         name = node.attr if isinstance(node, nodes.Getattr) else getattr(node.arg, "value", None)
         if isinstance(name, str) and name.startswith("_"):
@@ -69,7 +121,7 @@ def _refuse_private_access(expression: str) -> None:
 def _compile(expression: str) -> Any:
     """Compile a Jinja expression; raises ``jinja2.TemplateSyntaxError`` when it is not one."""
     compiled = _sandbox().compile_expression(expression, undefined_to_none=False)
-    _refuse_private_access(expression)
+    refuse_unsafe(expression)
     return compiled
 
 
@@ -98,6 +150,9 @@ def evaluate(expression: str, values: Mapping[str, Any]) -> Any:
 
     try:
         result = _compile(expression)(**values)
+        _check_number(result)
+        if _size(result) > _MAX_OUTPUT:
+            raise SecurityError(f"a value of more than {_MAX_OUTPUT} items")
         if isinstance(result, Undefined):
             unsafe = getattr(result, "_undefined_exception", None)
             if isinstance(unsafe, type) and issubclass(unsafe, SecurityError):

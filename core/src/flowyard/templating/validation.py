@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flowyard.errors import FieldError, InvalidBaseJobTemplate, InvalidJobVariables
+from flowyard.errors import (
+    FieldError,
+    InvalidBaseJobTemplate,
+    InvalidJobVariables,
+    TemplateSecurityError,
+)
 from flowyard.templating.merge import expand_dotted
-from flowyard.templating.sandbox import expression_names
+from flowyard.templating.sandbox import expression_names, refuse_unsafe
 from flowyard.templating.syntax import ANY, PLAIN, root_name, walk_strings
 
 _SUMMARY = "Invalid base job template"
@@ -122,9 +127,13 @@ def span_names(path: str, raw: str, inner: str) -> set[str] | FieldError:
     if plain:
         return {root_name(plain.group(1))}
     try:
-        return expression_names(inner)
+        names = expression_names(inner)
+        refuse_unsafe(inner)
     except TemplateSyntaxError as exc:
         return FieldError(path, f"'{raw}' is not a valid placeholder or expression: {exc.message}")
+    except TemplateSecurityError as exc:
+        return FieldError(path, str(exc))
+    return names
 
 
 def placeholder_errors(

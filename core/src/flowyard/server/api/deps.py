@@ -67,14 +67,51 @@ def require(perm: Perm) -> Callable[[Request], None]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         with ctx.db.read() as conn:
-            role = conn.execute(
-                sa.select(t.api_key.c.role).where(t.api_key.c.key_hash == hash_key(key))
-            ).scalar()
+            found = conn.execute(
+                sa.select(t.api_key.c.role, t.api_key.c.pools).where(
+                    t.api_key.c.key_hash == hash_key(key)
+                )
+            ).first()
+        role = found.role if found else None
         if role is None:
             raise HTTPException(401, "Invalid API key.", headers={"WWW-Authenticate": "Bearer"})
         if perm not in GRANTS[Role(role)]:
             raise HTTPException(
                 403, f"API keys with role '{role}' may not do this (needs '{perm.value}')."
             )
+        if role == Role.worker.value and found is not None and found.pools is not None:
+            request.state.worker_pools = list(found.pools)
+            pool = request.path_params.get("name")
+            if perm is Perm.work and request.url.path.startswith("/api/work_pools/"):
+                check_pool(request, pool)
 
     return check
+
+
+def worker_pools(request: Request) -> list[str] | None:
+    """The pools the request's worker key is bound to; ``None``: not a bound worker key."""
+    pools: list[str] | None = getattr(request.state, "worker_pools", None)
+    return pools
+
+
+def check_pool(request: Request, pool_name: str | None) -> None:
+    """403 unless the request's key may act on ``pool_name`` (a bound worker key: its pools)."""
+    pools = worker_pools(request)
+    if pools is not None and pool_name not in pools:
+        raise HTTPException(
+            403,
+            f"This worker key is bound to the pools {', '.join(pools) or '(none)'}; "
+            f"it may not act on {'pool ' + repr(pool_name) if pool_name else 'runs without a pool'}.",
+        )
+
+
+def check_run(request: Request, conn: sa.Connection, run_id: str) -> None:
+    """403 unless a bound worker key works the run's pool (no-op for other keys)."""
+    if worker_pools(request) is None:
+        return
+    pool_name = conn.execute(
+        sa.select(t.work_pool.c.name)
+        .select_from(t.flow_run.join(t.work_pool, t.work_pool.c.id == t.flow_run.c.pool_id))
+        .where(t.flow_run.c.id == run_id)
+    ).scalar()
+    check_pool(request, pool_name)

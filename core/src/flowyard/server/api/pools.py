@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
+from flowyard import limits
 from flowyard.schemas.pools import (
     Heartbeat,
     WorkPool,
@@ -78,7 +79,11 @@ def delete_pool(name: str, ctx: ServerContext = Depends(context)) -> Response:
 
 
 @router.get("/{name}/preview", dependencies=[READ])
-def preview(name: str, hours: float = 1.0, ctx: ServerContext = Depends(context)) -> list[FlowRun]:
+def preview(
+    name: str,
+    hours: float = Query(1.0, ge=0, le=limits.PREVIEW_HOURS_MAX, allow_inf_nan=False),
+    ctx: ServerContext = Depends(context),
+) -> list[FlowRun]:
     """Scheduled runs due within ``hours`` (read-only: does not count as a poll)."""
     import datetime as dt
 
@@ -155,7 +160,13 @@ def delete_queue(name: str, queue: str, ctx: ServerContext = Depends(context)) -
 def heartbeat(name: str, body: Heartbeat, ctx: ServerContext = Depends(context)) -> Response:
     """Record a heartbeat and renew the leases of the runs the worker holds."""
     with ctx.db.write() as conn:
-        workers.heartbeat(conn, name, body, ctx.settings.server_claim_lease_seconds)
+        workers.heartbeat(
+            conn,
+            name,
+            body,
+            ctx.settings.server_claim_lease_seconds,
+            ctx.settings.server_running_lease_seconds,
+        )
     return Response(status_code=204)
 
 
@@ -208,18 +219,27 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
     lost: list[str] = []
     if due or body.held_run_ids:
         with ctx.db.write() as conn:
+            pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
             if body.held_run_ids:
                 cancelling, lost = claims.watch_held(
-                    conn, pool_id, body.worker_name, body.held_run_ids, lease
+                    conn,
+                    pool_id,
+                    body.worker_name,
+                    body.held_run_ids,
+                    lease,
+                    ctx.settings.server_running_lease_seconds,
                 )
             if due:
                 claimed = claims.claim(conn, name, body, lease)
-    items = []
-    if claimed:
-        with ctx.db.read() as conn:
-            template = pools.get_pool_row(conn, name).base_job_template
-            items = claimed_runs(conn, claimed, template)
-    return pool_id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+            items = []
+            if claimed:  # built and serialised before the commit: a batch that cannot be
+                # answered is rolled back, never committed and then lost to lease expiry
+                template = pools.get_pool_row(conn, name).base_job_template
+                items = claimed_runs(conn, claimed, template)
+            response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+            response.model_dump_json()
+        return pool_id, response
+    return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 
 
 @router.post("/{name}/claim", dependencies=[WORK])
@@ -242,4 +262,4 @@ def _record_poll(ctx: ServerContext, name: str, queue_names: list[str]) -> None:
         stale = workers.stale_polled_queues(conn, name, queue_names)
     if stale:
         with ctx.db.write() as conn:
-            workers.record_poll(conn, stale)
+            workers.record_poll(conn, name, stale)

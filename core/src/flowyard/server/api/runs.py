@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 
+from flowyard import limits
 from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import (
     Deployment,
@@ -26,7 +27,7 @@ from flowyard.schemas.runs import (
     State,
 )
 from flowyard.server import tables as t
-from flowyard.server.api.deps import Perm, context, require
+from flowyard.server.api.deps import Perm, check_run, context, require, worker_pools
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
@@ -127,23 +128,31 @@ def create_local_run(body: LocalFlowRunCreate, ctx: ServerContext = Depends(cont
 
 
 @router.post("/flow_runs/filter", dependencies=[READ], tags=["flow runs"])
-def filter_runs(body: FlowRunFilter, ctx: ServerContext = Depends(context)) -> list[FlowRun]:
-    """Runs matching a filter."""
+def filter_runs(
+    body: FlowRunFilter, request: Request, ctx: ServerContext = Depends(context)
+) -> list[FlowRun]:
+    """Runs matching a filter (for a pool-bound worker key: runs of its pools only)."""
     with ctx.db.read() as conn:
-        return runs.filter_runs(conn, body)
+        found = runs.filter_runs(conn, body)
+    pools = worker_pools(request)
+    return found if pools is None else [r for r in found if r.work_pool_name in pools]
 
 
 @router.get("/flow_runs/{run_id}", dependencies=[READ], tags=["flow runs"])
-def read_run(run_id: str, ctx: ServerContext = Depends(context)) -> FlowRun:
+def read_run(run_id: str, request: Request, ctx: ServerContext = Depends(context)) -> FlowRun:
     """One run."""
     with ctx.db.read() as conn:
+        check_run(request, conn, run_id)
         return runs.read_run(conn, run_id)
 
 
 @router.get("/flow_runs/{run_id}/history", dependencies=[READ], tags=["flow runs"])
-def run_history(run_id: str, ctx: ServerContext = Depends(context)) -> list[State]:
+def run_history(
+    run_id: str, request: Request, ctx: ServerContext = Depends(context)
+) -> list[State]:
     """A run's state history, oldest first."""
     with ctx.db.read() as conn:
+        check_run(request, conn, run_id)
         return runs.history(conn, run_id)
 
 
@@ -156,10 +165,24 @@ def _notify_run_pool(ctx: ServerContext, run_id: str) -> None:
 
 
 @router.post("/flow_runs/{run_id}/state", dependencies=[WORK], tags=["flow runs"])
-def set_state(run_id: str, body: SetState, ctx: ServerContext = Depends(context)) -> SetStateResult:
-    """Propose a state; the server's rules decide (see ``services/states.py``)."""
+def set_state(
+    run_id: str, body: SetState, request: Request, ctx: ServerContext = Depends(context)
+) -> SetStateResult:
+    """Propose a state; the server's rules decide (see ``services/states.py``).
+
+    A pool-bound worker key may not ``force`` a state, and acts only on its pools' runs.
+    """
+    if body.force and worker_pools(request) is not None:
+        raise HTTPException(403, "A pool-bound worker key may not force a state.")
     with ctx.db.write() as conn:
-        result = states.set_state(conn, run_id, body)
+        check_run(request, conn, run_id)
+        result = states.set_state(
+            conn,
+            run_id,
+            body,
+            lease_seconds=ctx.settings.server_claim_lease_seconds,
+            running_lease_seconds=ctx.settings.server_running_lease_seconds,
+        )
     if result.status == "ACCEPT":
         _notify_run_pool(ctx, run_id)
     return result
@@ -177,26 +200,40 @@ def cancel_run(run_id: str, ctx: ServerContext = Depends(context)) -> SetStateRe
 
 
 @router.patch("/flow_runs/{run_id}", status_code=204, dependencies=[WORK], tags=["flow runs"])
-def update_run(run_id: str, body: FlowRunUpdate, ctx: ServerContext = Depends(context)) -> Response:
+def update_run(
+    run_id: str, body: FlowRunUpdate, request: Request, ctx: ServerContext = Depends(context)
+) -> Response:
     """Report the infrastructure id or add labels."""
     with ctx.db.write() as conn:
+        check_run(request, conn, run_id)
         runs.update_run(conn, run_id, body)
     return Response(status_code=204)
 
 
 @router.post("/logs", status_code=201, dependencies=[WORK], tags=["logs"])
-def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> LogsStored:
+def add_logs(
+    request: Request,
+    body: list[LogCreate] = Body(max_length=limits.LOG_BATCH_MAX),
+    ctx: ServerContext = Depends(context),
+) -> LogsStored:
     """Store log lines."""
     with ctx.db.write() as conn:
+        for run_id in {line.flow_run_id for line in body}:
+            check_run(request, conn, run_id)
         return LogsStored(stored=runs.add_logs(conn, body))
 
 
 @router.get("/flow_runs/{run_id}/logs", dependencies=[READ], tags=["logs"])
 def read_logs(
-    run_id: str, after: int = 0, limit: int = 1000, ctx: ServerContext = Depends(context)
+    run_id: str,
+    request: Request,
+    after: int = Query(0, ge=0, le=2**63 - 1),
+    limit: int = Query(1000, ge=1, le=10_000),
+    ctx: ServerContext = Depends(context),
 ) -> list[LogLine]:
     """A run's logs after line id ``after`` (each item has ``id`` for paging)."""
     with ctx.db.read() as conn:
+        check_run(request, conn, run_id)
         return [
             LogLine(id=i, **log.model_dump())
             for i, log in runs.read_logs(conn, run_id, after, limit)

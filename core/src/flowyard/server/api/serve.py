@@ -30,7 +30,12 @@ def _claim_once(ctx: ServerContext, body: ServedClaimRequest) -> tuple[str, Clai
         with ctx.db.write() as conn:
             if body.held_run_ids:
                 cancelling, lost = claims.watch_held(
-                    conn, None, body.worker_name, body.held_run_ids, lease
+                    conn,
+                    None,
+                    body.worker_name,
+                    body.held_run_ids,
+                    lease,
+                    ctx.settings.server_running_lease_seconds,
                 )
             if due:
                 claimed = claim_served(conn, due, body.worker_name, lease)

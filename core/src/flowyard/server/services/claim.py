@@ -201,11 +201,12 @@ def watch_held(
     worker_name: str,
     run_ids: list[str],
     lease_seconds: float,
+    running_lease_seconds: float | None = None,
 ) -> tuple[list[str], list[str]]:
     """Renew the leases of the runs a claimer holds; return which are CANCELLING and which are lost."""
     from flowyard.server.services.workers import renew_leases
 
-    renew_leases(conn, pool_id, worker_name, run_ids, lease_seconds)
+    renew_leases(conn, pool_id, worker_name, run_ids, lease_seconds, running_lease_seconds)
     return held_status(conn, worker_name, run_ids)
 
 

@@ -250,6 +250,7 @@ def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
         description=row.description,
         paused=row.paused,
         schedules=schedules,
+        schedule_error=row.schedule_error,
         created=row.created,
         updated=row.updated,
     )

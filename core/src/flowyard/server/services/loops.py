@@ -203,11 +203,26 @@ def _schedule_one(
     rows = [
         scheduling.scheduled_run(deployment, prefix, when, now, run_id=new_id(), name=run_name())
         for when in scheduling.run_times(
-            upcoming(Schedule.model_validate(item.schedule), now), limits
+            upcoming(Schedule.model_validate(item.schedule, context={"stored": True}), now),
+            limits,
         )
     ]
     with ctx.db.write() as conn:
         return _insert_ignoring_duplicates(conn, rows)
+
+
+def _record_schedule_error(
+    ctx: ServerContext, deployment_id: str, error: str | None, *, only_if_set: bool = False
+) -> None:
+    """Record (or clear) the scheduler's last failure on a deployment, shown by the API."""
+    column = t.deployment.c.schedule_error
+    with ctx.db.write() as conn:
+        stmt = t.deployment.update().where(t.deployment.c.id == deployment_id)
+        if only_if_set:
+            stmt = stmt.where(column.is_not(None))
+        elif error is not None:
+            stmt = stmt.where(sa.or_(column.is_(None), column != error[:2000]))
+        conn.execute(stmt.values(schedule_error=error[:2000] if error else None))
 
 
 def schedule_runs(ctx: ServerContext) -> int:
@@ -222,7 +237,15 @@ def schedule_runs(ctx: ServerContext) -> int:
     created = 0
     pools: set[str] = set()
     for item in _active_schedules(ctx):
-        n = _schedule_one(ctx, item, now, limits)
+        try:  # one bad schedule never stops the others
+            n = _schedule_one(ctx, item, now, limits)
+        except Exception as exc:
+            log.warning(
+                "schedule %s of deployment %s failed: %s", item.slug, item.deployment_id, exc
+            )
+            _record_schedule_error(ctx, item.deployment_id, f"schedule {item.slug!r}: {exc}")
+            continue
+        _record_schedule_error(ctx, item.deployment_id, None, only_if_set=True)
         created += n
         if n and item.pool_id:
             pools.add(item.pool_id)
@@ -231,4 +254,63 @@ def schedule_runs(ctx: ServerContext) -> int:
     return created
 
 
-SERVICES = {"late_runs": mark_late_runs, "lease_expiry": expire_leases, "scheduler": schedule_runs}
+def crash_silent_runs(ctx: ServerContext) -> int:
+    """Claimed RUNNING runs whose worker stopped renewing their liveness lease become CRASHED.
+
+    The worker renews it with ``held_run_ids`` in each heartbeat and claim; when the worker (or
+    the machine) dies, the lease runs out after ``server_running_lease_seconds`` and the run's
+    concurrency slot is freed instead of being held forever.
+    """
+    if not ctx.settings.server_running_lease_seconds:
+        return 0
+    now = utcnow()
+    pools: set[str] = set()
+    with ctx.db.write() as conn:
+        rows = conn.execute(
+            sa.select(t.flow_run.c.id, t.flow_run.c.pool_id, t.flow_run.c.worker_name)
+            .where(
+                t.flow_run.c.state_type == StateType.RUNNING.value,
+                t.flow_run.c.lease_expires < now,
+            )
+            .limit(BATCH)
+        ).all()
+        for row in rows:
+            message = (
+                f"No heartbeat for this run from worker '{row.worker_name}' for "
+                f"{ctx.settings.server_running_lease_seconds:g} s: its worker stopped."
+            )
+            conn.execute(
+                t.flow_run.update()
+                .where(t.flow_run.c.id == row.id, t.flow_run.c.state_type == "RUNNING")
+                .values(
+                    state_type=StateType.CRASHED.value,
+                    state_name="Crashed",
+                    state_message=message,
+                    state_timestamp=now,
+                    end_time=now,
+                    updated=now,
+                    lease_expires=None,
+                )
+            )
+            conn.execute(
+                t.flow_run_state.insert().values(
+                    flow_run_id=row.id,
+                    type=StateType.CRASHED.value,
+                    name="Crashed",
+                    message=message,
+                    timestamp=now,
+                )
+            )
+            if row.pool_id:
+                pools.add(row.pool_id)
+    for pool_id in pools:
+        ctx.notifier.notify(pool_id)
+    return len(rows)
+
+
+SERVICES = {
+    "late_runs": mark_late_runs,
+    "lease_expiry": expire_leases,
+    "running_liveness": crash_silent_runs,
+    "scheduler": schedule_runs,
+}

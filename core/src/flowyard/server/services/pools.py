@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from flowyard import limits
 from flowyard.errors import InvalidBaseJobTemplate, PluginError, UnknownWorkerType
 from flowyard.schemas.common import ACTIVE_STATES, PoolStatus, utcnow
 from flowyard.schemas.pools import (
@@ -62,8 +63,15 @@ def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> sa.Ro
 
 
 def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> dt.datetime:
-    """Heartbeats older than this mean OFFLINE."""
-    return now - dt.timedelta(seconds=(interval or 30.0) * multiple)
+    """Heartbeats older than this mean OFFLINE.
+
+    A stored interval outside the API's bounds (a row from before they existed) is clamped, so no
+    stored value can make a read fail.
+    """
+    seconds = min(max(interval or 30.0, 0.0), limits.SECONDS_MAX) * multiple
+    if seconds != seconds:  # NaN
+        seconds = 30.0 * multiple
+    return now - dt.timedelta(seconds=min(seconds, limits.SECONDS_MAX * 100))
 
 
 def worker_is_online(row: Any, now: dt.datetime, multiple: float) -> bool:
@@ -164,7 +172,7 @@ def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
 
 def update_pool(conn: sa.Connection, name: str, body: WorkPoolUpdate) -> sa.Row[Any]:
     """Change the fields sent; a new template is validated like on create."""
-    row = get_pool_row(conn, name)
+    row = get_pool_row(conn, name, lock=True)  # the lock order: pool, then queues, then runs
     values: dict[str, Any] = {}
     fields = body.model_fields_set
     if "base_job_template" in fields:
@@ -337,7 +345,7 @@ def list_queues(conn: sa.Connection, pool_name: str) -> list[WorkQueue]:
 
 def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> sa.Row[Any]:
     """Create a queue; an explicit priority shifts colliding queues down."""
-    pool = get_pool_row(conn, pool_name)
+    pool = get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, queues, runs
     _check_queue_name_free(conn, pool.id, pool_name, body.name)
     priority = body.priority if body.priority is not None else _first_free_priority(conn, pool.id)
     queue_id = _insert_queue(conn, pool.id, body, priority=priority)
@@ -349,6 +357,7 @@ def update_queue(
     conn: sa.Connection, pool_name: str, name: str, body: WorkQueueUpdate
 ) -> sa.Row[Any]:
     """Change the fields sent; a new priority re-sequences the pool's queues."""
+    get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, then queues, then runs
     row = get_queue_row(conn, pool_name, name)
     fields = body.model_fields_set
     values: dict[str, Any] = {}
@@ -371,8 +380,8 @@ def update_queue(
 
 def delete_queue(conn: sa.Connection, pool_name: str, name: str) -> None:
     """Delete a queue (409 for the default queue); its scheduled runs move to the default queue."""
+    pool = get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, queues, runs
     row = get_queue_row(conn, pool_name, name)
-    pool = get_pool_row(conn, pool_name)
     if row.id == pool.default_queue_id:
         raise Conflict(f"The default queue of pool '{pool_name}' cannot be deleted.")
     conn.execute(

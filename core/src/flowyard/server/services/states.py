@@ -12,6 +12,7 @@ Rules (server-enforced, so no client can break them; one guard each in ``state_r
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -64,7 +65,7 @@ def write_state(
     if state_type in TERMINAL_STATES:
         values["end_time"] = now
     if state_type is not StateType.PENDING:
-        values["lease_expires"] = None
+        values["lease_expires"] = None  # a RUNNING run's liveness lease comes in ``extra``
     values.update(extra or {})
     conn.execute(t.flow_run.update().where(t.flow_run.c.id == run.id).values(**values))
     conn.execute(
@@ -109,16 +110,42 @@ def _hand_back(conn: sa.Connection, run: Any, proposal: SetState) -> None:
     )
 
 
-def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateResult:
+def _running_lease(run: Any, running_lease_seconds: float | None) -> dict[str, Any]:
+    """The liveness lease of a claimed run going RUNNING (none for local, unclaimed runs)."""
+    if not running_lease_seconds or not run.worker_name:
+        return {}
+    return {"lease_expires": utcnow() + dt.timedelta(seconds=running_lease_seconds)}
+
+
+def set_state(
+    conn: sa.Connection,
+    run_id: str,
+    proposal: SetState,
+    *,
+    lease_seconds: float = 60.0,
+    running_lease_seconds: float | None = None,
+) -> SetStateResult:
     """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT.
 
-    ``force`` applies any state; otherwise the first guard of
+    A claimed run (one with a worker) that goes RUNNING gets a liveness lease of
+    ``running_lease_seconds``, renewed by its worker's heartbeats and claims.
+
+    ``force`` applies any state but keeps the lease invariants: a forced PENDING run gets a lease
+    of ``lease_seconds`` (so lease expiry hands it back if no worker takes it), a forced
+    SCHEDULED run is released from its claim. Otherwise the first guard of
     :data:`~flowyard.server.services.state_rules.GUARDS` that refuses decides, and an allowed
     proposal sets :func:`~flowyard.server.services.state_rules.resolved_target`.
     """
     run = get_run_row(conn, run_id)
     if proposal.force:
-        write_state(conn, run, proposal.type, proposal.name, proposal.message)
+        extra: dict[str, Any] = {}
+        if proposal.type is StateType.PENDING:
+            extra["lease_expires"] = utcnow() + dt.timedelta(seconds=lease_seconds)
+        elif proposal.type is StateType.SCHEDULED:
+            extra = {"claim_id": None, "worker_name": None, "infrastructure_id": None}
+        elif proposal.type is StateType.RUNNING:
+            extra = _running_lease(run, running_lease_seconds)
+        write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
         return _result("ACCEPT", get_run_row(conn, run_id))
     facts = _facts(run)
     if (
@@ -138,5 +165,6 @@ def set_state(conn: sa.Connection, run_id: str, proposal: SetState) -> SetStateR
     else:
         target = resolved_target(StateType(run.state_type), proposal.type)
         name = proposal.name if proposal.type is target else None
-        write_state(conn, run, target, name, proposal.message)
+        extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
+        write_state(conn, run, target, name, proposal.message, extra)
     return _result("ACCEPT", get_run_row(conn, run_id))

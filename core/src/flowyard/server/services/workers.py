@@ -15,7 +15,13 @@ from flowyard.server.services.ids import new_id
 from flowyard.server.services.pools import get_pool_row, worker_is_online
 
 
-def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_seconds: float) -> None:
+def heartbeat(
+    conn: sa.Connection,
+    pool_name: str,
+    body: Heartbeat,
+    lease_seconds: float,
+    running_lease_seconds: float | None = None,
+) -> None:
     """Record a heartbeat (upsert by pool + name) and renew the leases of the runs it holds."""
     pool = get_pool_row(conn, pool_name)
     now = utcnow()
@@ -36,7 +42,7 @@ def heartbeat(conn: sa.Connection, pool_name: str, body: Heartbeat, lease_second
                 id=new_id(), pool_id=pool.id, name=body.name, created=now, **values
             )
         )
-    renew_leases(conn, pool.id, body.name, body.held_run_ids, lease_seconds)
+    renew_leases(conn, pool.id, body.name, body.held_run_ids, lease_seconds, running_lease_seconds)
 
 
 def renew_leases(
@@ -45,20 +51,30 @@ def renew_leases(
     worker_name: str,
     run_ids: list[str],
     lease_seconds: float,
+    running_lease_seconds: float | None = None,
 ) -> None:
-    """Extend the claim lease of PENDING runs this worker holds (``pool_id`` None: served runs)."""
+    """Extend the leases of the runs this worker holds (``pool_id`` None: served runs): the claim
+    lease of PENDING runs and, with ``running_lease_seconds``, the liveness lease of RUNNING ones.
+    """
     if not run_ids:
         return
+    held = (
+        t.flow_run.c.id.in_(run_ids),
+        t.flow_run.c.pool_id == pool_id if pool_id else t.flow_run.c.pool_id.is_(None),
+        t.flow_run.c.worker_name == worker_name,
+    )
+    now = utcnow()
     conn.execute(
         t.flow_run.update()
-        .where(
-            t.flow_run.c.id.in_(run_ids),
-            t.flow_run.c.pool_id == pool_id if pool_id else t.flow_run.c.pool_id.is_(None),
-            t.flow_run.c.worker_name == worker_name,
-            t.flow_run.c.state_type == StateType.PENDING.value,
-        )
-        .values(lease_expires=utcnow() + dt.timedelta(seconds=lease_seconds))
+        .where(*held, t.flow_run.c.state_type == StateType.PENDING.value)
+        .values(lease_expires=now + dt.timedelta(seconds=lease_seconds))
     )
+    if running_lease_seconds:
+        conn.execute(
+            t.flow_run.update()
+            .where(*held, t.flow_run.c.state_type == StateType.RUNNING.value)
+            .values(lease_expires=now + dt.timedelta(seconds=running_lease_seconds))
+        )
 
 
 def worker_model(row: Any, pool_name: str, multiple: float) -> Worker:
@@ -104,12 +120,15 @@ def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[s
     return [str(r.id) for r in conn.execute(query).all()]
 
 
-def record_poll(conn: sa.Connection, queue_ids: list[str]) -> None:
+def record_poll(conn: sa.Connection, pool_name: str, queue_ids: list[str]) -> None:
     """A worker polled these queues: set their ``last_polled`` (so a watched queue is READY).
 
-    Called for every claim request that finds stale queues, idle long-polls included.
+    Called for every claim request that finds stale queues, idle long-polls included. Takes the
+    pool's row lock first, like claims and queue changes do (pool, then queues, then runs), so
+    it never deadlocks with them on PostgreSQL.
     """
     if queue_ids:
+        get_pool_row(conn, pool_name, lock=True)
         conn.execute(
             t.work_queue.update()
             .where(t.work_queue.c.id.in_(queue_ids))

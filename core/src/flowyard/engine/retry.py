@@ -1,0 +1,57 @@
+"""The engine's client: it rides out a server outage instead of crashing the run.
+
+A flow run's engine needs the server at its start, for each state change and for its logs; a
+server restart of a few seconds used to crash every run that called it then ("Cannot reach the
+flowyard server", exit 2). :class:`RetryingClient` retries with exponential backoff for up to
+``engine_outage_seconds`` (setting, default 120 s). It retries only what is safe to repeat: any
+request the server never received (connection refused or reset before sending), any GET, and
+answers of a proxy or a server that is starting or stopping (502, 503, 504). The log shipper uses
+the same client, so log lines wait in its queue during an outage instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from flowyard.client import FlowyardClient
+from flowyard.client.call import Call, T
+from flowyard.client.errors import ApiError, ServerUnreachable
+
+RETRIED_STATUSES = frozenset({502, 503, 504})
+MAX_DELAY_SECONDS = 5.0
+
+
+def _safe_to_repeat(method: str, exc: Exception) -> bool:
+    if isinstance(exc, ApiError):
+        return exc.status in RETRIED_STATUSES
+    never_sent = isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
+    return never_sent or method.upper() == "GET"
+
+
+class RetryingClient(FlowyardClient):
+    """A :class:`FlowyardClient` whose calls retry through an outage of ``outage_seconds``."""
+
+    def __init__(self, outage_seconds: float | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # retries=0: this class owns the retry policy
+        from flowyard.settings import get_settings
+
+        self.outage_seconds = (
+            get_settings().engine_outage_seconds if outage_seconds is None else outage_seconds
+        )
+
+    def send(self, call: Call[T]) -> T:
+        """Send a call, retrying safe failures with backoff until the outage budget is spent."""
+        deadline = time.monotonic() + self.outage_seconds
+        delay = 0.25
+        while True:
+            try:
+                return super().send(call)
+            except (ServerUnreachable, ApiError) as exc:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not _safe_to_repeat(call.method, exc):
+                    raise
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 2, MAX_DELAY_SECONDS)
