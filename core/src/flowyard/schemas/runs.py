@@ -189,6 +189,9 @@ class FlowRunFilter(Model):
     name: str | None = Field(default=None, description="runs with exactly this name")
     deployment_id: str | None = None
     work_pool_name: str | None = None
+    worker_name: str | None = Field(
+        default=None, description="runs whose current claim is held by the worker of this name"
+    )
     state_types: list[StateType] | None = None
     limit: int = Field(default=200, ge=1, le=10_000)
     offset: int = Field(default=0, ge=0)
