@@ -4,7 +4,8 @@ One asyncio loop runs three things: the heartbeat loop, the claim loop and (opti
 healthcheck endpoint. Each claimed run gets its own task that renders, submits and observes it
 through the worker type's hooks (in threads, since hooks block). Slots are released in that
 task's ``finally``. Transient API failures are logged and retried with back-off; they never stop
-the worker.
+the worker. At start, runs a worker of the same name had submitted are re-attached to and
+observed the same way (:mod:`flowyard.worker.adopt`; types with the ``reattach`` hook).
 """
 
 from __future__ import annotations
