@@ -13,17 +13,18 @@ therefore write plain ``@hookimpl`` functions with no ``if worker_type == ...`` 
 Threading
 ---------
 All hooks are synchronous. The worker runtime is asynchronous and calls ``render``, ``submit``,
-``observe`` and ``kill`` in a worker thread (``anyio.to_thread``), so a hook may block on network
-or subprocess I/O, but must be thread-safe with respect to other runs of the same worker.
+``observe``, ``reattach`` and ``kill`` in a worker thread (``anyio.to_thread``), so a hook may
+block on network or subprocess I/O, but must be thread-safe with respect to other runs of the
+same worker.
 
 Required and optional hooks
 ---------------------------
 A worker type must implement ``render`` and ``submit``, and its template through either
 ``variables_model`` (the core derives the template from the model) or
-``default_base_job_template`` (hand-written; wins when both exist). ``observe``, ``kill`` and
-``build_image`` are optional. The contract is checked when a type loads: a missing required hook,
-or a hook whose name is not one of these (``sumbit``), is a :class:`flowyard.errors.PluginError`
-naming the hook, the plugin and its distribution. Each hook's docstring starts with "Required"
+``default_base_job_template`` (hand-written; wins when both exist). ``observe``, ``kill``,
+``reattach`` and ``build_image`` are optional. The contract is checked when a type loads: a
+missing required hook, or a hook whose name is not one of these (``sumbit``), is a
+:class:`flowyard.errors.PluginError` naming the hook, the plugin and its distribution. Each hook's docstring starts with "Required"
 or "Optional"; ``docs/plugin-hooks.md`` documents them all.
 
 Errors
@@ -163,6 +164,32 @@ def kill(infrastructure_id: str, job: BaseJobConfiguration, grace_seconds: float
     :raises flowyard.errors.InfrastructureNotFound: the infrastructure is already gone (or the id
         is not one of this type's).
     :raises flowyard.errors.InfrastructureNotAvailable: it exists but cannot be reached here.
+    """
+
+
+@hookspec(firstresult=True)
+def reattach(
+    infrastructure_id: str, job: BaseJobConfiguration, flow_run: FlowRunInfo
+) -> Submission[object] | None:
+    """Optional: find the infrastructure of a run submitted earlier, so a restarted worker observes it.
+
+    Called in a worker thread when a worker starts, once for each run of its pool that a worker
+    of the same name submitted and that is still PENDING, RUNNING or CANCELLING with an
+    infrastructure id (the worker died or was restarted mid-run). The worker renders the job
+    again exactly as at submission (pool template < deployment < flow run, same flowyard env),
+    holds the run again (its lease is renewed as for a fresh claim) and, when this hook returns
+    a submission, calls ``observe`` with it: the run is then watched to its end, crashed with
+    the exit explained, or killed on cancellation, as if this worker had submitted it. A type
+    without this hook leaves such runs alone (their engines report their final states).
+
+    :param infrastructure_id: what ``submit`` returned in ``Submission.infrastructure_id``.
+    :param job: the run's typed job, rendered again from its configuration.
+    :param flow_run: the flow run being re-attached (with the claim id it was submitted under).
+    :returns: a :class:`flowyard.job.Submission` with the same ``infrastructure_id`` and a
+        ``handle`` that ``observe`` accepts, or None when this infrastructure cannot be watched
+        from here (the run is then left alone).
+    :raises flowyard.errors.InfrastructureNotFound: the infrastructure is gone; the run is
+        CRASHED with this message unless it reached a final state meanwhile.
     """
 
 

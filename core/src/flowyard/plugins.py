@@ -204,6 +204,25 @@ class TypeHooks:
             infrastructure_id=infrastructure_id, job=job, grace_seconds=grace_seconds
         )
 
+    def reattach(
+        self, infrastructure_id: str, job: BaseJobConfiguration, flow_run: FlowRunInfo
+    ) -> Submission[object] | None:
+        """Find a run's earlier infrastructure again (None when the type has no ``reattach`` hook
+        or cannot watch it from here); raises ``InfrastructureNotFound`` when it is gone."""
+        from flowyard.job import Submission
+
+        if not self.implements("reattach"):
+            return None
+        result = self._callers["reattach"](
+            infrastructure_id=infrastructure_id, job=job, flow_run=flow_run
+        )
+        if result is not None and not isinstance(result, Submission):
+            raise self._error(
+                f"returned {type(result).__name__} from reattach(); expected "
+                "flowyard.job.Submission or None."
+            )
+        return result
+
     def build_image(
         self,
         *,

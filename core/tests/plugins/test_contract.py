@@ -48,6 +48,7 @@ def test_the_hooks_come_from_the_hookspecs_module() -> None:
         "submit",
         "observe",
         "kill",
+        "reattach",
         "build_image",
     )
 

@@ -32,6 +32,24 @@ def memory_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleTy
     sys.path.remove(str(site))
 
 
+@pytest.fixture(scope="session")
+def plain_memory_type(
+    memory_module: ModuleType, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Worker type ``memory-plain``: the ``memory`` type without its ``reattach`` hook."""
+    site = tmp_path_factory.mktemp("site-plain")
+    hooks = "default_base_job_template, kill, observe, render, submit"
+    install_fake_distribution(
+        site,
+        "fy-memory-plain",
+        entry_points={"flowyard.workers": {"memory-plain": "fy_memory_plain_worker"}},
+        modules={"fy_memory_plain_worker.py": f"from {MODULE} import {hooks}  # noqa: F401\n"},
+    )
+    importlib.invalidate_caches()
+    yield "memory-plain"
+    sys.path.remove(str(site))
+
+
 @pytest.fixture
 def memory(memory_module: ModuleType) -> Iterator[ModuleType]:
     """The ``memory`` type's module, with no jobs; jobs left running are ended afterwards."""

@@ -5,9 +5,10 @@ worker calls) and really keeps state: pools, queues, flow runs with their state 
 and who holds each run. Claims long-poll like the server's: they return when a run is claimed,
 a held run is being cancelled, or ``wait_seconds`` pass. Tests play the other actors through
 its helpers: ``schedule`` (a deployment run), ``report`` (the engine setting a state), ``cancel``
-(a user cancelling).
+(a user cancelling), ``submitted_by`` (a run a worker had submitted before it restarted),
+``add_deployment`` (a deployment's job variables).
 
-What it does not model: deployments, lease expiry, pool/queue concurrency limits and queue
+What it does not model: deployments beyond their job variables, lease expiry, pool/queue concurrency limits and queue
 priorities (the server's claim is tested in ``core/tests/server``).
 """
 
@@ -19,7 +20,12 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from flowyard.client.errors import FlowRunNotFound, WorkerNotFound, WorkPoolNotFound
+from flowyard.client.errors import (
+    DeploymentNotFound,
+    FlowRunNotFound,
+    WorkerNotFound,
+    WorkPoolNotFound,
+)
 from flowyard.schemas import pools as p
 from flowyard.schemas import runs as r
 from flowyard.schemas.common import TERMINAL_STATES, PoolStatus, StateType, utcnow
@@ -45,6 +51,7 @@ class FakeApi:
         """run id -> the lines written into its logs (by the worker: why it crashed the run)."""
         self.stopped: list[tuple[str, str]] = []
         """(pool, worker name) of each worker that said it is leaving."""
+        self.deployments: dict[str, r.Deployment] = {}
         self.failures = 0
         """The next ``failures`` claims fail as if the server could not be reached."""
         self._changed = asyncio.Event()
@@ -104,6 +111,37 @@ class FakeApi:
         self.history[run.id] = [(StateType.SCHEDULED, None)]
         self._changed.set()
         return run
+
+    def add_deployment(self, deployment_id: str, **job_variables: object) -> r.Deployment:
+        """A deployment whose runs get ``job_variables`` (runs of ``schedule`` use ``deployment-1``)."""
+        now = utcnow()
+        deployment = r.Deployment.model_validate(
+            {"id": deployment_id, "name": "tiny", "flow_id": "flow-1", "flow_name": "tiny-flow"}
+            | {"work_pool_name": None, "work_queue_name": None, "entrypoint": None, "path": None}
+            | {"parameters": {}, "job_variables": dict(job_variables), "tags": []}
+            | {"description": "", "paused": False, "schedules": [], "created": now, "updated": now}
+        )
+        self.deployments[deployment_id] = deployment
+        return deployment
+
+    def submitted_by(
+        self,
+        worker: str,
+        pool: str = "mem",
+        state: StateType = StateType.RUNNING,
+        **job_variables: object,
+    ) -> r.FlowRun:
+        """A run that worker ``worker`` claimed and submitted (infrastructure ``mem-<run id>``),
+        now in ``state``: what a worker killed mid-run leaves behind."""
+        run = self.schedule(pool, **job_variables)
+        self._take(run, worker, pool)
+        self.infrastructure[run.id] = f"mem-{run.id}"
+        self.runs[run.id] = self.runs[run.id].model_copy(
+            update={"infrastructure_id": f"mem-{run.id}"}
+        )
+        if state is not StateType.PENDING:
+            self._move(run.id, state, None)
+        return self.runs[run.id]
 
     def state(self, run_id: str) -> StateType:
         """The run's current state type."""
@@ -185,6 +223,23 @@ class FakeApi:
         if run_id not in self.runs:
             raise FlowRunNotFound(404, f"Flow run '{run_id}' not found.")
         return self.runs[run_id]
+
+    async def list_flow_runs(self, body: r.FlowRunFilter) -> list[r.FlowRun]:
+        """Runs matching the filter's pool, worker name and states (newest first, paged)."""
+        found = [
+            run
+            for run in reversed(self.runs.values())
+            if (body.work_pool_name is None or run.work_pool_name == body.work_pool_name)
+            and (body.worker_name is None or run.worker_name == body.worker_name)
+            and (body.state_types is None or run.state_type in body.state_types)
+        ]
+        return found[body.offset : body.offset + body.limit]
+
+    async def read_deployment(self, deployment_id: str) -> r.Deployment:
+        """A deployment added with ``add_deployment``, or ``DeploymentNotFound``."""
+        if deployment_id not in self.deployments:
+            raise DeploymentNotFound(404, f"Deployment '{deployment_id}' not found.")
+        return self.deployments[deployment_id]
 
     async def set_state(self, run_id: str, body: r.SetState) -> r.SetStateResult:
         """Accept the state unless the claim is stale (ABORT) or the run already ended (REJECT)."""
@@ -269,6 +324,6 @@ class FakeApi:
             flow_run=taken,
             claim_id=claim_id,
             lease_expires=utcnow() + dt.timedelta(seconds=300),
-            deployment=None,
+            deployment=self.deployments.get(run.deployment_id or ""),
             base_job_template=self.pools[pool].base_job_template,
         )

@@ -3,7 +3,10 @@
 Installed by ``conftest.py`` as distribution ``fy-memory`` with a real ``flowyard.workers`` entry
 point, so the worker loads it exactly as it loads ``process`` or ``docker``. Tests see what was
 submitted (``SUBMITTED``, ``RUNNING``), make an infrastructure exit (``Infrastructure.exit``)
-and can hold runs between claim and submit (``RENDER_GATE``).
+and can hold runs between claim and submit (``RENDER_GATE``). Its ``reattach`` finds a job still
+in ``RUNNING`` (as a restarted worker would; ``leave_running`` plays the job a worker killed
+mid-run left behind), records what it was given (``REATTACHED``), and answers None while a test
+clears ``CAN_REATTACH``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ RUNNING: dict[str, Infrastructure] = {}
 SUBMITTED: list[str] = []
 KILLED: list[str] = []
 RENDER_GATE = threading.Event()
+REATTACHED: list[tuple[str, MemoryJob, FlowRunInfo]] = []
+CAN_REATTACH = threading.Event()
 
 
 def reset() -> None:
@@ -50,7 +55,16 @@ def reset() -> None:
     RUNNING.clear()
     SUBMITTED.clear()
     KILLED.clear()
+    REATTACHED.clear()
     RENDER_GATE.set()
+    CAN_REATTACH.set()
+
+
+def leave_running(run_id: str) -> Infrastructure:
+    """A job of run ``run_id`` still going after the worker that submitted it died."""
+    infrastructure = Infrastructure(MemoryJob(), run_id)
+    RUNNING[f"mem-{run_id}"] = infrastructure
+    return infrastructure
 
 
 @hookimpl
@@ -102,6 +116,17 @@ def observe(job: MemoryJob, submission: Submission, flow_run: FlowRunInfo) -> Ex
         return ExitStatus(code=-1, reason="The test never ended this job.")
     assert infrastructure.code is not None
     return ExitStatus(code=infrastructure.code, reason=infrastructure.reason)
+
+
+@hookimpl
+def reattach(infrastructure_id: str, job: MemoryJob, flow_run: FlowRunInfo) -> Submission | None:
+    """Find a job submitted earlier; ``InfrastructureNotFound`` when there is none."""
+    if not CAN_REATTACH.is_set():
+        return None
+    if infrastructure_id not in RUNNING:
+        raise InfrastructureNotFound(f"No job {infrastructure_id!r}.")
+    REATTACHED.append((infrastructure_id, job, flow_run))
+    return Submission(infrastructure_id=infrastructure_id)
 
 
 @hookimpl

@@ -9,6 +9,7 @@ reach the loopback server.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +40,13 @@ def tutorial(name: str = "docker") -> str:
 def long_one(seconds: float = 120) -> None:
     print("started", flush=True)
     time.sleep(seconds)
+
+@flow(log_prints=True)
+def dies_hard(seconds: float = 8) -> None:
+    import os
+    print("started", flush=True)
+    time.sleep(seconds)
+    os._exit(3)  # no final state: only a worker waiting for the container can tell
 
 @flow
 def hog(megabytes: int = 400) -> None:
@@ -238,6 +246,37 @@ def test_a_command_that_exits_without_a_state_is_crashed_with_its_code(
     final = wait_final(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "exited with code 3" in final["state_message"]
+
+
+def test_a_worker_killed_and_restarted_mid_run_reattaches_and_reports_the_containers_exit(
+    server: RunningServer,
+    http: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    tmp_path: Path,
+) -> None:
+    assert (
+        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
+    )
+    assert deploy(server, project, base_image, "dies_hard", "dev", image_tag).returncode == 0
+
+    def start(log: str) -> WorkerProcess:
+        return start_worker(server, "--pool", "dock", "--name", "docker-1", log=tmp_path / log)
+
+    first = start("worker.log")
+    run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
+    wait_final(http, run["id"], frozenset({"RUNNING"}))
+    first.stop(signal.SIGKILL)  # the container goes on without it
+    second = start("worker-2.log")  # the same --name: it re-attaches to the container
+    try:
+        final = wait_final(http, run["id"])
+    finally:
+        second.stop()
+
+    assert final["state_type"] == "CRASHED", final
+    assert "The container exited with code 3." in final["state_message"]
+    assert f"Re-attached to flow run {run['name']} ({run['id']})" in second.output()
 
 
 def test_a_failing_build_stops_the_deploy(

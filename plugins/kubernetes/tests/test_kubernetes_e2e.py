@@ -43,6 +43,13 @@ def long_one(seconds: float = 120) -> None:
     print("started", flush=True)
     time.sleep(seconds)
 
+@flow(log_prints=True)
+def dies_hard(seconds: float = 8) -> None:
+    import os
+    print("started", flush=True)
+    time.sleep(seconds)
+    os._exit(3)  # no final state: only a worker observing the pod can tell what happened
+
 @flow
 def hog(megabytes: int = 400) -> None:
     blocks = []
@@ -101,11 +108,13 @@ def kube_pool(
     kubeconfig = emulator.write_kubeconfig(tmp_path / "kubeconfig")
     workers: list[WorkerProcess] = []
 
-    def start(log_name: str = "worker.log") -> WorkerProcess:
+    def start(log_name: str = "worker.log", name: str = "k8s-worker") -> WorkerProcess:
         worker = start_worker(
             server,
             "--pool",
             "k8s",
+            "--name",
+            name,
             log=tmp_path / log_name,
             KUBECONFIG=str(kubeconfig),
             FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
@@ -273,7 +282,7 @@ def test_a_watch_dropped_mid_run_still_ends_completed(
     assert "dropped" in worker.output()
 
 
-def test_a_worker_killed_and_restarted_mid_run_leaves_the_job_running_to_completion(
+def test_a_worker_killed_and_restarted_mid_run_observes_the_job_to_completion(
     server: RunningServer,
     http: httpx.Client,
     project: Path,
@@ -288,10 +297,36 @@ def test_a_worker_killed_and_restarted_mid_run_leaves_the_job_running_to_complet
     wait_for(http, run["id"], frozenset({"RUNNING"}))
 
     first.stop(signal.SIGKILL)  # no clean-up: the Job must not depend on the worker process
-    kube_pool["start"]("worker-2.log")
+    second = kube_pool["start"]("worker-2.log")  # the same --name: it adopts its runs
 
     assert wait_for(http, run["id"])["state_type"] == "COMPLETED"
     deadline = time.monotonic() + 15  # the engine reports before its process has exited
     while [p["status"]["phase"] for p in emulator.pods()] != ["Succeeded"]:
         assert time.monotonic() < deadline, emulator.pods()
         time.sleep(0.2)
+    output = second.output()
+    assert f"Re-attached to flow run {run['name']} ({run['id']})" in output
+    assert "started" in output  # the pod's log, streamed by the restarted worker
+
+
+def test_a_pod_that_fails_after_its_worker_restarted_ends_crashed_with_its_exit_explained(
+    server: RunningServer,
+    http: httpx.Client,
+    project: Path,
+    base_image: str,
+    image_tag: str,
+    kube_pool: dict[str, Any],
+) -> None:
+    deploy(server, project, base_image, "dies_hard", image_tag, backoff_limit=0)
+    first = kube_pool["start"]()
+    run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
+    wait_for(http, run["id"], frozenset({"RUNNING"}))
+
+    first.stop(signal.SIGKILL)
+    kube_pool["start"]("worker-2.log")
+
+    # the engine dies without a final state: only the restarted worker, watching the pod, ends it
+    final = wait_for(http, run["id"], timeout=60)
+    assert final["state_type"] == "CRASHED", final
+    assert "The container exited with code 3" in final["state_message"]
+    assert "The container exited with code 3" in logs(http, run["id"])

@@ -234,12 +234,13 @@ def _configuration(emulator: KubernetesEmulator) -> client.Configuration:
 def test_another_worker_can_reattach_to_a_running_job_from_its_id_and_observe_it(
     emulator: KubernetesEmulator,
 ) -> None:
-    from flowyard_kubernetes.jobs import reattach
-
     job, run = render(emulator, command=python("import time; time.sleep(2); raise SystemExit(5)"))
     infrastructure_id = worker.submit(job, run).infrastructure_id
 
-    status = worker.observe(job, reattach(infrastructure_id, job), run)
+    found = worker.reattach(infrastructure_id, job, run)
+
+    assert found.infrastructure_id == infrastructure_id
+    status = worker.observe(job, found, run)
 
     assert status is not None and status.code == 5
 
@@ -247,12 +248,10 @@ def test_another_worker_can_reattach_to_a_running_job_from_its_id_and_observe_it
 def test_reattaching_to_a_vanished_job_raises_infrastructure_not_found(
     emulator: KubernetesEmulator,
 ) -> None:
-    from flowyard_kubernetes.jobs import reattach
-
-    job, _ = render(emulator)
+    job, run = render(emulator)
 
     with pytest.raises(InfrastructureNotFound):
-        reattach("default:no-such-job", job)
+        worker.reattach("default:no-such-job", job, run)
 
 
 def test_an_evicted_pod_is_explained_as_evicted(emulator: KubernetesEmulator) -> None:

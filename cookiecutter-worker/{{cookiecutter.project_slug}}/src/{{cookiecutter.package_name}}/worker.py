@@ -1,8 +1,10 @@
 """Hook implementations of worker type ``{{ cookiecutter.name }}`` (entry point in pyproject.toml).
 
 flowyard calls these from the worker: ``variables_model`` for the template, then per flow run
-``render`` -> ``submit`` -> ``observe``, and ``kill`` when a run is cancelled. The contract and
-each hook's arguments are documented in ``flowyard.hookspecs``.
+``render`` -> ``submit`` -> ``observe``, and ``kill`` when a run is cancelled. Add the optional
+``reattach(infrastructure_id, job, flow_run)`` when a job can be found again from its id alone:
+a worker restarted mid-run then observes its runs to the end. The contract and each hook's
+arguments are documented in ``flowyard.hookspecs``.
 """
 
 from __future__ import annotations

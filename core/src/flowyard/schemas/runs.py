@@ -225,6 +225,9 @@ class FlowRunFilter(Model):
     name: LongName | None = Field(default=None, description="runs with exactly this name")
     deployment_id: Id | None = None
     work_pool_name: LongName | None = None
+    worker_name: LongName | None = Field(
+        default=None, description="runs whose current claim is held by the worker of this name"
+    )
     state_types: list[StateType] | None = Field(default=None, max_length=20)
     limit: int = Field(default=200, ge=1, le=10_000)
     offset: int = Field(default=0, ge=0, le=limits.OFFSET_MAX)

@@ -11,7 +11,9 @@ from flowyard.schemas.pools import Heartbeat, WorkPool, WorkPoolCreate, WorkQueu
 from flowyard.schemas.runs import (
     ClaimRequest,
     ClaimResponse,
+    Deployment,
     FlowRun,
+    FlowRunFilter,
     FlowRunUpdate,
     LogCreate,
     LogsStored,
@@ -57,6 +59,14 @@ class WorkerApi(Protocol):
 
     async def read_flow_run(self, run_id: str) -> FlowRun:
         """A run (to see whether it reached a final state on its own)."""
+        ...
+
+    async def list_flow_runs(self, body: FlowRunFilter) -> list[FlowRun]:
+        """Runs matching a filter (at start: the runs this worker's name still holds)."""
+        ...
+
+    async def read_deployment(self, deployment_id: str) -> Deployment:
+        """A deployment (its job variables, to render an adopted run again)."""
         ...
 
     async def set_state(self, run_id: str, body: SetState) -> SetStateResult:

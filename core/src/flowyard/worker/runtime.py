@@ -4,7 +4,8 @@ One asyncio loop runs three things: the heartbeat loop, the claim loop and (opti
 healthcheck endpoint. Each claimed run gets its own task that renders, submits and observes it
 through the worker type's hooks (in threads, since hooks block). Slots are released in that
 task's ``finally``. Transient API failures are logged and retried with back-off; they never stop
-the worker.
+the worker. At start, runs a worker of the same name had submitted are re-attached to and
+observed the same way (:mod:`flowyard.worker.adopt`; types with the ``reattach`` hook).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo
+from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo, Submission
 from flowyard.schemas.common import TERMINAL_STATES, StateType
 from flowyard.schemas.pools import Heartbeat
 from flowyard.schemas.runs import (
@@ -216,6 +217,7 @@ class Worker:
             self.options.limit or "none",
             os.getpid(),
         )
+        await self._adopt_held_runs()
         heartbeats = asyncio.create_task(self._heartbeat_loop())
         try:
             await self._claim_loop()
@@ -445,17 +447,28 @@ class Worker:
             active.infrastructure_id = submission.infrastructure_id
             self.runs_submitted += 1
             await self._report_infrastructure(active)
-            if active.cancel_requested:
-                self._spawn(self._kill(active))
-            status = await asyncio.to_thread(self.hooks.observe, job, submission, info)
-            if status is not None:
-                await self._after_exit(active, status)
+            await self._observe_to_end(active, job, submission, info)
         except Exception as exc:
             log.error("Flow run %s could not be run: %s", run.id, _describe(exc))
             await self._crash(active, f"The worker could not run this flow run: {_describe(exc)}")
         finally:
             self.active.pop(active.run_id, None)
             self.slot_freed.set()
+
+    async def _observe_to_end(
+        self,
+        active: ActiveRun,
+        job: BaseJobConfiguration,
+        submission: Submission[object],
+        info: FlowRunInfo,
+    ) -> None:
+        """Watch a submitted (or re-attached) run's infrastructure until it exits; kill it if it
+        is being cancelled; crash the run if it exited without a final state."""
+        if active.cancel_requested:
+            self._spawn(self._kill(active))
+        status = await asyncio.to_thread(self.hooks.observe, job, submission, info)
+        if status is not None:
+            await self._after_exit(active, status)
 
     async def _report_infrastructure(self, active: ActiveRun) -> None:
         try:
@@ -533,6 +546,117 @@ class Worker:
         finally:
             self.active.pop(active.run_id, None)
             self.slot_freed.set()
+
+    # ------------------------------------------------------------------ re-attaching after a restart
+
+    async def _adopt_held_runs(self) -> None:
+        """At start: hold again the runs a worker of this name had submitted, and observe them.
+
+        Only for a type with the ``reattach`` hook (see :mod:`flowyard.worker.adopt`). The runs
+        take slots and are renewed by the heartbeat and the polls like freshly claimed ones.
+        """
+        from flowyard.worker.adopt import held_runs
+
+        if self.options.serve_deployment_ids or not self.hooks.implements("reattach"):
+            return
+        try:
+            claimed = await held_runs(self.client, self.options.pool, self.name)
+        except Exception as exc:
+            log.warning("Could not look for flow runs to re-attach to: %s", _describe(exc))
+            return
+        if not claimed:
+            return
+        adopted = [ActiveRun(item) for item in claimed]
+        for active in adopted:
+            self.active[active.run_id] = active
+        log.info(
+            "Worker '%s' still holds %d submitted flow run(s) from before it restarted; "
+            "re-attaching.",
+            self.name,
+            len(adopted),
+        )
+        try:
+            await self._heartbeat()  # renew their leases before checking that they are still ours
+        except Exception as exc:
+            log.warning("Heartbeat failed (will retry): %s", _describe(exc))
+        for active in adopted:
+            self._spawn(self._reattach(active))
+
+    async def _reattach(self, active: ActiveRun) -> None:
+        """Render an adopted run's job again, find its infrastructure, observe it to the end."""
+        try:
+            found = await self._find_infrastructure(active)
+            if found is None:
+                return
+            job, submission, info = found
+            log.info(
+                "Re-attached to flow run %s (%s): %s",
+                active.claimed.flow_run.name,
+                active.run_id,
+                submission.infrastructure_id,
+            )
+            await self._observe_to_end(active, job, submission, info)
+        except Exception as exc:
+            log.error("Flow run %s could not be observed: %s", active.run_id, _describe(exc))
+            await self._crash(
+                active, f"The worker could not observe this flow run: {_describe(exc)}"
+            )
+        finally:
+            self.active.pop(active.run_id, None)
+            self.slot_freed.set()
+
+    async def _find_infrastructure(
+        self, active: ActiveRun
+    ) -> tuple[BaseJobConfiguration, Submission[object], FlowRunInfo] | None:
+        """The re-rendered job and the type's ``reattach`` answer, or None to leave the run alone.
+
+        A run no longer held under its claim, a type that cannot watch this infrastructure, or an
+        error reaching it: left alone (logged). Infrastructure that is gone: the run ends as if it
+        had exited (CRASHED with why, or CANCELLED when it was being cancelled).
+        """
+        from flowyard.errors import InfrastructureNotFound
+        from flowyard.worker.adopt import still_held
+        from flowyard.worker.configuration import flow_run_info, job_configuration
+
+        infrastructure_id = active.claimed.flow_run.infrastructure_id or ""
+        try:
+            run = await still_held(self.client, active.claimed, self.name)
+            if run is None:
+                log.info(
+                    "Flow run %s is no longer held by this worker; not re-attaching.", active.run_id
+                )
+                return None
+            if run.state_type is StateType.CANCELLING:
+                self._request_cancel(active.run_id)
+            active.info = info = flow_run_info(
+                active.claimed, self.name, self.client.api_url, self.client.api_key
+            )
+            active.configuration = job_configuration(active.claimed, info)
+            active.job = job = await asyncio.to_thread(
+                self.hooks.render, active.configuration, info
+            )
+            submission = await asyncio.to_thread(self.hooks.reattach, infrastructure_id, job, info)
+        except InfrastructureNotFound as exc:
+            reason = f"Its infrastructure was gone when worker '{self.name}' restarted: {exc}"
+            await self._after_exit(active, ExitStatus(code=-1, reason=reason))
+            return None
+        except Exception as exc:
+            log.error(
+                "Could not re-attach to flow run %s (left to report its own state): %s",
+                active.run_id,
+                _describe(exc),
+            )
+            return None
+        if submission is None:
+            log.info(
+                "Worker type %s cannot re-attach to %s of flow run %s; it reports its own state.",
+                self.worker_type,
+                infrastructure_id,
+                active.run_id,
+            )
+            return None
+        active.infrastructure_id = submission.infrastructure_id
+        return job, submission, info
 
     # ------------------------------------------------------------------ cancellation
 

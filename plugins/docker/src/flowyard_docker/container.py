@@ -283,6 +283,28 @@ def wait(job: DockerJob, submission: Submission[ContainerHandle]) -> ExitStatus:
     return ExitStatus(code=code, reason=explain(code, oom, job.mem_limit))
 
 
+def find(container_id: str, job: DockerJob) -> Submission[ContainerHandle]:
+    """The submission of a container started earlier (by a worker since restarted), from its id.
+
+    ``wait`` accepts it like a fresh one; with ``stream_output`` its output is copied again from
+    the start. A container that has already exited is found too (``wait`` reports its code).
+
+    :raises InfrastructureNotFound: no such container (any more).
+    """
+    from docker.errors import NotFound
+
+    try:
+        container = client().containers.get(container_id)
+    except NotFound as exc:
+        raise InfrastructureNotFound(f"Container {container_id[:12]} no longer exists.") from exc
+    pump = _pump_logs(container) if job.stream_output else None
+    return Submission(
+        infrastructure_id=container.id,
+        handle=ContainerHandle(container, pump),
+        details={"container_name": container.name, "image": job.image},
+    )
+
+
 def stop_and_remove(container_id: str, grace_seconds: float) -> None:
     """Stop (SIGTERM, then SIGKILL after the grace period) and remove the container."""
     from docker.errors import NotFound

@@ -57,6 +57,16 @@ def observe(
 
 
 @hookimpl
+def reattach(
+    infrastructure_id: str, job: DockerJob, flow_run: FlowRunInfo
+) -> Submission[ContainerHandle]:
+    """Find the container again by its id, so a restarted worker waits for it to the end."""
+    from flowyard_docker.container import find
+
+    return find(infrastructure_id, job)
+
+
+@hookimpl
 def kill(infrastructure_id: str, job: DockerJob, grace_seconds: float) -> None:
     """Stop the container (SIGTERM, SIGKILL after ``grace_seconds``), then remove it."""
     from flowyard_docker.container import stop_and_remove

@@ -51,6 +51,16 @@ def observe(
 
 
 @hookimpl
+def reattach(
+    infrastructure_id: str, job: KubernetesJob, flow_run: FlowRunInfo
+) -> Submission[JobHandle]:
+    """Find the Job again by its ``namespace:job`` id, so a restarted worker watches it to its end."""
+    from flowyard_kubernetes.jobs import reattach as find_job
+
+    return find_job(infrastructure_id, job)
+
+
+@hookimpl
 def kill(infrastructure_id: str, job: KubernetesJob, grace_seconds: float) -> None:
     """Delete the Job with Foreground propagation and wait for its pod to go."""
     from flowyard_kubernetes.jobs import delete

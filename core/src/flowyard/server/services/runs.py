@@ -194,6 +194,8 @@ def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
         query = query.where(t.flow_run.c.deployment_id == f.deployment_id)
     if f.work_pool_name:
         query = query.where(t.work_pool.c.name == f.work_pool_name)
+    if f.worker_name:
+        query = query.where(t.flow_run.c.worker_name == f.worker_name)
     if f.state_types:
         query = query.where(t.flow_run.c.state_type.in_([s.value for s in f.state_types]))
     query = query.order_by(t.flow_run.c.scheduled_time.desc()).limit(f.limit).offset(f.offset)
