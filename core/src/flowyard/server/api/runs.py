@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import (
@@ -26,7 +26,8 @@ from flowyard.schemas.runs import (
     State,
 )
 from flowyard.server import tables as t
-from flowyard.server.api.deps import Perm, context, require
+from flowyard.server.api.deps import Perm, context, require, token_run_id
+from flowyard.server.errors import Forbidden
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
@@ -185,8 +186,13 @@ def update_run(run_id: str, body: FlowRunUpdate, ctx: ServerContext = Depends(co
 
 
 @router.post("/logs", status_code=201, dependencies=[WORK], tags=["logs"])
-def add_logs(body: list[LogCreate], ctx: ServerContext = Depends(context)) -> LogsStored:
-    """Store log lines."""
+def add_logs(
+    body: list[LogCreate], request: Request, ctx: ServerContext = Depends(context)
+) -> LogsStored:
+    """Store log lines (a flow run's token: only lines of its own run)."""
+    scoped = token_run_id(request)
+    if scoped is not None and any(log.flow_run_id != scoped for log in body):
+        raise Forbidden("A flow run's token may only write the logs of its own run.")
     with ctx.db.write() as conn:
         return LogsStored(stored=runs.add_logs(conn, body))
 
