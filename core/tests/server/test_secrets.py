@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flowyard.server import tables as t
 from flowyard.server.db import Database
 from flowyard.server.secret_cipher import generate_key
+from flowyard.server.services.secrets import referenced_secrets
 from flowyard.settings import Settings
 from flowyard.testing.plugin import RunningServer, start_server, stop_server
 from pydantic import SecretStr
@@ -174,3 +175,8 @@ def test_cli_reads_the_value_from_stdin_and_lists_no_value(
     assert '"gcp-sa"' in listed.stdout and VALUE not in listed.stdout
     assert rotated.returncode == 0, rotated.stderr
     assert empty.returncode == 1 and "stdin" in empty.stderr
+
+
+def test_a_template_names_secrets_with_either_quote_anywhere() -> None:
+    template = {"a": "{{ secret('api-token') }}", "b": ['x-{{ secret("x.y") }}', 3, None]}
+    assert referenced_secrets(template) == {"api-token", "x.y"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -14,14 +13,21 @@ from flowyard.server import tables as t
 from flowyard.server.errors import Conflict, NotFound
 from flowyard.server.secret_cipher import SecretCipher
 from flowyard.server.services.ids import new_id
+from flowyard.templating.secret_refs import NAME
 
 # ``{{ secret('aws-prod') }}`` (either quote) anywhere in a template or in job variables
-SECRET_REFERENCE = re.compile(r"secret\(\s*['\"]([A-Za-z0-9][A-Za-z0-9._-]*)['\"]\s*\)")
+SECRET_REFERENCE = re.compile(r"secret\(\s*['\"](" + NAME.pattern + r")['\"]\s*\)")
 
 
 def referenced_secrets(document: Any) -> set[str]:
     """Names of the secrets ``document`` (a template or job variables, any JSON) refers to."""
-    return set(SECRET_REFERENCE.findall(json.dumps(document)))
+    if isinstance(document, str):
+        return set(SECRET_REFERENCE.findall(document))
+    if isinstance(document, dict):
+        document = list(document.values())
+    if isinstance(document, list):
+        return set().union(*(referenced_secrets(item) for item in document))
+    return set()
 
 
 def _model(row: sa.Row[Any]) -> Secret:
