@@ -31,6 +31,12 @@ def sleepy(seconds: float = 60, pid_file: str = "") -> None:
 
 
 @flow
+def whoami() -> None:
+    key = os.environ.get("FLOWYARD_API_KEY", "")
+    get_run_logger().info("key kind %s; X=%s", key.split("_")[0], os.environ.get("X"))
+
+
+@flow
 def self_destruct() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 """

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -79,6 +79,25 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a flow run's engine retries a server it cannot reach.",
     )
+
+    server_secrets_key: SecretStr | None = Field(
+        default=None,
+        description="Fernet key (urlsafe base64, 32 bytes) encrypting the secrets store; "
+        "generate one with `flowyard secret generate-key`. Without it the server refuses secret writes.",
+    )
+    server_secrets_key_file: Path | None = Field(
+        default=None,
+        description="A file holding the secrets store's key (instead of the variable).",
+    )
+
+    server_run_token_key: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of flow-run tokens (default: a random key stored in the database).",
+    )
+    server_run_token_seconds: float = Field(
+        default=12 * 3600.0, gt=0, description="Lifetime of a flow run's token."
+    )
+
     worker_heartbeat_seconds: float = Field(default=30.0, gt=0)
     worker_query_seconds: float = Field(default=10.0, gt=0, description="Long-poll ceiling.")
     worker_prefetch_seconds: float = Field(default=10.0, ge=0)

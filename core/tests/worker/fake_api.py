@@ -29,6 +29,7 @@ from flowyard.client.errors import (
 from flowyard.schemas import pools as p
 from flowyard.schemas import runs as r
 from flowyard.schemas.common import TERMINAL_STATES, PoolStatus, StateType, utcnow
+from flowyard.schemas.secrets import SecretValue
 
 
 class FakeApi:
@@ -217,6 +218,10 @@ class FakeApi:
     async def claim_served(self, body: r.ServedClaimRequest) -> r.ClaimResponse:
         """Served deployments are not modelled."""
         raise NotImplementedError("FakeApi does not model served deployments")
+
+    async def pool_secret(self, pool: str, name: str) -> SecretValue:
+        """No secrets in memory: templates under test name none."""
+        raise LookupError(f"the fake API holds no secret {name!r} (pool {pool!r})")
 
     async def read_flow_run(self, run_id: str) -> r.FlowRun:
         """The run, or ``FlowRunNotFound``."""

@@ -7,6 +7,7 @@ import typer
 from flowyard.cli import (
     deployment_cmd,
     flow_run_cmd,
+    secret_cmd,
     server_cmd,
     work_pool_cmd,
     work_queue_cmd,
@@ -27,6 +28,7 @@ app.add_typer(work_queue_cmd.app, name="work-queue")
 app.add_typer(worker_cmd.app, name="worker")
 app.add_typer(deployment_cmd.app, name="deployment")
 app.add_typer(flow_run_cmd.app, name="flow-run")
+app.add_typer(secret_cmd.app, name="secret")
 deployment_cmd.register_deploy(app)
 
 

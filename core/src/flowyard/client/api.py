@@ -22,7 +22,7 @@ from flowyard.client.errors import (
     WorkPoolNotFound,
     WorkQueueNotFound,
 )
-from flowyard.schemas import pools, runs
+from flowyard.schemas import pools, runs, secrets
 from flowyard.schemas.common import Health
 
 M = TypeVar("M", bound=BaseModel)
@@ -62,6 +62,33 @@ def _deployment(deployment_id: str) -> str:
 
 class Api:
     """The routes. Mixed into both clients; see :mod:`flowyard.client.endpoint`."""
+
+    # ------------------------------------------------------------------ secrets
+
+    @endpoint
+    def create_secret(body: secrets.SecretCreate) -> Call[secrets.Secret]:
+        """Store a secret (admins); the answer has no value."""
+        return Call("POST", "/secrets", one(secrets.Secret), body)
+
+    @endpoint
+    def list_secrets() -> Call[list[secrets.Secret]]:
+        """Every secret's name, kind and times."""
+        return Call("GET", "/secrets", many(secrets.Secret))
+
+    @endpoint
+    def rotate_secret(name: str, body: secrets.SecretRotate) -> Call[secrets.Secret]:
+        """Replace a secret's value (admins)."""
+        return Call("PUT", f"/secrets/{segment(name)}", one(secrets.Secret), body)
+
+    @endpoint
+    def delete_secret(name: str) -> Call[None]:
+        """Delete a secret (admins)."""
+        return Call("DELETE", f"/secrets/{segment(name)}", nothing)
+
+    @endpoint
+    def pool_secret(pool: str, name: str) -> Call[secrets.SecretValue]:
+        """A secret named by ``pool``'s base job template (its workers; admins)."""
+        return Call("GET", f"{_pool(pool)}/secrets/{segment(name)}", one(secrets.SecretValue))
 
     # ------------------------------------------------------------------ work pools
 

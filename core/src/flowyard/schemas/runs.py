@@ -270,6 +270,10 @@ class ClaimedRun(Response):
     lease_expires: dt.datetime
     deployment: Deployment | None
     base_job_template: dict[str, Any]
+    run_token: str | None = Field(
+        default=None,
+        description="Bearer token scoped to this run; the run's FLOWYARD_API_KEY (not the worker's).",
+    )
 
 
 class ClaimResponse(Response):

@@ -69,11 +69,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.server_max_body_bytes)
 
-    from flowyard.server.api import pools, runs, serve
+    from flowyard.server.api import pools, runs, secrets, serve
 
     app.include_router(pools.router, prefix="/api")
     app.include_router(serve.router, prefix="/api")
     app.include_router(runs.router, prefix="/api")
+    app.include_router(secrets.router, prefix="/api")
     if settings.server_ui:
         from flowyard.ui import install
 

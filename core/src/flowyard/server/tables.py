@@ -269,3 +269,21 @@ api_key = sa.Table(
     sa.Column("pools", sa.JSON, nullable=True),
     _created(),
 )
+
+secret = sa.Table(
+    "secret",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("ciphertext", sa.Text, nullable=False),  # Fernet token; never the clear value
+    _created(),
+    sa.Column("rotated", UTCDateTime(), nullable=True),
+)
+
+server_key = sa.Table(  # keys the replicas share (e.g. the flow-run token HMAC key)
+    "server_key",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)

@@ -83,6 +83,9 @@ def _make_sandbox() -> Any:
     env = _Sandbox(autoescape=False)
     for unsafe_global in ("lipsum", "cycler", "joiner", "namespace"):
         env.globals.pop(unsafe_global, None)
+    from flowyard.templating.secret_refs import secret_reference
+
+    env.globals["secret"] = secret_reference  # a reference; values are resolved at submit
     return env
 
 

@@ -21,6 +21,7 @@ from flowyard.schemas.runs import (
     SetState,
     SetStateResult,
 )
+from flowyard.schemas.secrets import SecretValue
 
 
 class WorkerApi(Protocol):
@@ -55,6 +56,10 @@ class WorkerApi(Protocol):
 
     async def claim_served(self, body: ServedClaimRequest) -> ClaimResponse:
         """The same for served (pool-less) deployments."""
+        ...
+
+    async def pool_secret(self, pool: str, name: str) -> SecretValue:
+        """A secret named by the pool's template (``{{ secret('name') }}``)."""
         ...
 
     async def read_flow_run(self, run_id: str) -> FlowRun:

@@ -11,7 +11,11 @@ from flowyard.schemas.runs import ClaimedRun
 def flow_run_info(
     claimed: ClaimedRun, worker_name: str, api_url: str, api_key: str | None
 ) -> FlowRunInfo:
-    """What the worker type hooks are told about a claimed run."""
+    """What the worker type hooks are told about a claimed run.
+
+    ``api_key`` is the run's own token from the claim when the server issued one (the worker's
+    key never reaches the run), else the worker's key (an older server).
+    """
     run = claimed.flow_run
     return FlowRunInfo(
         id=run.id,
@@ -26,7 +30,7 @@ def flow_run_info(
         claim_id=claimed.claim_id,
         parameters=run.parameters,
         api_url=api_url,
-        api_key=api_key,
+        api_key=claimed.run_token or api_key,
     )
 
 

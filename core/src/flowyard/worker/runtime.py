@@ -430,7 +430,9 @@ class Worker:
             active.info = info = flow_run_info(
                 active.claimed, self.name, self.client.api_url, self.client.api_key
             )
-            active.configuration = job_configuration(active.claimed, info)
+            active.configuration = await self._with_secrets(
+                job_configuration(active.claimed, info), run.work_pool_name
+            )
             active.job = job = await asyncio.to_thread(
                 self.hooks.render, active.configuration, info
             )
@@ -469,6 +471,21 @@ class Worker:
         status = await asyncio.to_thread(self.hooks.observe, job, submission, info)
         if status is not None:
             await self._after_exit(active, status)
+
+    async def _with_secrets(
+        self, configuration: dict[str, Any], pool: str | None
+    ) -> dict[str, Any]:
+        """The configuration with each ``{{ secret('name') }}`` reference swapped for its value."""
+        from flowyard.templating.secret_refs import referenced_names, resolve
+
+        names = referenced_names(configuration)
+        if not names:
+            return configuration
+        if pool is None:
+            raise ValueError("secret() references need a work pool (served runs have none)")
+        values = {name: (await self.client.pool_secret(pool, name)).value for name in names}
+        resolved: dict[str, Any] = resolve(configuration, values.__getitem__)
+        return resolved
 
     async def _report_infrastructure(self, active: ActiveRun) -> None:
         try:
@@ -631,7 +648,9 @@ class Worker:
             active.info = info = flow_run_info(
                 active.claimed, self.name, self.client.api_url, self.client.api_key
             )
-            active.configuration = job_configuration(active.claimed, info)
+            active.configuration = await self._with_secrets(
+                job_configuration(active.claimed, info), run.work_pool_name
+            )
             active.job = job = await asyncio.to_thread(
                 self.hooks.render, active.configuration, info
             )

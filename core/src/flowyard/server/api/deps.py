@@ -9,6 +9,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 
+from flowyard.server import run_tokens
 from flowyard.server import tables as t
 from flowyard.server.services.context import ServerContext
 
@@ -31,6 +32,7 @@ class Perm(StrEnum):
     runs = "runs:write"
     work = "work"
     keys = "keys:write"
+    secrets = "secrets:write"  # create, rotate, delete and reveal secrets: admins only
 
 
 GRANTS: dict[Role, frozenset[Perm]] = {
@@ -66,6 +68,9 @@ def require(perm: Perm) -> Callable[[Request], None]:
                 "Missing API key: send 'Authorization: Bearer <key>' (FLOWYARD_API_KEY).",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        if run_tokens.is_run_token(key):
+            _check_run_token(request, ctx, key)
+            return
         with ctx.db.read() as conn:
             found = conn.execute(
                 sa.select(t.api_key.c.role, t.api_key.c.pools).where(
@@ -81,7 +86,8 @@ def require(perm: Perm) -> Callable[[Request], None]:
             )
         if role == Role.worker.value and found is not None and found.pools is not None:
             request.state.worker_pools = list(found.pools)
-            pool = request.path_params.get("name")
+            # /work_pools/{name}/... and /work_pools/{pool}/secrets/{name}
+            pool = request.path_params.get("pool") or request.path_params.get("name")
             if perm is Perm.work and request.url.path.startswith("/api/work_pools/"):
                 check_pool(request, pool)
 
@@ -115,3 +121,52 @@ def check_run(request: Request, conn: sa.Connection, run_id: str) -> None:
         .where(t.flow_run.c.id == run_id)
     ).scalar()
     check_pool(request, pool_name)
+
+
+def caller_role(request: Request, ctx: ServerContext = Depends(context)) -> Role | None:
+    """The role of the request's API key; ``None`` on a server without auth (everyone is admin).
+
+    Routes that decide per object (e.g. a worker revealing a secret its pool's template names)
+    use it after a ``require`` dependency has already refused missing or wrong keys.
+    """
+    if not ctx.settings.server_auth:
+        return None
+    _, _, key = request.headers.get("authorization", "").partition(" ")
+    with ctx.db.read() as conn:
+        role = conn.execute(
+            sa.select(t.api_key.c.role).where(t.api_key.c.key_hash == hash_key(key))
+        ).scalar()
+    return Role(role) if role is not None else None
+
+
+def run_token_key(ctx: ServerContext) -> bytes:
+    """The flow-run token HMAC key (read once per server context)."""
+    if ctx.run_token_key is None:
+        ctx.run_token_key = run_tokens.signing_key(ctx.db, ctx.settings)
+    return ctx.run_token_key
+
+
+def _check_run_token(request: Request, ctx: ServerContext, token: str) -> None:
+    run_id = run_tokens.verify(run_token_key(ctx), token)
+    if run_id is None:
+        raise HTTPException(
+            401, "Invalid or expired flow-run token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    with ctx.db.read() as conn:
+        deployment_id = conn.execute(
+            sa.select(t.flow_run.c.deployment_id).where(t.flow_run.c.id == run_id)
+        ).scalar()
+    scope = run_tokens.RunScope(run_id=run_id, deployment_id=deployment_id)
+    if not run_tokens.allows(scope, request.method, request.url.path, request.path_params):
+        raise HTTPException(
+            403,
+            "A flow run's token may only read its own run and deployment and write its own "
+            "states and logs.",
+        )
+    request.state.run_token_run_id = run_id
+
+
+def token_run_id(request: Request) -> str | None:
+    """The run a flow-run token is scoped to (``None`` for API keys and servers without auth)."""
+    run_id: str | None = getattr(request.state, "run_token_run_id", None)
+    return run_id

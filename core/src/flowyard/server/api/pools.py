@@ -15,8 +15,9 @@ from flowyard.schemas.pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
-from flowyard.schemas.runs import ClaimRequest, ClaimResponse, FlowRun
-from flowyard.server.api.deps import Perm, context, require
+from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
+from flowyard.server import run_tokens
+from flowyard.server.api.deps import Perm, context, require, run_token_key
 from flowyard.server.api.longpoll import long_poll
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
@@ -218,6 +219,7 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
     cancelling: list[str] = []
     lost: list[str] = []
     if due or body.held_run_ids:
+        run_token_key(ctx)  # read (or first stored) outside the claim's write transaction
         with ctx.db.write() as conn:
             pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
             if body.held_run_ids:
@@ -235,11 +237,21 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
             if claimed:  # built and serialised before the commit: a batch that cannot be
                 # answered is rolled back, never committed and then lost to lease expiry
                 template = pools.get_pool_row(conn, name).base_job_template
-                items = claimed_runs(conn, claimed, template)
+                items = with_run_tokens(ctx, claimed_runs(conn, claimed, template))
             response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
             response.model_dump_json()
         return pool_id, response
     return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
+
+
+def with_run_tokens(ctx: ServerContext, items: list[ClaimedRun]) -> list[ClaimedRun]:
+    """Each claimed run with its flow-run token (what the run uses as its API key)."""
+    key = run_token_key(ctx)
+    ttl = ctx.settings.server_run_token_seconds
+    return [
+        item.model_copy(update={"run_token": run_tokens.issue(key, item.flow_run.id, ttl)})
+        for item in items
+    ]
 
 
 @router.post("/{name}/claim", dependencies=[WORK])

@@ -27,7 +27,8 @@ from flowyard.schemas.runs import (
     State,
 )
 from flowyard.server import tables as t
-from flowyard.server.api.deps import Perm, check_run, context, require, worker_pools
+from flowyard.server.api.deps import Perm, check_run, context, require, token_run_id, worker_pools
+from flowyard.server.errors import Forbidden
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
@@ -216,7 +217,10 @@ def add_logs(
     body: list[LogCreate] = Body(max_length=limits.LOG_BATCH_MAX),
     ctx: ServerContext = Depends(context),
 ) -> LogsStored:
-    """Store log lines."""
+    """Store log lines (a flow run's token: only lines of its own run)."""
+    scoped = token_run_id(request)
+    if scoped is not None and any(log.flow_run_id != scoped for log in body):
+        raise Forbidden("A flow run's token may only write the logs of its own run.")
     with ctx.db.write() as conn:
         for run_id in {line.flow_run_id for line in body}:
             check_run(request, conn, run_id)

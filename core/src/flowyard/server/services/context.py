@@ -16,3 +16,4 @@ class ServerContext:
     db: Database
     settings: Settings
     notifier: Notifier
+    run_token_key: bytes | None = None  # cached by flowyard.server.api.deps.run_token_key

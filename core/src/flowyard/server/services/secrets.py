@@ -1,0 +1,105 @@
+"""The secrets store: create, list, rotate, delete, reveal; and which secrets a template names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from flowyard.schemas.common import utcnow
+from flowyard.schemas.secrets import Secret, SecretCreate, SecretKind, SecretValue
+from flowyard.server import tables as t
+from flowyard.server.errors import Conflict, NotFound
+from flowyard.server.secret_cipher import SecretCipher
+from flowyard.server.services.ids import new_id
+from flowyard.templating.secret_refs import NAME
+
+# ``{{ secret('aws-prod') }}`` (either quote) anywhere in a template or in job variables
+SECRET_REFERENCE = re.compile(r"secret\(\s*['\"](" + NAME.pattern + r")['\"]\s*\)")
+
+
+def referenced_secrets(document: Any) -> set[str]:
+    """Names of the secrets ``document`` (a template or job variables, any JSON) refers to."""
+    if isinstance(document, str):
+        return set(SECRET_REFERENCE.findall(document))
+    if isinstance(document, dict):
+        document = list(document.values())
+    if isinstance(document, list):
+        return set().union(*(referenced_secrets(item) for item in document))
+    return set()
+
+
+def _model(row: sa.Row[Any]) -> Secret:
+    return Secret(
+        name=row.name, kind=SecretKind(row.kind), created=row.created, rotated=row.rotated
+    )
+
+
+def _row(conn: sa.Connection, name: str) -> sa.Row[Any]:
+    row = conn.execute(sa.select(t.secret).where(t.secret.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"Secret {name!r} not found; `flowyard secret ls` lists them.")
+    return row
+
+
+def create_secret(conn: sa.Connection, cipher: SecretCipher, body: SecretCreate) -> Secret:
+    """Store a new secret (encrypted); 409 if the name is taken."""
+    ciphertext = cipher.encrypt(body.value.get_secret_value())
+    if conn.execute(sa.select(t.secret.c.id).where(t.secret.c.name == body.name)).first():
+        raise Conflict(
+            f"Secret {body.name!r} already exists; `flowyard secret rotate` changes its value.",
+            code="already_exists",
+        )
+    conn.execute(
+        t.secret.insert().values(
+            id=new_id(),
+            name=body.name,
+            kind=body.kind.value,
+            ciphertext=ciphertext,
+            created=utcnow(),
+        )
+    )
+    return _model(_row(conn, body.name))
+
+
+def list_secrets(conn: sa.Connection) -> list[Secret]:
+    """Every secret's name, kind and times, by name."""
+    rows = conn.execute(sa.select(t.secret).order_by(t.secret.c.name)).all()
+    return [_model(r) for r in rows]
+
+
+def rotate_secret(conn: sa.Connection, cipher: SecretCipher, name: str, value: str) -> Secret:
+    """Replace a secret's value."""
+    ciphertext = cipher.encrypt(value)
+    _row(conn, name)
+    conn.execute(
+        t.secret.update()
+        .where(t.secret.c.name == name)
+        .values(ciphertext=ciphertext, rotated=utcnow())
+    )
+    return _model(_row(conn, name))
+
+
+def delete_secret(conn: sa.Connection, name: str) -> None:
+    """Remove a secret."""
+    _row(conn, name)
+    conn.execute(t.secret.delete().where(t.secret.c.name == name))
+
+
+def reveal_secret(conn: sa.Connection, cipher: SecretCipher, name: str) -> SecretValue:
+    """The clear value (callers check who may see it)."""
+    row = _row(conn, name)
+    return SecretValue(
+        name=row.name, kind=SecretKind(row.kind), value=cipher.decrypt(row.ciphertext)
+    )
+
+
+def pool_references(conn: sa.Connection, pool_name: str) -> set[str]:
+    """Secrets named by a pool's base job template."""
+    template = conn.execute(
+        sa.select(t.work_pool.c.base_job_template).where(t.work_pool.c.name == pool_name)
+    ).scalar()
+    if template is None:
+        raise NotFound(f"Work pool {pool_name!r} not found.", code="work_pool_not_found")
+    return referenced_secrets(template)
