@@ -257,3 +257,19 @@ class Log(Response):
     name: str
     message: str
     timestamp: dt.datetime
+
+
+BULK_CREATE_MAX = 500
+"""Most runs one ``POST /api/deployments/{id}/runs/bulk`` may create."""
+
+
+class FlowRunBulkCreate(Model):
+    """Body of ``POST /api/deployments/{id}/runs/bulk``: up to 500 runs in one transaction."""
+
+    runs: list[FlowRunCreate] = Field(min_length=1, max_length=BULK_CREATE_MAX)
+
+
+class FlowRunBulkCreated(Response):
+    """The ids of the runs a bulk create made, in the order of the request."""
+
+    ids: list[str]

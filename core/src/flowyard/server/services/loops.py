@@ -132,21 +132,25 @@ def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]])
     stmt = dialect_insert(t.flow_run).on_conflict_do_nothing(
         index_elements=["flow_id", "idempotency_key"]
     )
-    inserted = 0
-    for row in rows:
-        result = conn.execute(stmt.values(**row))
-        if result.rowcount:
-            inserted += 1
-            conn.execute(
-                t.flow_run_state.insert().values(
-                    flow_run_id=row["id"],
-                    type=StateType.SCHEDULED.value,
-                    name="Scheduled",
-                    message="Flow run scheduled",
-                    timestamp=row["created"],
-                )
-            )
-    return inserted
+    inserted = {
+        str(run_id) for run_id in conn.execute(stmt.returning(t.flow_run.c.id), rows).scalars()
+    }
+    if inserted:
+        conn.execute(
+            t.flow_run_state.insert(),
+            [
+                {
+                    "flow_run_id": row["id"],
+                    "type": StateType.SCHEDULED.value,
+                    "name": "Scheduled",
+                    "message": "Flow run scheduled",
+                    "timestamp": row["created"],
+                }
+                for row in rows
+                if row["id"] in inserted
+            ],
+        )
+    return len(inserted)
 
 
 def _active_schedules(ctx: ServerContext) -> list[Any]:
