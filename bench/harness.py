@@ -43,7 +43,11 @@ def stage(
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_WORKER_")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("FLOWYARD_WORKER_") or k == "FLOWYARD_WORKER_WARM_ENGINE"
+        },
         "FLOWYARD_HOME": str(home),
         "FLOWYARD_API_URL": f"http://127.0.0.1:{port}/api",
         **extra_env,
@@ -80,8 +84,8 @@ def stage(
         worker = subprocess.Popen(
             [*CLI, "worker", "start", "--pool", "bench"],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=(home / "worker.log").open("wb"),
+            stderr=subprocess.STDOUT,
         )
         yield Stage(home, env, api, deployment, worker)
     finally:

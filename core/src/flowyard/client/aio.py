@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from flowyard.client.endpoint import default_api_key, default_api_url, tls_verify
 from flowyard.client.errors import ApiError, ServerUnreachable, raise_for
-from flowyard.settings import get_settings
 
 
 class AsyncFlowyardClient:
@@ -22,11 +22,15 @@ class AsyncFlowyardClient:
         timeout: float = 60.0,
         retries: int = 3,
     ) -> None:
-        settings = get_settings()
-        self.api_url = (api_url or settings.api_url).rstrip("/")
-        self.api_key = api_key if api_key is not None else settings.api_key
+        self.api_url = (api_url or default_api_url()).rstrip("/")
+        self.api_key = api_key if api_key is not None else default_api_key()
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        self._http = httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.api_url,
+            headers=headers,
+            timeout=timeout,
+            verify=tls_verify(self.api_url),
+        )
         self.retries = retries
 
     async def request(

@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 
+from flowyard.client.endpoint import default_api_key, default_api_url, tls_verify
 from flowyard.client.errors import ServerUnreachable, raise_for
-from flowyard.settings import get_settings
 
 
 class FlowyardClient:
@@ -16,11 +16,15 @@ class FlowyardClient:
     def __init__(
         self, api_url: str | None = None, api_key: str | None = None, timeout: float = 30.0
     ) -> None:
-        settings = get_settings()
-        self.api_url = (api_url or settings.api_url).rstrip("/")
-        key = api_key if api_key is not None else settings.api_key
+        self.api_url = (api_url or default_api_url()).rstrip("/")
+        key = api_key if api_key is not None else default_api_key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._http = httpx.Client(base_url=self.api_url, headers=headers, timeout=timeout)
+        self._http = httpx.Client(
+            base_url=self.api_url,
+            headers=headers,
+            timeout=timeout,
+            verify=tls_verify(self.api_url),
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Send a request; returns decoded JSON (None for 204). Raises ApiError / ServerUnreachable."""
