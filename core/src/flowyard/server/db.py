@@ -8,6 +8,7 @@ claim path serialises per pool with ``SELECT ... FOR UPDATE`` on the pool row.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,8 +56,22 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
+    def schema_is_current(self) -> bool:
+        """The database is at the newest revision already (read without importing Alembic)."""
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return False
+            stored = {
+                str(v)
+                for v in conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+            }
+        return stored == head_revisions()
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (idempotent; Alembic is not imported when the schema
+        is at the head already, so a warm start does no migration work)."""
+        if revision == "head" and self.schema_is_current():
+            return
         from alembic import command
         from alembic.config import Config
 
@@ -67,11 +82,39 @@ class Database:
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+_REVISION = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+def head_revisions() -> set[str]:
+    """The newest revisions, read from the migration scripts' text (no Alembic import).
+
+    A revision no other script names as its ``down_revision`` is a head (what ``alembic upgrade
+    head`` targets). A script this cannot read yields an impossible head, so the caller migrates.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in files("flowyard.server").joinpath("migrations", "versions").iterdir():
+        if not script.name.endswith(".py"):
+            continue
+        found = False
+        for down, value in _REVISION.findall(script.read_text()):
+            names = set(_QUOTED.findall(value))
+            if down:
+                parents |= names
+            else:
+                revisions |= names
+                found = found or bool(names)
+        if not found:
+            return {f"<unreadable {script.name}>"}
+    return revisions - parents
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
