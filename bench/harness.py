@@ -33,12 +33,18 @@ class Stage:
 
 @contextmanager
 def stage(
-    *, pool_type: str, flow_source: str, deploy_call: str, **extra_env: str
+    *,
+    pool_type: str,
+    flow_source: str,
+    deploy_call: str,
+    worker_args: tuple[str, ...] = (),
+    **extra_env: str,
 ) -> Iterator[Stage]:
     """Start `flowyard server start`, create pool `bench`, deploy `stamp/d`, start a worker.
 
     ``deploy_call`` is the Python statement that deploys ``stamp`` (from ``bench_flow.py``) as
-    deployment ``d`` on pool ``bench``. Everything is stopped on exit.
+    deployment ``d`` on pool ``bench``; ``worker_args`` are added to ``worker start``. Everything
+    is stopped on exit; the worker's output is in ``<home>/worker.log``.
     """
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
     port = free_port()
@@ -82,7 +88,7 @@ def stage(
         )
         deployment = api.get("/deployments/name/stamp/d").json()
         worker = subprocess.Popen(
-            [*CLI, "worker", "start", "--pool", "bench"],
+            [*CLI, "worker", "start", "--pool", "bench", *worker_args],
             env=env,
             stdout=(home / "worker.log").open("wb"),
             stderr=subprocess.STDOUT,
