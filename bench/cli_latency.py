@@ -2,8 +2,9 @@
 
 Each command runs once to warm the OS cache and bytecode, then 5 times; prints the medians of
 wall time, CPU time (user + system: steadier than wall time on a busy machine) and peak RSS.
-Commands that talk to the API run against a server started in this process (SQLite, uvicorn in
-a thread, services off) with pool `p` and deployment `f/d`.
+Commands that talk to the API run against `flowyard server start` (SQLite, a subprocess: a
+server in this process would inflate the children's peak RSS, which counts memory from before
+``exec``) with pool `p` and deployment `f/d`.
 Run: `.venv/bin/python bench/cli_latency.py`.
 """
 
@@ -19,8 +20,7 @@ import time
 from pathlib import Path
 
 import httpx
-from flowyard.settings import Settings
-from flowyard.testing.plugin import free_port, start_server, stop_server
+from flowyard.testing.plugin import free_port
 
 RUNS = 5
 COMMANDS = [
@@ -39,31 +39,51 @@ def flowyard_executable() -> str:
 
 
 def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
-    """Run once; return (wall seconds, CPU seconds, peak RSS in KiB) of that process alone."""
+    """Run once; return (wall seconds, CPU seconds, peak RSS in KiB) of that process alone.
+
+    The RSS comes from ``/usr/bin/time -f %M`` (a small parent): ``wait4`` of a child forked from
+    this process would count this process's memory from before ``exec``.
+    """
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%M", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    rss = int(proc.stderr.read().split()[-1])
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return wall, usage.ru_utime + usage.ru_stime, rss
 
 
 def main() -> None:
     exe = flowyard_executable()
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
-    server = start_server(
-        Settings(
-            home=home,
-            database_url=f"sqlite:///{home / 'cli.db'}",
-            server_port=free_port(),
-            server_services=False,
-        )
+    port = free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, "FLOWYARD_API_URL": api_url, "FLOWYARD_HOME": str(home)}
+    server = subprocess.Popen(
+        [exe, "server", "start", "--port", str(port), "--no-docker-bridge"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    env = {**os.environ, "FLOWYARD_API_URL": server.api_url, "FLOWYARD_HOME": str(home)}
     try:
-        with httpx.Client(base_url=server.api_url) as http:
+        with httpx.Client(base_url=api_url) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if http.get("/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                time.sleep(0.05)
             http.post("/work_pools", json={"name": "p", "type": "process"}).raise_for_status()
             http.post(
                 "/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "p"}
@@ -80,7 +100,8 @@ def main() -> None:
                 f"{rss / 1024:>6.1f} MB"
             )
     finally:
-        stop_server(server)
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
