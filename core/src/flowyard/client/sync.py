@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from flowyard.client.endpoint import default_api_key, default_api_url, tls_verify
+from flowyard.client.defaults import default_api_key, default_api_url, tls_verify
 from flowyard.client.errors import ServerUnreachable, raise_for
 
 

@@ -28,7 +28,7 @@ def preload() -> None:
     for name in ENGINE_MODULES:
         importlib.import_module(name)
     from flowyard.client import FlowyardClient
-    from flowyard.client.endpoint import tls_verify
+    from flowyard.client.defaults import tls_verify
 
     # httpx imports its transport (httpcore, h11) when the first client is built: build one (it
     # opens no connection) so that import is done here, and build the shared TLS context once.

@@ -6,7 +6,7 @@ import ssl
 
 import pytest
 from flowyard.client import FlowyardClient
-from flowyard.client.endpoint import (
+from flowyard.client.defaults import (
     DEFAULT_API_URL,
     default_api_key,
     default_api_url,
