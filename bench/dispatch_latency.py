@@ -11,6 +11,7 @@ Run: `.venv/bin/python bench/dispatch_latency.py` (N=20 by default).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import time
@@ -47,6 +48,7 @@ def main() -> None:
         time.sleep(5)  # let the worker start and go idle
         idle_rss = rss_mb(bench.worker.pid)
         latencies = []
+        splits: list[tuple[float, float, float]] = []
         for i in range(N):
             out = bench.home / f"stamp-{i}"
             created = time.time()
@@ -60,7 +62,13 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"run {i} did not execute within 60 s")
                 time.sleep(0.005)
-            latencies.append(float(out.read_text()) - created)
+            body = float(out.read_text())
+            latencies.append(body - created)
+            history = bench.api.get(f"/flow_runs/{response.json()['id']}/history").json()
+            at = {h["type"]: dt.datetime.fromisoformat(h["timestamp"]).timestamp() for h in history}
+            splits.append(
+                (at["PENDING"] - created, at["RUNNING"] - at["PENDING"], body - at["RUNNING"])
+            )
             time.sleep(0.3)
     latencies.sort()
     print(f"runs: {N}; worker with default settings (query ceiling 10 s, prefetch 10 s)")
@@ -68,6 +76,13 @@ def main() -> None:
         f"creation -> flow body: median {statistics.median(latencies):.3f} s, "
         f"p90 {latencies[int(0.9 * (N - 1))]:.3f} s, min {latencies[0]:.3f} s, max {latencies[-1]:.3f} s"
     )
+    pending, running, body = (statistics.median(part) for part in zip(*splits, strict=True))
+    print(
+        f"split (medians): creation -> PENDING {pending:.3f} s, PENDING -> RUNNING {running:.3f} s, "
+        f"RUNNING -> flow body {body:.3f} s"
+    )
+    mode = "off" if os.environ.get("FLOWYARD_WORKER_WARM_ENGINE", "").lower() == "false" else "on"
+    print(f"warm engine: {mode} (FLOWYARD_WORKER_WARM_ENGINE)")
     print(f"worker idle RSS: {idle_rss:.1f} MB")
 
 

@@ -39,18 +39,24 @@ def stage(
     flow_source: str,
     deploy_call: str,
     base_job_template: dict[str, Any] | None = None,
+    worker_args: tuple[str, ...] = (),
     **extra_env: str,
 ) -> Iterator[Stage]:
     """Start `flowyard server start`, create pool `bench`, deploy `stamp/d`, start a worker.
 
     ``deploy_call`` is the Python statement that deploys ``stamp`` (from ``bench_flow.py``) as
     deployment ``d`` on pool ``bench``; ``base_job_template`` replaces the type's default
-    template of the pool. Everything is stopped on exit.
+    template of the pool; ``worker_args`` are added to ``worker start``. Everything is stopped on
+    exit; the worker's output is in ``<home>/worker.log``.
     """
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
     port = free_port()
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("FLOWYARD_WORKER_")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("FLOWYARD_WORKER_") or k == "FLOWYARD_WORKER_WARM_ENGINE"
+        },
         "FLOWYARD_HOME": str(home),
         "FLOWYARD_API_URL": f"http://127.0.0.1:{port}/api",
         **extra_env,
@@ -89,10 +95,10 @@ def stage(
         )
         deployment = api.get("/deployments/name/stamp/d").json()
         worker = subprocess.Popen(
-            [*CLI, "worker", "start", "--pool", "bench"],
+            [*CLI, "worker", "start", "--pool", "bench", *worker_args],
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=(home / "worker.log").open("wb"),
+            stderr=subprocess.STDOUT,
         )
         yield Stage(home, env, api, deployment, worker)
     finally:

@@ -55,5 +55,7 @@ LIST_MAX = 1_000
 """Ids in a filter, held runs in a claim or heartbeat, tags of a run, schedules."""
 LOG_BATCH_MAX = 10_000
 """Log lines in one ``POST /api/logs``."""
+BULK_CREATE_MAX = 500
+"""Runs one ``POST /api/deployments/{id}/runs/bulk`` may create (one transaction)."""
 BODY_BYTES_DEFAULT = 4 * 1024 * 1024
 """Default of the ``server_max_body_bytes`` setting."""

@@ -106,6 +106,13 @@ class Settings(BaseSettings):
         default="0.0.0.0", description="Bind address of --with-healthcheck (127.0.0.1: local only)."
     )
     worker_kill_grace_seconds: float = 10.0
+    worker_warm_engine: bool = Field(
+        default=True,
+        description=(
+            "Process workers start flow runs from a fork server that has already imported the "
+            "engine (Linux); false starts a new interpreter per run."
+        ),
+    )
 
     def resolved_home(self) -> Path:
         """``home`` with ``~`` expanded, created if missing."""

@@ -6,7 +6,10 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from flowyard.testing.conformance import InfrastructureView, WorkerTypeConformance
+from flowyard.testing.kit import Capability, _Context, requires
+from flowyard.testing.plugin import SQLITE_ONLY
 from flowyard_process.job import ProcessJob
 
 
@@ -44,3 +47,16 @@ class TestProcessConformance(WorkerTypeConformance):
         """A process has no labels; its env is readable only while it runs."""
         pid = int(infrastructure_id.rpartition(":")[2])
         return InfrastructureView(running=_running(pid), labels=None, env=_environ(pid))
+
+    @SQLITE_ONLY
+    @requires(Capability.RUN, Capability.INSPECT)
+    def test_infrastructure_carries_the_runs_labels_and_env(
+        self, kit: _Context, engine_mode: str
+    ) -> None:
+        """The kit's check, cold only: a warm run is forked from the fork server and sets the
+        run's environment after the fork, so ``/proc/<pid>/environ`` (what ``ps e`` shows) is the
+        fork server's. The run itself sees its env in both modes
+        (``test_trivial_flow_completes_with_its_env``)."""
+        if engine_mode == "warm":
+            pytest.skip("a warm run's /proc/<pid>/environ is its fork server's")
+        super().test_infrastructure_carries_the_runs_labels_and_env(kit)

@@ -10,9 +10,9 @@ import httpx
 
 from flowyard.client.api import Api
 from flowyard.client.call import Call, T
+from flowyard.client.defaults import default_api_key, default_api_url, tls_verify
 from flowyard.client.endpoint import AsyncTransport
 from flowyard.client.errors import ApiError, ServerUnreachable
-from flowyard.settings import get_settings
 
 
 class AsyncFlowyardClient(AsyncTransport, Api):
@@ -25,11 +25,15 @@ class AsyncFlowyardClient(AsyncTransport, Api):
         timeout: float = 60.0,
         retries: int = 3,
     ) -> None:
-        settings = get_settings()
-        self.api_url = (api_url or settings.api_url).rstrip("/")
-        self.api_key = api_key if api_key is not None else settings.api_key
+        self.api_url = (api_url or default_api_url()).rstrip("/")
+        self.api_key = api_key if api_key is not None else default_api_key()
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        self._http = httpx.AsyncClient(base_url=self.api_url, headers=headers, timeout=timeout)
+        self._http = httpx.AsyncClient(
+            base_url=self.api_url,
+            headers=headers,
+            timeout=timeout,
+            verify=tls_verify(self.api_url),
+        )
         self.retries = retries
 
     async def send(self, call: Call[T]) -> T:

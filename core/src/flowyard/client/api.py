@@ -256,6 +256,15 @@ class Api:
         path = f"{_deployment(deployment_id)}/runs"
         return Call("POST", path, one(runs.FlowRun), body, not_found=DeploymentNotFound)
 
+    @endpoint
+    def create_flow_runs(
+        deployment_id: str, body: runs.FlowRunBulkCreate
+    ) -> Call[runs.FlowRunBulkCreated]:
+        """Create up to 500 runs of a deployment in one transaction (all or none); the answer
+        lists their ids in the order of ``body.runs``."""
+        path = f"{_deployment(deployment_id)}/runs/bulk"
+        return Call("POST", path, one(runs.FlowRunBulkCreated), body, not_found=DeploymentNotFound)
+
     # ------------------------------------------------------------------ flow runs
 
     @endpoint

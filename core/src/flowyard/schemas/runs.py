@@ -314,3 +314,15 @@ class LogsStored(Response):
     """Answer of ``POST /api/logs``."""
 
     stored: int
+
+
+class FlowRunBulkCreate(Model):
+    """Body of ``POST /api/deployments/{id}/runs/bulk``: up to 500 runs in one transaction."""
+
+    runs: list[FlowRunCreate] = Field(min_length=1, max_length=limits.BULK_CREATE_MAX)
+
+
+class FlowRunBulkCreated(Response):
+    """The ids of the runs a bulk create made, in the order of the request."""
+
+    ids: list[str]

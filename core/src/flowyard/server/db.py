@@ -8,6 +8,7 @@ claim path serialises per pool with ``SELECT ... FOR UPDATE`` on the pool row.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +16,6 @@ from importlib.resources import files
 from typing import Any
 
 import sqlalchemy as sa
-from alembic.config import Config
 from sqlalchemy import event
 
 
@@ -56,39 +56,74 @@ class Database:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
-    def _alembic_config(self) -> Config:
+    def current_revisions(self) -> set[str]:
+        """The revision(s) the database is at (empty before the first migration).
+
+        Read from ``alembic_version`` directly, without importing Alembic.
+        """
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("alembic_version"):
+                return set()
+            return {
+                str(v)
+                for v in conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+            }
+
+    def schema_is_current(self) -> bool:
+        """The database is at the newest revision already (read without importing Alembic)."""
+        return self.current_revisions() == head_revisions()
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` (idempotent; Alembic is not imported when the schema
+        is at the head already, so a warm start does no migration work)."""
+        if revision == "head" and self.schema_is_current():
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option(
             "script_location", str(files("flowyard.server").joinpath("migrations"))
         )
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        return config
-
-    def migrate(self) -> None:
-        """Bring the schema to the newest Alembic revision (idempotent)."""
-        from alembic import command
-
-        config = self._alembic_config()
         with self.engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
-
-    def head_revisions(self) -> set[str]:
-        """The newest Alembic revision(s) this code knows."""
-        from alembic.script import ScriptDirectory
-
-        return set(ScriptDirectory.from_config(self._alembic_config()).get_heads())
-
-    def current_revisions(self) -> set[str]:
-        """The revision(s) the database is at (empty before the first migration)."""
-        from alembic.runtime.migration import MigrationContext
-
-        with self.engine.connect() as conn:
-            return set(MigrationContext.configure(conn).get_current_heads())
+            command.upgrade(config, revision)
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+_REVISION = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
+def head_revisions() -> set[str]:
+    """The newest revisions, read from the migration scripts' text (no Alembic import).
+
+    The one source of the head for both the start-up shortcut (:meth:`Database.migrate`) and
+    readiness (:mod:`flowyard.server.readiness`); a test checks it against Alembic's own answer.
+
+    A revision no other script names as its ``down_revision`` is a head (what ``alembic upgrade
+    head`` targets). A script this cannot read yields an impossible head, so the caller migrates.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in files("flowyard.server").joinpath("migrations", "versions").iterdir():
+        if not script.name.endswith(".py"):
+            continue
+        found = False
+        for down, value in _REVISION.findall(script.read_text()):
+            names = set(_QUOTED.findall(value))
+            if down:
+                parents |= names
+            else:
+                revisions |= names
+                found = found or bool(names)
+        if not found:
+            return {f"<unreadable {script.name}>"}
+    return revisions - parents
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from flowyard.server.db import Database
+from flowyard.server.db import Database, head_revisions
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def readiness(db: Database) -> Readiness:
         current = db.current_revisions()
     except sa.exc.SQLAlchemyError as exc:
         return Readiness(False, f"database unreachable ({type(exc).__name__})")
-    heads = db.head_revisions()
+    heads = head_revisions()
     if current != heads:
         at = ", ".join(sorted(current)) or "no schema"
         return Readiness(

@@ -222,6 +222,9 @@ flow_run = sa.Table(
     sa.Index("ix_flow_run_pool_scheduled", "pool_id", "scheduled_time", "id"),
     sa.Index("ix_flow_run_deployment_scheduled", "deployment_id", "scheduled_time", "id"),
     sa.Index("ix_flow_run_state_scheduled", "state_type", "scheduled_time", "id"),
+    # the claim's per-queue candidates and the late-runs loop (0005)
+    sa.Index("ix_flow_run_queue_claimable", "queue_id", "state_type", "scheduled_time", "id"),
+    sa.Index("ix_flow_run_late", "state_type", "state_name", "scheduled_time"),
 )
 
 flow_run_state = sa.Table(

@@ -17,13 +17,15 @@ from flowyard.job import ExitStatus, FlowRunInfo, Submission
 
 from flowyard_process.job import ProcessJob
 from flowyard_process.signals import explain_exit
+from flowyard_process.warm import WarmProcess, start_warm
 
 
 @dataclass(frozen=True)
 class ProcessHandle:
     """What this worker keeps of a started run to observe it: never leaves the process."""
 
-    process: subprocess.Popen[bytes]
+    process: subprocess.Popen[bytes] | WarmProcess
+    """The run's process: started cold (``Popen``) or forked by the warm engine."""
     scratch_dir: str | None
     """A temporary working directory to remove when the process exits (None: ``working_dir``)."""
     pumps: tuple[threading.Thread, ...]
@@ -52,22 +54,62 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     if shutil.which(argv[0]) is None and not Path(argv[0]).is_file():
         raise ValueError(f"command: executable {argv[0]!r} was not found on this worker's PATH")
     scratch = None if job.working_dir else tempfile.mkdtemp(prefix=f"flowyard-{flow_run.name}-")
-    output = None if job.stream_output else subprocess.DEVNULL
-    process = subprocess.Popen(
-        argv,
-        cwd=job.working_dir or scratch,
-        env=_environment(job),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE if job.stream_output else output,
-        stderr=subprocess.STDOUT if job.stream_output else output,
-        start_new_session=True,
-    )
-    pumps = (_pump(process.stdout, sys.stdout),) if process.stdout is not None else ()
+    cwd = str(job.working_dir or scratch)
+    env = _environment(job)
+    try:
+        warm_process, pumps = _start_warm(argv, cwd, env, job.stream_output)
+        process: subprocess.Popen[bytes] | WarmProcess
+        if warm_process is None:
+            process, pumps = _start_cold(argv, cwd, env, job.stream_output)
+        else:
+            process = warm_process
+    except BaseException:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
     return Submission(
         infrastructure_id=f"{socket.gethostname()}:{process.pid}",
         handle=ProcessHandle(process, scratch, pumps),
-        details={"pid": process.pid, "argv": argv},
+        details={"pid": process.pid, "argv": argv, "warm": isinstance(process, WarmProcess)},
     )
+
+
+def _start_cold(
+    argv: list[str], cwd: str, env: dict[str, str], stream_output: bool
+) -> tuple[subprocess.Popen[bytes], tuple[threading.Thread, ...]]:
+    """A new interpreter for the run (Popen in a new session)."""
+    output = subprocess.PIPE if stream_output else subprocess.DEVNULL
+    process = subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if stream_output else subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    pumps = (_pump(process.stdout, sys.stdout),) if process.stdout is not None else ()
+    return process, pumps
+
+
+def _start_warm(
+    argv: list[str], cwd: str, env: dict[str, str], stream_output: bool
+) -> tuple[WarmProcess | None, tuple[threading.Thread, ...]]:
+    """A child of the warm engine, its output through a pipe like the cold start's; None: cold."""
+    if not stream_output:
+        return start_warm(argv, cwd, env, None), ()
+    read_end, write_end = os.pipe()
+    try:
+        process = start_warm(argv, cwd, env, write_end)
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)
+    if process is None:
+        os.close(read_end)
+        return None, ()
+    return process, (_pump(os.fdopen(read_end, "rb"), sys.stdout),)
 
 
 def _pump(source: IO[bytes], target: IO[str]) -> threading.Thread:
@@ -97,4 +139,10 @@ def wait(submission: Submission[ProcessHandle]) -> ExitStatus:
         pump.join(timeout=5)
     if handle.scratch_dir:
         shutil.rmtree(handle.scratch_dir, ignore_errors=True)
+    if isinstance(handle.process, WarmProcess) and handle.process.lost:
+        return ExitStatus(
+            code=code,
+            reason="The warm engine's fork server died while the process ran, so its exit "
+            "status is unknown.",
+        )
     return ExitStatus(code=code, reason=explain_exit(code))

@@ -14,6 +14,8 @@ from flowyard.schemas.runs import (
     Flow,
     FlowCreate,
     FlowRun,
+    FlowRunBulkCreate,
+    FlowRunBulkCreated,
     FlowRunCreate,
     FlowRunFilter,
     FlowRunUpdate,
@@ -119,6 +121,22 @@ def create_run(
         model = runs.read_run(conn, run_id)
     ctx.notifier.notify(pool_id or "served")
     return model
+
+
+@router.post(
+    "/deployments/{deployment_id}/runs/bulk",
+    status_code=201,
+    dependencies=[RUNS],
+    tags=["flow runs"],
+)
+def create_runs(
+    deployment_id: str, body: FlowRunBulkCreate, ctx: ServerContext = Depends(context)
+) -> FlowRunBulkCreated:
+    """Create up to 500 runs of a deployment in one transaction: all or none (each checked as one)."""
+    with ctx.db.write() as conn:
+        ids, pool_id = runs.create_many_from_deployment(conn, deployment_id, body.runs)
+    ctx.notifier.notify(pool_id or "served")
+    return FlowRunBulkCreated(ids=ids)
 
 
 @router.post("/flow_runs", status_code=201, dependencies=[RUNS], tags=["flow runs"])

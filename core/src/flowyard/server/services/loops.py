@@ -129,27 +129,31 @@ def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]])
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-    # RETURNING tells whether the row went in: psycopg reports rowcount -1 (truthy) for
+    # RETURNING tells which rows went in: psycopg reports rowcount -1 (truthy) for
     # INSERT ... ON CONFLICT DO NOTHING, which made every skipped duplicate look inserted.
+    # One executemany for all rows (SQLAlchemy's insertmanyvalues keeps RETURNING).
     stmt = (
         dialect_insert(t.flow_run)
         .on_conflict_do_nothing(index_elements=["flow_id", "idempotency_key"])
         .returning(t.flow_run.c.id)
     )
-    inserted = 0
-    for row in rows:
-        if conn.execute(stmt.values(**row)).first() is not None:
-            inserted += 1
-            conn.execute(
-                t.flow_run_state.insert().values(
-                    flow_run_id=row["id"],
-                    type=StateType.SCHEDULED.value,
-                    name="Scheduled",
-                    message="Flow run scheduled",
-                    timestamp=row["created"],
-                )
-            )
-    return inserted
+    inserted = {str(run_id) for run_id in conn.execute(stmt, rows).scalars()}
+    if inserted:
+        conn.execute(
+            t.flow_run_state.insert(),
+            [
+                {
+                    "flow_run_id": row["id"],
+                    "type": StateType.SCHEDULED.value,
+                    "name": "Scheduled",
+                    "message": "Flow run scheduled",
+                    "timestamp": row["created"],
+                }
+                for row in rows
+                if row["id"] in inserted
+            ],
+        )
+    return len(inserted)
 
 
 def _active_schedules(ctx: ServerContext) -> list[Any]:

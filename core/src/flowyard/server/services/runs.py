@@ -30,20 +30,18 @@ from flowyard.server.services.pools import ensure_queue
 from flowyard.server.services.states import get_run_row
 
 
-def _insert_run(conn: sa.Connection, **values: Any) -> str:
-    now = utcnow()
-    run_id = values.pop("id", None) or new_id()
+def _run_row(now: Any, **values: Any) -> dict[str, Any]:
+    """Every column of a new run (defaults: SCHEDULED now, generated id and name)."""
     state_type = values.pop("state_type", StateType.SCHEDULED)
-    state_name = values.pop("state_name", "Scheduled")
-    row = {
-        "id": run_id,
-        "name": run_name(),
+    return {
+        "id": values.pop("id", None) or new_id(),
+        "name": values.pop("name", None) or run_name(),
         "parameters": {},
         "job_variables": {},
         "tags": [],
         "labels": {},
         "state_type": state_type.value,
-        "state_name": state_name,
+        "state_name": values.pop("state_name", "Scheduled"),
         "state_timestamp": now,
         "scheduled_time": now,
         "auto_scheduled": False,
@@ -51,23 +49,44 @@ def _insert_run(conn: sa.Connection, **values: Any) -> str:
         "updated": now,
         **values,
     }
-    conn.execute(t.flow_run.insert().values(**row))
+
+
+def _insert_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert runs and their first history entries (one executemany each)."""
+    conn.execute(t.flow_run.insert(), rows)
     conn.execute(
-        t.flow_run_state.insert().values(
-            flow_run_id=run_id, type=state_type.value, name=state_name, message=None, timestamp=now
-        )
+        t.flow_run_state.insert(),
+        [
+            {
+                "flow_run_id": row["id"],
+                "type": row["state_type"],
+                "name": row["state_name"],
+                "message": None,
+                "timestamp": row["state_timestamp"],
+            }
+            for row in rows
+        ],
     )
-    return run_id
 
 
-def create_from_deployment(
-    conn: sa.Connection, deployment_id: str, body: FlowRunCreate
-) -> tuple[str, str | None]:
-    """Create a SCHEDULED run of a deployment; returns (run id, pool id to notify)."""
-    dep = get_deployment_row(conn, deployment_id)
+def _insert_run(conn: sa.Connection, **values: Any) -> str:
+    row = _run_row(utcnow(), **values)
+    _insert_rows(conn, [row])
+    return str(row["id"])
+
+
+def _pool_row(conn: sa.Connection, dep: Any) -> Any:
+    if not dep.pool_id:
+        return None
+    return conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+
+
+def _run_values(
+    conn: sa.Connection, dep: Any, pool: Any, body: FlowRunCreate, queues: dict[str, str]
+) -> dict[str, Any]:
+    """Check ``body`` against the deployment and its pool; the new run's column values."""
     queue_id = dep.queue_id
-    if dep.pool_id:
-        pool = conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+    if pool is not None:
         from flowyard.templating import merge_job_variables
 
         merged = merge_job_variables(
@@ -75,7 +94,9 @@ def create_from_deployment(
         )
         check_job_variables(pool.base_job_template, merged, what="flow run", enforce_required=True)
         if body.work_queue_name:
-            queue_id = ensure_queue(conn, pool.id, body.work_queue_name)
+            if body.work_queue_name not in queues:
+                queues[body.work_queue_name] = ensure_queue(conn, pool.id, body.work_queue_name)
+            queue_id = queues[body.work_queue_name]
     elif body.work_queue_name:
         raise Invalid(
             "This deployment has no work pool, so work_queue_name cannot be used.",
@@ -85,29 +106,83 @@ def create_from_deployment(
         check_parameters(
             dep.parameter_schema, {**dep.parameters, **body.parameters}, what="flow run"
         )
-    if body.idempotency_key:
-        existing = conn.execute(
-            sa.select(t.flow_run.c.id).where(
-                t.flow_run.c.flow_id == dep.flow_id,
-                t.flow_run.c.idempotency_key == body.idempotency_key,
-            )
-        ).first()
+    return {
+        "flow_id": dep.flow_id,
+        "deployment_id": dep.id,
+        "pool_id": dep.pool_id,
+        "queue_id": queue_id,
+        "parameters": {**dep.parameters, **body.parameters},
+        "job_variables": body.job_variables,
+        "tags": [*dep.tags, *body.tags],
+        "scheduled_time": body.scheduled_time or utcnow(),
+        "idempotency_key": body.idempotency_key,
+        "name": body.name,
+    }
+
+
+def _existing_run(conn: sa.Connection, dep: Any, idempotency_key: str | None) -> str | None:
+    if not idempotency_key:
+        return None
+    existing = conn.execute(
+        sa.select(t.flow_run.c.id).where(
+            t.flow_run.c.flow_id == dep.flow_id,
+            t.flow_run.c.idempotency_key == idempotency_key,
+        )
+    ).first()
+    return str(existing.id) if existing else None
+
+
+def create_from_deployment(
+    conn: sa.Connection, deployment_id: str, body: FlowRunCreate
+) -> tuple[str, str | None]:
+    """Create a SCHEDULED run of a deployment; returns (run id, pool id to notify)."""
+    dep = get_deployment_row(conn, deployment_id)
+    values = _run_values(conn, dep, _pool_row(conn, dep), body, {})
+    existing = _existing_run(conn, dep, body.idempotency_key)
+    if existing:
+        return existing, None
+    return _insert_run(conn, **values), dep.pool_id
+
+
+def create_many_from_deployment(
+    conn: sa.Connection, deployment_id: str, bodies: list[FlowRunCreate]
+) -> tuple[list[str], str | None]:
+    """:func:`create_from_deployment` for each body in one insert; (ids in order, pool id).
+
+    An error names the run by its index (``runs[i].field``); the caller's transaction then
+    creates none. Idempotency keys are honoured (also between runs of the same request).
+    """
+    dep = get_deployment_row(conn, deployment_id)
+    pool = _pool_row(conn, dep)
+    now = utcnow()
+    queues: dict[str, str] = {}
+    ids: list[str] = []
+    rows: list[dict[str, Any]] = []
+    by_key: dict[str, str] = {}
+    for index, body in enumerate(bodies):
+        try:
+            values = _run_values(conn, dep, pool, body, queues)
+        except Invalid as exc:
+            prefix = f"runs[{index}]"
+            raise Invalid(
+                f"{prefix}: {exc}",
+                field=f"{prefix}.{exc.field}" if exc.field else prefix,
+                errors=[{**e, "field": f"{prefix}.{e['field']}"} for e in exc.errors],
+            ) from exc
+        key = body.idempotency_key
+        existing = by_key.get(key) if key else None
+        existing = existing or _existing_run(conn, dep, key)
         if existing:
-            return str(existing.id), None
-    run_id = _insert_run(
-        conn,
-        flow_id=dep.flow_id,
-        deployment_id=dep.id,
-        pool_id=dep.pool_id,
-        queue_id=queue_id,
-        parameters={**dep.parameters, **body.parameters},
-        job_variables=body.job_variables,
-        tags=[*dep.tags, *body.tags],
-        scheduled_time=body.scheduled_time or utcnow(),
-        idempotency_key=body.idempotency_key,
-        **({"name": body.name} if body.name else {}),
-    )
-    return run_id, dep.pool_id
+            ids.append(existing)
+            continue
+        row = _run_row(now, **values)
+        if key:
+            by_key[key] = row["id"]
+        rows.append(row)
+        ids.append(row["id"])
+    if rows:
+        _insert_rows(conn, rows)
+    return ids, dep.pool_id if rows else None
 
 
 def create_local(conn: sa.Connection, body: LocalFlowRunCreate) -> str:

@@ -1,0 +1,67 @@
+"""End-to-end throughput: N trivial runs due now, one process worker with ``--limit 8``.
+
+`flowyard server start` (SQLite) and `flowyard worker start --limit 8` (default settings
+otherwise) as subprocesses; the N runs are created with one bulk request once the worker is idle,
+and the clock stops when the last run is COMPLETED. Prints runs completed per second.
+Run: `.venv/bin/python bench/run_throughput.py` (N=200; FLOWYARD_WORKER_WARM_ENGINE=false for
+cold starts).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from harness import stage
+
+N = int(os.environ.get("N", "200"))
+LIMIT = os.environ.get("LIMIT", "8")
+FLOW = """
+from flowyard import flow
+
+@flow
+def stamp() -> None:
+    pass
+"""
+
+
+def main() -> None:
+    with stage(
+        pool_type="process",
+        flow_source=FLOW,
+        deploy_call="stamp.deploy('d', work_pool_name='bench')",
+        worker_args=("--limit", LIMIT),
+    ) as bench:
+        time.sleep(5)  # let the worker start and go idle
+        started = time.perf_counter()
+        ids: list[str] = []
+        for first in range(0, N, 500):
+            response = bench.api.post(
+                f"/deployments/{bench.deployment['id']}/runs/bulk",
+                json={"runs": [{}] * min(500, N - first)},
+            )
+            response.raise_for_status()
+            ids.extend(response.json()["ids"])
+        deadline = time.monotonic() + 600
+        while True:
+            runs = bench.api.post(
+                "/flow_runs/filter", json={"deployment_id": bench.deployment["id"], "limit": N}
+            ).json()
+            states = [r["state_type"] for r in runs]
+            if len(states) >= N and all(s in ("COMPLETED", "FAILED", "CRASHED") for s in states):
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"not finished after 600 s: {states.count('COMPLETED')} completed")
+            time.sleep(0.1)
+        elapsed = time.perf_counter() - started
+    completed = states.count("COMPLETED")
+    mode = "off" if os.environ.get("FLOWYARD_WORKER_WARM_ENGINE", "").lower() == "false" else "on"
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+    print(
+        f"{N} runs, one process worker --limit {LIMIT}, warm engine {mode}: {completed} COMPLETED "
+        f"in {elapsed:.1f} s = {completed / elapsed:.1f} runs/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
