@@ -1,7 +1,7 @@
 """the secrets store (values encrypted at rest) and the replicas' shared keys
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 from flowyard.server.tables import UTCDateTime
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
