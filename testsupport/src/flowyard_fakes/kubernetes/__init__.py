@@ -9,12 +9,18 @@ What it serves (the paths the official client uses):
 - ``core/v1`` pods: list (label selectors incl. ``job-name`` / ``controller-uid``, field
   selectors), get, delete, ``/log`` with ``follow``/``tailLines``; events (list);
   secrets (create/get/delete, for ``secretKeyRef`` env).
+- Stored, not acted on (what the worker Helm chart renders): ``core/v1`` configmaps and
+  serviceaccounts, ``apps/v1`` deployments, ``rbac.authorization.k8s.io/v1`` roles and
+  rolebindings: create, get, list (and watch), delete, with the same body validation, metadata
+  and 404/409 Status errors. No controller runs for them: a Deployment starts no pods and a
+  Role grants nothing (see :mod:`flowyard_fakes.kubernetes.resources`).
 - ``?watch=true`` on every list: newline-delimited ``{"type", "object"}`` events with
   ``resourceVersion``s, synthetic ``ADDED`` events without one, ``timeoutSeconds``, and an
   ``ERROR`` event with a 410 ``Expired`` Status for a resourceVersion older than the retained
   history (:meth:`KubernetesEmulator.compact` forgets it, as etcd compaction does).
 - Request bodies are validated by deserialising them into the client's models (``V1Job``,
-  ``V1Secret``); fields the models do not know are dropped, as a real server does.
+  ``V1Secret``, ``V1Deployment``, ...); fields the models do not know are dropped, as a real
+  server does.
 - Pods move with their container: ``Pending`` (``ContainerCreating``; ``ErrImagePull`` then
   ``ImagePullBackOff`` while the image is not in the local engine — nothing is ever pulled;
   ``CreateContainerConfigError`` for a missing Secret) → ``Running`` → ``Succeeded``/``Failed``

@@ -13,6 +13,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from flowyard_fakes.kubernetes.cluster import Cluster
 from flowyard_fakes.kubernetes.errors import ApiError, not_found
+from flowyard_fakes.kubernetes.resources import (
+    STORED_KINDS,
+    StoredKind,
+    create_object,
+    delete_object,
+    read_object,
+)
 from flowyard_fakes.kubernetes.store import Gone, Obj, matches_fields, matches_labels
 
 WATCH_POLL_SECONDS = 0.05
@@ -58,7 +65,9 @@ class Api:
         if request.headers.get("authorization") != f"Bearer {self.token}":
             raise ApiError(401, "Unauthorized", "Unauthorized")
 
-    def _list(self, kind: str, namespace: str | None, request: Request) -> Response:
+    def _list(
+        self, kind: str, namespace: str | None, request: Request, api_version: str | None = None
+    ) -> Response:
         q = request.query_params
         if _flag(q.get("watch")):
             peer = request.scope.get("client")
@@ -69,7 +78,7 @@ class Api:
         items, rv = self.cluster.store.select(
             kind, namespace, q.get("labelSelector"), q.get("fieldSelector")
         )
-        api_version = "batch/v1" if kind == "Job" else "v1"
+        api_version = api_version or ("batch/v1" if kind == "Job" else "v1")
         return JSONResponse(
             {
                 "kind": f"{kind}List",
@@ -282,7 +291,38 @@ class Api:
                 raise not_found("secrets", name)
             return secret
 
+        # stored-only kinds (ConfigMap, ServiceAccount, Deployment, Role, RoleBinding)
+        for kind in STORED_KINDS:
+            self._stored_routes(app, kind)
+
         return app
+
+    def _stored_routes(self, app: FastAPI, kind: StoredKind) -> None:
+        """create/get/list(/watch)/delete for one kind that is stored but not acted on."""
+        cluster = self.cluster
+        collection = f"{kind.prefix}/namespaces/{{namespace}}/{kind.plural}"
+
+        async def create(namespace: str, request: Request) -> JSONResponse:
+            body = self.validate(await request.json(), kind.model)
+            return JSONResponse(create_object(cluster, kind, namespace, body), status_code=201)
+
+        async def list_namespaced(namespace: str, request: Request) -> Response:
+            return self._list(kind.kind, namespace, request, kind.api_version)
+
+        async def list_all(request: Request) -> Response:
+            return self._list(kind.kind, None, request, kind.api_version)
+
+        async def read(namespace: str, name: str) -> Obj:
+            return read_object(cluster, kind, namespace, name)
+
+        async def delete(namespace: str, name: str) -> Obj:
+            return delete_object(cluster, kind, namespace, name)
+
+        app.post(collection, status_code=201)(create)
+        app.get(collection)(list_namespaced)
+        app.get(f"{kind.prefix}/{kind.plural}")(list_all)
+        app.get(f"{collection}/{{name}}")(read)
+        app.delete(f"{collection}/{{name}}")(delete)
 
     async def _delete_options(self, request: Request) -> tuple[str | None, int | None]:
         q = request.query_params
