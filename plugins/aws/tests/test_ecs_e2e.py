@@ -143,7 +143,7 @@ def test_the_tutorial_flow_runs_in_an_ecs_task_and_completes_with_its_logs(
         logGroupName="flowyard", logStreamName=f"flowyard/flowyard/{task_id}", startFromHead=True
     )["events"]
     assert any("hello ann from an ECS task" in e["message"] for e in events)
-    assert "hello ann from an ECS task" in ecs_worker.output()  # stream_output
+    ecs_worker.wait_for_output("hello ann from an ECS task")  # stream_output
 
 
 def test_a_second_deploy_of_the_same_flow_registers_no_new_revision(

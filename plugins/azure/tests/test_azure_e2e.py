@@ -180,7 +180,7 @@ def test_the_tutorial_flow_runs_in_a_container_group_and_completes_with_its_logs
     assert resource_group == "flows-rg" and group.endswith(run["id"])
     puts = [p for m, p in aci.requests if m == "PUT"]
     assert len(puts) == 1 and puts[0].endswith(f"/containerGroups/{group}")
-    assert "hello ann from a container group" in aci_pool["workers"][0].output()  # stream_output
+    aci_pool["workers"][0].wait_for_output("hello ann from a container group")  # stream_output
     deadline = time.monotonic() + 15  # the group is deleted once the container has exited
     while aci.groups() or aci.container_ids():
         assert time.monotonic() < deadline, aci.groups()

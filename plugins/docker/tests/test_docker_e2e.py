@@ -174,7 +174,7 @@ def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
     assert info["Config"]["Labels"]["flowyard.flow-run-id"] == run["id"]
     env = dict(item.split("=", 1) for item in info["Config"]["Env"])
     assert env["FLOWYARD_FLOW_RUN_ID"] == run["id"] and env["FLOWYARD_CLAIM_ID"]
-    assert "hello ann from a container" in docker_pool.output()  # stream_output
+    docker_pool.wait_for_output("hello ann from a container")  # stream_output
 
 
 def test_cancelling_a_long_run_removes_its_container(

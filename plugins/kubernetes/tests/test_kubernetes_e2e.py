@@ -191,7 +191,7 @@ def test_the_tutorial_flow_runs_in_a_pod_and_completes_with_its_prints_in_the_lo
     assert job["metadata"]["labels"]["flowyard.io/flow-run-id"] == run["id"]
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == image_tag
-    assert "hello ann from a pod" in kube_pool["workers"][0].output()  # stream_output
+    kube_pool["workers"][0].wait_for_output("hello ann from a pod")  # stream_output
 
 
 def test_cancelling_removes_the_job_pod_and_container_within_the_grace_period(

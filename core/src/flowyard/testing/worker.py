@@ -23,6 +23,16 @@ class WorkerProcess:
         """Everything the worker printed so far."""
         return self.log.read_text()
 
+    def wait_for_output(self, text: str, timeout: float = 30) -> str:
+        """Wait until the worker has printed ``text`` (e.g. a streamed line of the flow's output,
+        which a polling watch may copy after the run's engine already reported its final state);
+        returns the output, or fails the test with it after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while text not in (printed := self.output()):
+            assert time.monotonic() < deadline, f"{text!r} not in the worker's output:\n{printed}"
+            time.sleep(0.2)
+        return printed
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         """Signal the worker and wait for it; returns its exit code."""
         if self.process.poll() is None:
