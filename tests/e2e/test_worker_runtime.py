@@ -40,20 +40,29 @@ def test_startup_errors_are_clear(server: RunningServer, tmp_path: Path) -> None
     )
     assert unknown_queue.returncode == 1
     assert "'gpu' not found" in unknown_queue.stderr and "default" in unknown_queue.stderr
-    wrong_type = run_cli(
+    wrong_type = run_cli("worker", "start", "--pool", "local", "--type", "docker", env=env)
+    assert wrong_type.returncode == 1
+    assert "of type 'process', not 'docker'" in wrong_type.stderr
+    # a type the registry knows whose package is not installed (every bundled type's package is
+    # installed in the development environment, so the test maps its own)
+    registry = tmp_path / "registry.json"
+    registry.write_text(
+        '{"nebula": {"distribution": "flowyard-nebula", "index_url": "https://pypi.example.org/simple/"}}'
+    )
+    not_installed = run_cli(
         "worker",
         "start",
         "--pool",
-        "local",
+        "neb",
         "--type",
-        "kubernetes",
+        "nebula",
         "--install-policy",
         "never",
-        env=env,
+        env=server.env(FLOWYARD_WORKER_REGISTRY=str(registry)),
     )
-    assert wrong_type.returncode == 1
-    assert "-m pip install --index-url" in wrong_type.stderr  # from a known index only
-    assert "flowyard-kubernetes" in wrong_type.stderr
+    assert not_installed.returncode == 1
+    assert "-m pip install --index-url" in not_installed.stderr  # from a known index only
+    assert "flowyard-nebula" in not_installed.stderr
     unreachable = run_cli(
         "worker",
         "start",
