@@ -296,6 +296,7 @@ class Api:
             one(runs.SetStateResult),
             body,
             not_found=FlowRunNotFound,
+            repeatable=True,
         )
 
     @endpoint

@@ -31,7 +31,10 @@ class Call(Generic[T]):
     """A request (``method path`` with a pydantic ``body``) and the parser of its JSON answer.
 
     ``not_found`` is raised for a 404 that the server did not type itself; ``retry`` is False for
-    calls whose caller retries on its own terms (the worker's long-poll claims).
+    calls whose caller retries on its own terms (the worker's long-poll claims); ``repeatable``
+    marks a write the server answers the same way when it arrives twice (a state proposal: a
+    repeated RUNNING with the run's claim is accepted again, a repeated final state is refused
+    without a second state), so a client may resend it after a connection broke mid-request.
     """
 
     method: str
@@ -41,6 +44,7 @@ class Call(Generic[T]):
     params: Params | None = None
     not_found: type[NotFoundError] = NotFoundError
     retry: bool = True
+    repeatable: bool = False
 
     def json(self) -> JsonValue:
         """The body as JSON: only the fields that were set, so a PATCH changes only those."""

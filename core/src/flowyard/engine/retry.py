@@ -4,7 +4,8 @@ A flow run's engine needs the server at its start, for each state change and for
 server restart of a few seconds used to crash every run that called it then ("Cannot reach the
 flowyard server", exit 2). :class:`RetryingClient` retries with exponential backoff for up to
 ``engine_outage_seconds`` (setting, default 120 s). It retries only what is safe to repeat: any
-request the server never received (connection refused or reset before sending), any GET, and
+request the server never received (connection refused or reset before sending), any GET, a
+state proposal (the server answers a repeated one without a second state: `Call.repeatable`), and
 answers of a proxy or a server that is starting or stopping (502, 503, 504). The log shipper uses
 the same client, so log lines wait in its queue during an outage instead of being dropped.
 """
@@ -24,11 +25,11 @@ RETRIED_STATUSES = frozenset({502, 503, 504})
 MAX_DELAY_SECONDS = 5.0
 
 
-def _safe_to_repeat(method: str, exc: Exception) -> bool:
+def _safe_to_repeat(call: Call[T], exc: Exception) -> bool:
     if isinstance(exc, ApiError):
         return exc.status in RETRIED_STATUSES
     never_sent = isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
-    return never_sent or method.upper() == "GET"
+    return never_sent or call.method.upper() == "GET" or call.repeatable
 
 
 class RetryingClient(FlowyardClient):
@@ -51,7 +52,7 @@ class RetryingClient(FlowyardClient):
                 return super().send(call)
             except (ServerUnreachable, ApiError) as exc:
                 remaining = deadline - time.monotonic()
-                if remaining <= 0 or not _safe_to_repeat(call.method, exc):
+                if remaining <= 0 or not _safe_to_repeat(call, exc):
                     raise
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 2, MAX_DELAY_SECONDS)
