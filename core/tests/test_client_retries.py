@@ -1,4 +1,4 @@
-"""The synchronous client's retries: off for the CLI, on for the flow-run engine."""
+"""Retries: none for the CLI's client, through an outage for the flow-run engine's."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 import pytest
 from flowyard.client import FlowyardClient
 from flowyard.client.errors import ServerUnreachable
+from flowyard.engine.retry import RetryingClient
 
 
 def _closed_port() -> int:
@@ -46,6 +47,6 @@ def test_retries_reach_a_server_that_comes_up_meanwhile() -> None:
 
     thread = threading.Thread(target=serve_later, daemon=True)
     thread.start()
-    client = FlowyardClient(f"http://127.0.0.1:{port}/api", retries=4)
+    client = RetryingClient(outage_seconds=10, api_url=f"http://127.0.0.1:{port}/api")
     assert client.health().status == "ok"
     thread.join(5)

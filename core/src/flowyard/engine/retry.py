@@ -36,7 +36,7 @@ class RetryingClient(FlowyardClient):
     """A :class:`FlowyardClient` whose calls retry through an outage of ``outage_seconds``."""
 
     def __init__(self, outage_seconds: float | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)  # retries=0: this class owns the retry policy
+        super().__init__(**kwargs)
         from flowyard.settings import get_settings
 
         self.outage_seconds = (
