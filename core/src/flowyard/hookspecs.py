@@ -22,7 +22,7 @@ Required and optional hooks
 A worker type must implement ``render`` and ``submit``, and its template through either
 ``variables_model`` (the core derives the template from the model) or
 ``default_base_job_template`` (hand-written; wins when both exist). ``observe``, ``kill``,
-``reattach`` and ``build_image`` are optional. The contract is checked when a type loads: a
+``reattach``, ``lookup`` and ``build_image`` are optional. The contract is checked when a type loads: a
 missing required hook, or a hook whose name is not one of these (``sumbit``), is a
 :class:`flowyard.errors.PluginError` naming the hook, the plugin and its distribution. Each hook's docstring starts with "Required"
 or "Optional"; ``docs/plugin-hooks.md`` documents them all.
@@ -190,6 +190,24 @@ def reattach(
         from here (the run is then left alone).
     :raises flowyard.errors.InfrastructureNotFound: the infrastructure is gone; the run is
         CRASHED with this message unless it reached a final state meanwhile.
+    """
+
+
+@hookspec(firstresult=True)
+def lookup(job: BaseJobConfiguration, flow_run: FlowRunInfo) -> Submission[object] | None:
+    """Optional: find the infrastructure an earlier ``submit`` of this flow run created.
+
+    A type implementing it names its infrastructure deterministically from the flow run (its id),
+    so whoever submits can ask first and never start a run twice: the server's push service
+    calls it before every ``submit`` (a replica that died mid-submit left the run's lease to
+    expire; the replica claiming it again finds the infrastructure here and observes it instead
+    of submitting again), and when it adopts runs of a type without ``reattach``. Implementing
+    it is how a type **declares push support** (``work-pool create --type <type>:push``).
+
+    :param job: the run's typed job, as ``render`` returned it.
+    :param flow_run: the flow run about to be submitted.
+    :returns: a :class:`flowyard.job.Submission` that ``observe`` and ``kill`` accept when live
+        infrastructure of this run exists, else None (nothing was created, or it already ended).
     """
 
 

@@ -223,6 +223,21 @@ class TypeHooks:
             )
         return result
 
+    def lookup(self, job: BaseJobConfiguration, flow_run: FlowRunInfo) -> Submission[object] | None:
+        """The live infrastructure an earlier ``submit`` of this run created (None when the type
+        has no ``lookup`` hook or finds none)."""
+        from flowyard.job import Submission
+
+        if not self.implements("lookup"):
+            return None
+        result = self._callers["lookup"](job=job, flow_run=flow_run)
+        if result is not None and not isinstance(result, Submission):
+            raise self._error(
+                f"returned {type(result).__name__} from lookup(); expected "
+                "flowyard.job.Submission or None."
+            )
+        return result
+
     def build_image(
         self,
         *,

@@ -90,6 +90,23 @@ class Settings(BaseSettings):
         description="A file holding the secrets store's key (instead of the variable).",
     )
 
+    server_push: bool = Field(
+        default=True,
+        description="Serve push pools (types ending in ':push'): this replica claims and submits "
+        "their runs itself (needs server_services).",
+    )
+    server_push_api_url: str | None = Field(
+        default=None,
+        description="The API URL push-pool runs use to reach the server, also used by the "
+        "replica's own submitter (default: http://127.0.0.1:<server_port>/api).",
+    )
+    server_replica_name: str | None = Field(
+        default=None,
+        description="This replica's stable name; its push submitters are workers "
+        "'push@<name>' (default: <hostname>-<server_port>). Keep it across restarts so a "
+        "restarted replica re-attaches to the runs it had submitted.",
+    )
+
     server_run_token_key: SecretStr | None = Field(
         default=None,
         description="HMAC key of flow-run tokens (default: a random key stored in the database).",

@@ -45,6 +45,27 @@ class WorkPoolUpdate(Model):
     concurrency_limit: Count | None = None
 
 
+class PushStatus(Response):
+    """How the server serves a push pool (``type`` ending in ``:push``); null on other pools."""
+
+    worker_type: str = Field(description="The worker type whose hooks submit the runs.")
+    installed: bool = Field(description="The type's package is installed on this server.")
+    credentials: str = Field(
+        description="'ambient' (no secret named by the template), 'resolved' (every secret it "
+        "names exists) or 'missing'."
+    )
+    missing_secrets: list[str] = Field(
+        default_factory=list, description="Secrets the template names that do not exist."
+    )
+    served_by: list[str] = Field(
+        default_factory=list, description="Server replicas serving the pool now (push@<replica>)."
+    )
+    last_submit: dt.datetime | None = Field(
+        default=None, description="When a replica last submitted one of its runs."
+    )
+    reason: str | None = Field(default=None, description="Why the pool is NOT_READY, if it is.")
+
+
 class WorkPool(Response):
     """A work pool as the API returns it."""
 
@@ -60,6 +81,9 @@ class WorkPool(Response):
     default_queue_id: str | None
     created: dt.datetime
     updated: dt.datetime
+    push: PushStatus | None = Field(
+        default=None, description="Push pools only: how the server serves the pool."
+    )
 
 
 class WorkQueueCreate(Model):

@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             from flowyard.server.services.loops import SERVICES
 
             tasks = [asyncio.create_task(_service_loop(ctx, n, f)) for n, f in SERVICES.items()]
+            if settings.server_push:
+                from flowyard.server.push.supervisor import PushService
+
+                tasks.append(asyncio.create_task(PushService(ctx).run()))
         yield
         for task in tasks:
             task.cancel()

@@ -97,6 +97,8 @@ worker = sa.Table(
     sa.Column("last_heartbeat", UTCDateTime(), nullable=False),
     sa.Column("heartbeat_interval_seconds", sa.Float, nullable=True),
     sa.Column("run_limit", sa.Integer, nullable=True),
+    # push pools: when this (server) worker last submitted a run (0007)
+    sa.Column("last_submit", UTCDateTime(), nullable=True),
     sa.Column("stopped", UTCDateTime(), nullable=True),  # it said it is leaving (SIGTERM)
     _created(),
     sa.UniqueConstraint("pool_id", "name", name="uq_worker_pool_name"),

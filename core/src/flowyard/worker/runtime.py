@@ -423,13 +423,11 @@ class Worker:
     # ------------------------------------------------------------------ one run
 
     async def _execute(self, active: ActiveRun) -> None:
-        from flowyard.worker.configuration import flow_run_info, job_configuration
+        from flowyard.worker.configuration import job_configuration
 
         run = active.claimed.flow_run
         try:
-            active.info = info = flow_run_info(
-                active.claimed, self.name, self.client.api_url, self.client.api_key
-            )
+            active.info = info = self._run_info(active.claimed)
             active.configuration = await self._with_secrets(
                 job_configuration(active.claimed, info), run.work_pool_name
             )
@@ -445,7 +443,7 @@ class Worker:
                 await self._hand_back(active)
                 return
             log.info("Submitting flow run %s (%s)", run.name, run.id)
-            submission = await asyncio.to_thread(self.hooks.submit, job, info)
+            submission = await self._submit(job, info)
             active.infrastructure_id = submission.infrastructure_id
             self.runs_submitted += 1
             await self._report_infrastructure(active)
@@ -471,6 +469,26 @@ class Worker:
         status = await asyncio.to_thread(self.hooks.observe, job, submission, info)
         if status is not None:
             await self._after_exit(active, status)
+
+    def _run_info(self, claimed: ClaimedRun) -> FlowRunInfo:
+        """What the type's hooks are told about a claimed run (API URL and key for its engine)."""
+        from flowyard.worker.configuration import flow_run_info
+
+        return flow_run_info(claimed, self.name, self.client.api_url, self.client.api_key)
+
+    async def _submit(self, job: BaseJobConfiguration, info: FlowRunInfo) -> Submission[object]:
+        """Start the run's infrastructure through the type's ``submit`` hook."""
+        return await asyncio.to_thread(self.hooks.submit, job, info)
+
+    async def _find_again(
+        self, infrastructure_id: str, job: BaseJobConfiguration, info: FlowRunInfo
+    ) -> Submission[object] | None:
+        """An adopted run's infrastructure, through the type's ``reattach`` hook."""
+        return await asyncio.to_thread(self.hooks.reattach, infrastructure_id, job, info)
+
+    def _can_find_again(self) -> bool:
+        """Whether runs held from before a restart can be found again (``reattach``)."""
+        return self.hooks.implements("reattach")
 
     async def _with_secrets(
         self, configuration: dict[str, Any], pool: str | None
@@ -574,7 +592,7 @@ class Worker:
         """
         from flowyard.worker.adopt import held_runs
 
-        if self.options.serve_deployment_ids or not self.hooks.implements("reattach"):
+        if self.options.serve_deployment_ids or not self._can_find_again():
             return
         try:
             claimed = await held_runs(self.client, self.options.pool, self.name)
@@ -633,7 +651,7 @@ class Worker:
         """
         from flowyard.errors import InfrastructureNotFound
         from flowyard.worker.adopt import still_held
-        from flowyard.worker.configuration import flow_run_info, job_configuration
+        from flowyard.worker.configuration import job_configuration
 
         infrastructure_id = active.claimed.flow_run.infrastructure_id or ""
         try:
@@ -645,16 +663,14 @@ class Worker:
                 return None
             if run.state_type is StateType.CANCELLING:
                 self._request_cancel(active.run_id)
-            active.info = info = flow_run_info(
-                active.claimed, self.name, self.client.api_url, self.client.api_key
-            )
+            active.info = info = self._run_info(active.claimed)
             active.configuration = await self._with_secrets(
                 job_configuration(active.claimed, info), run.work_pool_name
             )
             active.job = job = await asyncio.to_thread(
                 self.hooks.render, active.configuration, info
             )
-            submission = await asyncio.to_thread(self.hooks.reattach, infrastructure_id, job, info)
+            submission = await self._find_again(infrastructure_id, job, info)
         except InfrastructureNotFound as exc:
             reason = f"Its infrastructure was gone when worker '{self.name}' restarted: {exc}"
             await self._after_exit(active, ExitStatus(code=-1, reason=reason))

@@ -35,6 +35,14 @@ async def resolve_pool(client: WorkerApi, pool_name: str, worker_type: str | Non
         return await client.create_pool(
             WorkPoolCreate(name=pool_name, type=worker_type, base_job_template=template)
         )
+    from flowyard.pool_types import is_push
+
+    if is_push(pool.type):
+        raise WorkerStartupError(
+            f"Work pool '{pool_name}' is a push pool (type '{pool.type}'): the server submits "
+            "its runs itself, so no worker is started for it. Use a pool of type "
+            f"'{pool.type.removesuffix(':push')}' to run a worker."
+        )
     if worker_type is not None and worker_type != pool.type:
         raise WorkerStartupError(
             f"Work pool '{pool_name}' is of type '{pool.type}', not '{worker_type}'. "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from flowyard.job import BaseJobConfiguration
 from pydantic import Field, field_validator
+
+from flowyard_aws.credentials import AwsCredentials
 
 ENGINE_COMMAND = ["python", "-m", "flowyard.engine"]
 DEFAULT_CONTAINER = "flowyard"
@@ -19,6 +22,8 @@ class EcsJob(BaseJobConfiguration):
     """A rendered ``ecs`` job (see :class:`flowyard_aws.variables.EcsVariables` for each field)."""
 
     aws_credentials: str | None = None
+    credentials: AwsCredentials | None = Field(default=None, repr=False)
+    """Resolved from a secret (JSON) by whoever submits; never stored or logged."""
     region_name: str | None = None
     cluster: str | None = None
     vpc_id: str | None = None
@@ -34,6 +39,24 @@ class EcsJob(BaseJobConfiguration):
     auto_deregister_task_definition: bool = False
     task_definition: dict[str, Any] = Field(default_factory=dict)
     task_run_request: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _credentials_from_secret(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value.startswith("flowyard-secret://"):
+                raise ValueError(
+                    "credentials: the secret reference was not resolved; secrets are resolved by "
+                    "the server (push pools) or a worker whose pool's template names them"
+                )
+            try:
+                return json.loads(value) if value.strip() else None
+            except ValueError:
+                raise ValueError(
+                    "credentials: the secret does not hold JSON (access_key_id, "
+                    "secret_access_key, ...)"
+                ) from None
+        return value
 
     @field_validator("network_configuration", mode="before")
     @classmethod

@@ -21,8 +21,17 @@ RETRIED_ERRORS = ("ThrottlingException", "ServerException", "LimitExceededExcept
 
 
 def job_clients(job: EcsJob) -> EcsClients:
-    """Clients for the job's credentials (named ones read from the worker's environment)."""
+    """Clients for the job's credentials: a resolved secret, else named ones read from the
+    worker's environment, else boto3's default chain."""
+    if job.credentials is not None:
+        return clients(job.credentials, job.region_name)
     return clients(AwsCredentials.named(job.aws_credentials), job.region_name)
+
+
+def started_by(flow_run: FlowRunInfo) -> str:
+    """The task's ``startedBy``, named from the flow run (≤ 36 characters): how ``lookup``
+    finds a task an earlier submit of this run started."""
+    return "fy-" + flow_run.id.replace("-", "")[:32]
 
 
 def run_request(
@@ -61,7 +70,7 @@ def run_request(
             overrides[key] = str(overrides[key])
     request["overrides"] = {k: v for k, v in overrides.items() if v not in (None, [], "", {})}
     request["tags"] = job.tags(flow_run.name)
-    request.setdefault("startedBy", "flowyard")
+    request["startedBy"] = started_by(flow_run)
     return request
 
 
@@ -128,6 +137,12 @@ def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle]:
     task_arn = str(task["taskArn"])
     cluster = str(request["cluster"])
     log.info("Started ECS task %s on cluster %s (%s)", task_arn, cluster, definition.arn)
+    return _submission(cluster, task_arn, definition)
+
+
+def _submission(
+    cluster: str, task_arn: str, definition: taskdef.ResolvedDefinition
+) -> Submission[EcsHandle]:
     handle = EcsHandle(
         cluster=cluster,
         task_arn=task_arn,
@@ -144,3 +159,31 @@ def submit(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle]:
             "task_definition_registered": definition.registered,
         },
     )
+
+
+def lookup(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle] | None:
+    """A task of this flow run that is not stopped (found by its ``startedBy``), else None."""
+    aws = job_clients(job)
+    cluster = str(job.task_run_request.get("cluster") or job.cluster or "default")
+    try:
+        arns = aws.ecs.list_tasks(cluster=cluster, startedBy=started_by(flow_run))["taskArns"]
+    except aws.ecs.exceptions.ClusterNotFoundException:
+        return None
+    if not arns:
+        return None
+    described = aws.ecs.describe_tasks(cluster=cluster, tasks=list(arns))["tasks"]
+    live = [t for t in described if t.get("lastStatus") != "STOPPED"]
+    if not live:
+        return None
+    task = live[0]
+    arn = str(task["taskArn"])
+    container = job.container_name or "flowyard"
+    handle = EcsHandle(
+        cluster=cluster,
+        task_arn=arn,
+        task_definition_arn=str(task.get("taskDefinitionArn", "")),
+        registered=False,
+        container_name=container,
+        log_stream=None,
+    )
+    return Submission[EcsHandle](infrastructure_id=infrastructure_id(cluster, arn), handle=handle)

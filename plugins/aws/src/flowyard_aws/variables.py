@@ -60,6 +60,15 @@ class EcsVariables(BaseVariables):
         "profile, instance or task role). Secrets never go into the job configuration.",
         pattern=r"^[A-Za-z0-9_-]+$",
     )
+    credentials: str | None = Field(
+        default=None,
+        title="Credentials (secret)",
+        description="A secret of kind aws from the server's store, as `{{ secret('name') }}` "
+        "in the pool's base job template: JSON with access_key_id, secret_access_key and "
+        "optionally session_token, region_name, role_arn, endpoint_url. Resolved in memory by "
+        "whoever submits (the server for ecs:push pools); wins over aws_credentials. Null: "
+        "aws_credentials, else boto3's default chain.",
+    )
     region_name: str | None = Field(
         default=None,
         title="Region",
@@ -204,6 +213,7 @@ class EcsVariables(BaseVariables):
                 "labels",
                 "command",
                 "aws_credentials",
+                "credentials",
                 "region_name",
                 "cluster",
                 "vpc_id",

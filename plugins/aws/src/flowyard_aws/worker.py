@@ -47,6 +47,14 @@ def observe(job: EcsJob, submission: Submission[EcsHandle], flow_run: FlowRunInf
 
 
 @hookimpl
+def lookup(job: EcsJob, flow_run: FlowRunInfo) -> Submission[EcsHandle] | None:
+    """A task of this run not yet stopped, found by its ``startedBy`` (``fy-<run id>``)."""
+    from flowyard_aws.run import lookup as find
+
+    return find(job, flow_run)
+
+
+@hookimpl
 def kill(infrastructure_id: str, job: EcsJob, grace_seconds: float) -> None:
     """StopTask; an unknown or already stopped task raises ``InfrastructureNotFound``.
 

@@ -26,7 +26,11 @@ def credential(named: ClientSecretCredentials | None) -> Any:
         return DefaultAzureCredential()
     from azure.identity import ClientSecretCredential
 
-    secret = os.environ.get(named.client_secret_env)
+    secret = (
+        named.client_secret.get_secret_value()
+        if named.client_secret is not None
+        else os.environ.get(named.client_secret_env)
+    )
     if not secret:
         raise ValueError(
             f"credentials.client_secret_env names {named.client_secret_env!r}, which is not set "

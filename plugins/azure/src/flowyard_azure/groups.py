@@ -143,6 +143,14 @@ def reattach(infrastructure_id: str, job: AzureContainerInstanceJob) -> Submissi
     )
 
 
+def lookup(job: AzureContainerInstanceJob, flow_run: FlowRunInfo) -> Submission[GroupHandle] | None:
+    """This run's container group (named from the run's id), else None."""
+    try:
+        return reattach(f"{job.resource_group_name}:{job.group_name(flow_run)}", job)
+    except InfrastructureNotFound:
+        return None
+
+
 def remove(client: Any, resource_group: str, name: str, keep: bool, wait: float) -> None:
     """Stop (``keep``) or delete the group, waiting up to ``wait`` seconds for the deletion.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 from typing import Any
@@ -63,7 +64,7 @@ class AzureContainerInstanceJob(BaseJobConfiguration):
     keep_container_group: bool = False
     task_start_timeout_seconds: int = Field(default=240, ge=1)
     task_watch_poll_interval: float = Field(default=5.0, gt=0)
-    credentials: ClientSecretCredentials | None = None
+    credentials: ClientSecretCredentials | None = Field(default=None, repr=False)
     arm_endpoint: str = PUBLIC_CLOUD
 
     @model_validator(mode="before")
@@ -84,6 +85,24 @@ class AzureContainerInstanceJob(BaseJobConfiguration):
                     )
                 data[key] = value
         return data
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _credentials_from_secret(cls, value: Any) -> Any:
+        """A resolved secret (kind azure) is JSON: tenant_id, client_id, client_secret."""
+        if not isinstance(value, str):
+            return value
+        if value.startswith("flowyard-secret://"):
+            raise ValueError(
+                "credentials: the secret reference was not resolved; secrets are resolved by "
+                "the server (push pools) or a worker whose pool's template names them"
+            )
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ValueError(
+                "credentials: the secret does not hold JSON (tenant_id, client_id, client_secret)"
+            ) from None
 
     @field_validator("arm_endpoint", mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowyard.job import BaseVariables
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_IMAGE = "flowyard-python:3.11"
 CONTAINER_NAME = "flowyard-job"
@@ -27,6 +27,13 @@ class ClientSecretCredentials(BaseModel):
         default="AZURE_CLIENT_SECRET",
         title="Client Secret Variable",
         description="Name of the worker's environment variable holding the client secret.",
+    )
+    client_secret: SecretStr | None = Field(
+        default=None,
+        title="Client Secret",
+        description="The client secret itself: only ever set from a secret of the server's "
+        "store (the whole credentials value `{{ secret('name') }}`, kind azure: JSON with "
+        "tenant_id, client_id, client_secret), resolved in memory by whoever submits.",
     )
     authority_host: str | None = Field(
         default=None,

@@ -51,6 +51,14 @@ def observe(
 
 
 @hookimpl
+def lookup(job: AzureContainerInstanceJob, flow_run: FlowRunInfo) -> Submission[GroupHandle] | None:
+    """This run's container group, found by its name (which holds the run's id)."""
+    from flowyard_azure.groups import lookup as find
+
+    return find(job, flow_run)
+
+
+@hookimpl
 def kill(infrastructure_id: str, job: AzureContainerInstanceJob, grace_seconds: float) -> None:
     """Delete the group (stop it with ``keep_container_group``); unknown → InfrastructureNotFound."""
     from flowyard_azure.groups import delete

@@ -71,7 +71,7 @@ def submit(job: CloudRunJob, flow_run: FlowRunInfo) -> Submission[CloudRunHandle
 
     clients = _clients(job)
     parent = f"projects/{clients.project}/locations/{job.region}"
-    job_id = resource_id(job.name or flow_run.name)
+    job_id = resource_id(job.name or flow_run.name, key=flow_run.id)
     body = run_v2.Job.from_json(json.dumps(job.body(flow_run)), ignore_unknown_fields=True)
     try:
         clients.jobs.create_job(parent=parent, job=body, job_id=job_id)
@@ -90,6 +90,34 @@ def submit(job: CloudRunJob, flow_run: FlowRunInfo) -> Submission[CloudRunHandle
             _delete(clients, name)
         raise
     log.info("Cloud Run job %s started execution %s", name, execution)
+    return Submission(
+        infrastructure_id=name,
+        handle=CloudRunHandle(execution=execution),
+        details={"job": name, "execution": execution},
+    )
+
+
+def lookup(job: CloudRunJob, flow_run: FlowRunInfo) -> Submission[CloudRunHandle] | None:
+    """This run's job (its id is derived from the run's id), else None.
+
+    A job that exists but was never run (its submitter stopped in between) is run now, once:
+    finishing that submit, not starting a second one. A job with an execution is returned with
+    its latest execution, finished or not (``observe`` reports how it ended).
+    """
+    from google.api_core import exceptions as gexc
+
+    clients = _clients(job)
+    parent = f"projects/{clients.project}/locations/{job.region}"
+    name = f"{parent}/jobs/{resource_id(job.name or flow_run.name, key=flow_run.id)}"
+    try:
+        existing = clients.jobs.get_job(name=name)
+    except gexc.NotFound:
+        return None
+    execution = str(existing.latest_created_execution.name or "")
+    if not execution:
+        _wait_ready(clients, job, name)
+        execution = str(clients.jobs.run_job(name=name).metadata.name)
+        log.info("Cloud Run job %s existed without an execution; started %s", name, execution)
     return Submission(
         infrastructure_id=name,
         handle=CloudRunHandle(execution=execution),

@@ -29,7 +29,7 @@ class CloudRunJob(BaseJobConfiguration):
 
     project: str | None = None
     region: str = "us-central1"
-    credentials: GcpCredentials | None = None
+    credentials: GcpCredentials | None = Field(default=None, repr=False)
     timeout: int = 600
     vpc_connector_name: str | None = None
     keep_job: bool = False
@@ -39,6 +39,13 @@ class CloudRunJob(BaseJobConfiguration):
     api_endpoint: str | None = None
     api_key_secret: str | None = None
     job_body: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("credentials", mode="before")
+    @classmethod
+    def _credentials_from_secret(cls, value: Any) -> Any:
+        from flowyard_gcp.credentials import from_secret
+
+        return from_secret(value)
 
     @field_validator("job_body")
     @classmethod

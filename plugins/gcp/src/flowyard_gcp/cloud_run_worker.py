@@ -51,6 +51,14 @@ def observe(
 
 
 @hookimpl
+def lookup(job: CloudRunJob, flow_run: FlowRunInfo) -> Submission[CloudRunHandle] | None:
+    """This run's job, found by its id (derived from the run's id); runs it if never run."""
+    from flowyard_gcp.cloud_run import lookup as find
+
+    return find(job, flow_run)
+
+
+@hookimpl
 def kill(infrastructure_id: str, job: CloudRunJob, grace_seconds: float) -> None:
     """Cancel the running executions, then delete the job (unless keep_job)."""
     from flowyard_gcp.cloud_run import kill as stop

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from typing import Any
@@ -26,13 +27,15 @@ def gcp_labels(*sources: dict[str, str]) -> dict[str, str]:
     return dict(list(out.items())[:64])
 
 
-def resource_id(name: str | None, limit: int = 55) -> str:
-    """A unique resource id: the name slugged (lowercase ``[a-z0-9-]``, starting with a letter,
-    ≤``limit``) plus ``-`` and 7 hex characters, so a retried submission never collides."""
+def resource_id(name: str | None, limit: int = 55, key: str | None = None) -> str:
+    """A resource id: the name slugged (lowercase ``[a-z0-9-]``, starting with a letter,
+    ≤``limit``) plus ``-`` and 7 hex characters: derived from ``key`` (a flow run id: the same
+    run always gets the same id, so a second submit finds the first one's job), else random."""
     slug = _NAME_CHARS.sub("-", (name or "").lower()).strip("-")
     if not slug or not slug[0].isalpha():
         slug = ("flowyard-" + slug).strip("-")
-    return f"{slug[:limit].strip('-')}-{uuid.uuid4().hex[:7]}"
+    suffix = hashlib.sha256(key.encode()).hexdigest()[:7] if key else uuid.uuid4().hex[:7]
+    return f"{slug[:limit].strip('-')}-{suffix}"
 
 
 def env_list(env: dict[str, str | None]) -> list[dict[str, str]]:

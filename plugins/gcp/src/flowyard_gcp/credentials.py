@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class GcpCredentials(BaseModel):
@@ -31,6 +31,13 @@ class GcpCredentials(BaseModel):
         description="Name of an environment variable, on the worker, holding a service-account "
         "JSON key (the key itself never appears in the pool's template).",
     )
+    service_account_info: SecretStr | None = Field(
+        default=None,
+        title="Service Account Info",
+        description="A service-account JSON key itself. Only ever set from a secret of the "
+        "server's store (`{{ secret('name') }}` as the whole credentials value, resolved in "
+        "memory by whoever submits); never write a key into a template.",
+    )
     project: str | None = Field(
         default=None,
         title="Project",
@@ -41,6 +48,29 @@ class GcpCredentials(BaseModel):
         title="Anonymous",
         description="Send no credentials at all: only for a local emulator of the APIs.",
     )
+
+
+def from_secret(value: Any) -> Any:
+    """The credentials a resolved secret (kind gcp) holds: a service-account JSON key, or the
+    JSON of these fields. Other values pass through unchanged.
+
+    :raises ValueError: an unresolved reference, or a secret that is not JSON (the message never
+        shows the value).
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith("flowyard-secret://"):
+        raise ValueError(
+            "credentials: the secret reference was not resolved; secrets are resolved by the "
+            "server (push pools) or a worker whose pool's template names them"
+        )
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        raise ValueError("credentials: the secret does not hold JSON") from None
+    if isinstance(parsed, dict) and parsed.get("type") == "service_account":
+        return {"service_account_info": value}
+    return parsed
 
 
 def resolve(credentials: GcpCredentials | None, project: str | None) -> tuple[Any, str]:
@@ -56,7 +86,7 @@ def resolve(credentials: GcpCredentials | None, project: str | None) -> tuple[An
 
         auth: Any = AnonymousCredentials()  # type: ignore[no-untyped-call]
         found_project: str | None = None
-    elif creds.service_account_file or creds.service_account_info_env:
+    elif creds.service_account_file or creds.service_account_info_env or creds.service_account_info:
         from google.oauth2 import service_account
 
         info = _key_info(creds)
@@ -80,7 +110,11 @@ def resolve(credentials: GcpCredentials | None, project: str | None) -> tuple[An
 
 
 def _key_info(creds: GcpCredentials) -> dict[str, Any]:
-    if creds.service_account_info_env:
+    raw: str | None
+    if creds.service_account_info is not None:
+        raw = creds.service_account_info.get_secret_value()
+        where = "secret"
+    elif creds.service_account_info_env:
         raw = os.environ.get(creds.service_account_info_env)
         if raw is None:
             raise ValueError(

@@ -64,6 +64,18 @@ def mark_late_runs(ctx: ServerContext) -> int:
     return len(ids)
 
 
+def _not_push_held(ctx: ServerContext, now: dt.datetime) -> sa.ColumnElement[bool]:
+    """Runs held by a push replica get a grace period for another replica to take them over."""
+    from flowyard.server.push.takeover import not_push_held
+
+    return not_push_held(
+        t.flow_run.c.worker_name,
+        t.flow_run.c.lease_expires,
+        now,
+        ctx.settings.server_claim_lease_seconds,
+    )
+
+
 def expire_leases(ctx: ServerContext) -> int:
     """PENDING runs whose claim lease ran out go back to SCHEDULED (or CRASHED, by policy)."""
     now = utcnow()
@@ -73,7 +85,9 @@ def expire_leases(ctx: ServerContext) -> int:
         rows = conn.execute(
             sa.select(t.flow_run.c.id, t.flow_run.c.pool_id, t.flow_run.c.worker_name)
             .where(
-                t.flow_run.c.state_type == StateType.PENDING.value, t.flow_run.c.lease_expires < now
+                t.flow_run.c.state_type == StateType.PENDING.value,
+                t.flow_run.c.lease_expires < now,
+                _not_push_held(ctx, now),
             )
             .limit(BATCH)
         ).all()
@@ -275,6 +289,7 @@ def crash_silent_runs(ctx: ServerContext) -> int:
             .where(
                 t.flow_run.c.state_type == StateType.RUNNING.value,
                 t.flow_run.c.lease_expires < now,
+                _not_push_held(ctx, now),
             )
             .limit(BATCH)
         ).all()

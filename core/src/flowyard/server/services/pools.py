@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from flowyard import limits
 from flowyard.errors import InvalidBaseJobTemplate, PluginError, UnknownWorkerType
+from flowyard.pool_types import is_push, worker_type_of
 from flowyard.schemas.common import ACTIVE_STATES, PoolStatus, utcnow
 from flowyard.schemas.pools import (
     WorkPool,
@@ -106,7 +107,12 @@ def active_counts(conn: sa.Connection, pool_id: str) -> dict[str | None, int]:
 
 def pool_model(conn: sa.Connection, row: sa.Row[Any], multiple: float = 3.0) -> WorkPool:
     """Build the API model of a pool, with its computed status and active slots."""
-    if row.is_paused:
+    push = None
+    if is_push(row.type):
+        from flowyard.server.push.status import push_status
+
+        status, push = push_status(conn, row, multiple)
+    elif row.is_paused:
         status = PoolStatus.PAUSED
     elif _pool_has_online_worker(conn, row.id, multiple):
         status = PoolStatus.READY
@@ -128,6 +134,7 @@ def pool_model(conn: sa.Connection, row: sa.Row[Any], multiple: float = 3.0) -> 
         default_queue_id=row.default_queue_id,
         created=row.created,
         updated=row.updated,
+        push=push,
     )
 
 
@@ -135,10 +142,13 @@ def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
     """Create a pool and its ``default`` queue. 409 on a duplicate name, 422 on a bad template."""
     if conn.execute(sa.select(t.work_pool.c.id).where(t.work_pool.c.name == body.name)).first():
         raise Conflict(f'A work pool named "{body.name}" already exists.', code="already_exists")
+    from flowyard.server.push.support import check_push_type
+
+    check_push_type(body.type)
     template = (
         body.base_job_template
         if body.base_job_template is not None
-        else _default_template(body.type)
+        else _default_template(worker_type_of(body.type))
     )
     _check_template(template)
     now = utcnow()
