@@ -42,18 +42,29 @@ def create(
     ),
     concurrency_limit: int | None = typer.Option(None, "--concurrency-limit", min=0),
     description: str = typer.Option("", "--description"),
+    credentials: str | None = typer.Option(
+        None,
+        "--credentials",
+        help="name of a secret (`flowyard secret ls`) the type's 'credentials' are read from; "
+        "the template then holds {{ secret('NAME') }}, never the value",
+    ),
 ) -> None:
-    """Create a work pool (with its `default` queue)."""
+    """Create a work pool (with its `default` queue). A type ending in `:push` (`ecs:push`,
+    `cloud-run:push`, `azure-container-instance:push`) makes a push pool: the server submits its
+    runs itself, no worker is started."""
     from flowyard.errors import PluginError, UnknownWorkerType
+    from flowyard.pool_types import is_push, worker_type_of
     from flowyard.schemas.pools import WorkPoolCreate
     from flowyard.worker_types import default_base_job_template
 
     template = _read_template(base_job_template) if base_job_template else None
     if template is None:
         try:
-            template = default_base_job_template(type_)
+            template = default_base_job_template(worker_type_of(type_))
         except (UnknownWorkerType, PluginError) as exc:
             fail(str(exc))
+    if credentials is not None:
+        template = _with_credentials(template, credentials)
     request = body(
         WorkPoolCreate,
         {
@@ -74,11 +85,34 @@ def create(
         f"  concurrency limit: {'none' if limit is None else limit}\n"
         f"  paused: {'yes' if pool.is_paused else 'no'}\n"
         "\n"
-        "Start a worker for it:\n"
-        f"  flowyard worker start --pool {pool.name}\n"
-        "Inspect it:\n"
-        f"  flowyard work-pool inspect {pool.name}"
+        + (
+            "The server submits its runs (push pool); no worker is needed.\n"
+            if is_push(pool.type)
+            else f"Start a worker for it:\n  flowyard worker start --pool {pool.name}\n"
+        )
+        + f"Inspect it:\n  flowyard work-pool inspect {pool.name}"
     )
+
+
+def _with_credentials(template: dict[str, Any], secret_name: str) -> dict[str, Any]:
+    """The template with its ``credentials`` setting read from secret ``secret_name``."""
+    from flowyard.templating.secret_refs import NAME
+
+    if not NAME.fullmatch(secret_name):
+        fail(
+            f"--credentials {secret_name!r}: a secret name is letters, digits, '.', '_' or '-' "
+            "(as `flowyard secret ls` shows it)"
+        )
+    configuration = template.get("job_configuration")
+    if not isinstance(configuration, dict) or "credentials" not in configuration:
+        fail(
+            "--credentials: this type's job configuration has no 'credentials' setting; put "
+            "{{ secret('NAME') }} where the type reads its credentials in --base-job-template"
+        )
+    return {
+        **template,
+        "job_configuration": {**configuration, "credentials": f"{{{{ secret('{secret_name}') }}}}"},
+    }
 
 
 @app.command("ls")
@@ -120,6 +154,23 @@ def inspect(name: str, output: OutputFormat = OUTPUT_OPTION) -> None:
         ["priority", "name", "limit", "status"],
         [(q.priority, q.name, q.concurrency_limit or "", q.status) for q in queues],
     )
+    if pool.push is not None:
+        push = pool.push
+        print_table(
+            "Push (the server submits this pool's runs)",
+            ["worker type", "installed", "credentials", "served by", "last submit", "reason"],
+            [
+                (
+                    push.worker_type,
+                    "yes" if push.installed else "no",
+                    push.credentials
+                    + (f" ({', '.join(push.missing_secrets)})" if push.missing_secrets else ""),
+                    ", ".join(push.served_by) or "no replica",
+                    push.last_submit.isoformat() if push.last_submit else "never",
+                    push.reason or "",
+                )
+            ],
+        )
     workers = call(lambda api: api.list_workers(name))
     print_table(
         "Workers",

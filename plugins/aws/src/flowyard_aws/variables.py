@@ -63,7 +63,7 @@ class EcsVariables(BaseVariables):
     credentials: str | None = Field(
         default=None,
         title="Credentials (secret)",
-        description="A secret of kind aws from the server's store, as `{{ secret('name') }}` "
+        description="A secret of kind aws from the server's store, as `{{ secret('<name>') }}` "
         "in the pool's base job template: JSON with access_key_id, secret_access_key and "
         "optionally session_token, region_name, role_arn, endpoint_url. Resolved in memory by "
         "whoever submits (the server for ecs:push pools); wins over aws_credentials. Null: "

@@ -32,7 +32,7 @@ class ClientSecretCredentials(BaseModel):
         default=None,
         title="Client Secret",
         description="The client secret itself: only ever set from a secret of the server's "
-        "store (the whole credentials value `{{ secret('name') }}`, kind azure: JSON with "
+        "store (the whole credentials value `{{ secret('<name>') }}`, kind azure: JSON with "
         "tenant_id, client_id, client_secret), resolved in memory by whoever submits.",
     )
     authority_host: str | None = Field(

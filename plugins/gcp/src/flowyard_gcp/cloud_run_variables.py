@@ -54,7 +54,7 @@ class CloudRunVariables(BaseVariables):
         description="Null: application default credentials. Else a service-account key "
         "referenced by a path or an environment variable name on the worker. For a push pool "
         "(or a worker), the pool's template may set the whole value to a secret of kind gcp, "
-        "`{{ secret('name') }}`: a service-account JSON key, resolved in memory at submit.",
+        "`{{ secret('<name>') }}`: a service-account JSON key, resolved in memory at submit.",
     )
     cpu: str = Field(
         default="1000m",

@@ -35,7 +35,7 @@ class GcpCredentials(BaseModel):
         default=None,
         title="Service Account Info",
         description="A service-account JSON key itself. Only ever set from a secret of the "
-        "server's store (`{{ secret('name') }}` as the whole credentials value, resolved in "
+        "server's store (`{{ secret('<name>') }}` as the whole credentials value, resolved in "
         "memory by whoever submits); never write a key into a template.",
     )
     project: str | None = Field(

@@ -49,7 +49,7 @@ def push_status(conn: sa.Connection, row: Any, multiple: float) -> tuple[PoolSta
     """The pool's status and push details (PAUSED wins; then installed; then credentials)."""
     base = worker_type_of(row.type)
     installed = base in worker_types().installed()
-    names = referenced_secrets(row.base_job_template)
+    names = referenced_secrets((row.base_job_template or {}).get("job_configuration"))
     missing = _missing_secrets(conn, names)
     served, last_submit = _serving(conn, row.id, multiple)
     reason = None

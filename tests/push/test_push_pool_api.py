@@ -1,0 +1,127 @@
+"""Push pools through the API and the CLI, with no Docker: which types may be pushed, the
+template a push pool gets, its status (installed, credentials, PAUSED) and `worker start`."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from flowyard.settings import Settings
+from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing.plugin import RunningServer
+from flowyard.worker_types import default_base_job_template
+
+
+@pytest.fixture
+def server_settings(server_settings: Settings) -> Settings:
+    """The test server holds a secrets key (push pools read credentials from the store)."""
+    return server_settings.model_copy(update={"server_secrets_key": Fernet.generate_key().decode()})
+
+
+def test_a_push_pool_gets_its_worker_types_default_template(http: httpx.Client) -> None:
+    created = http.post("/work_pools", json={"name": "runs", "type": "cloud-run:push"})
+    assert created.status_code == 201, created.text
+    assert created.json()["base_job_template"] == default_base_job_template("cloud-run")
+
+
+def test_a_type_without_push_support_is_refused_naming_the_type_field(http: httpx.Client) -> None:
+    refused = http.post("/work_pools", json={"name": "local", "type": "process:push"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "type"
+    assert "does not support push pools" in refused.json()["detail"]
+
+
+def test_an_unknown_push_type_is_refused_naming_the_type_field(http: httpx.Client) -> None:
+    refused = http.post("/work_pools", json={"name": "nope", "type": "no-such-type:push"})
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "type"
+
+
+def test_the_cli_refuses_a_type_without_push_support(server: RunningServer) -> None:
+    done = run_cli("work-pool", "create", "local", "--type", "process:push", env=server.env())
+    assert done.returncode != 0
+    assert "type" in done.stderr and "does not support push pools" in done.stderr
+
+
+def test_a_push_pool_without_secrets_is_ready_with_ambient_credentials(
+    http: httpx.Client,
+) -> None:
+    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    pool = http.get("/work_pools/tasks").json()
+    assert pool["status"] == "READY"
+    assert pool["push"]["worker_type"] == "ecs"
+    assert pool["push"]["installed"] is True
+    assert pool["push"]["credentials"] == "ambient"
+
+
+def test_a_missing_credentials_secret_makes_the_pool_not_ready_naming_it(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    created = run_cli(
+        "work-pool",
+        "create",
+        "tasks",
+        "--type",
+        "ecs:push",
+        "--credentials",
+        "aws-prod",
+        env=server.env(),
+    )
+    assert created.returncode == 0, created.stderr
+    pool = cli_json("work-pool", "inspect", "tasks", env=server.env())
+    assert pool["status"] == "NOT_READY"
+    assert pool["push"]["credentials"] == "missing"
+    assert pool["push"]["missing_secrets"] == ["aws-prod"]
+    assert "aws-prod" in pool["push"]["reason"]
+    assert pool["base_job_template"]["job_configuration"]["credentials"] == (
+        "{{ secret('aws-prod') }}"
+    )
+
+
+def test_creating_the_named_secret_makes_the_pool_ready(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    run_cli(
+        "work-pool",
+        "create",
+        "tasks",
+        "--type",
+        "ecs:push",
+        "--credentials",
+        "aws-prod",
+        env=server.env(),
+    )
+    http.post(
+        "/secrets", json={"name": "aws-prod", "kind": "aws", "value": '{"access_key_id": "a"}'}
+    ).raise_for_status()
+    pool = http.get("/work_pools/tasks").json()
+    assert pool["status"] == "READY"
+    assert pool["push"]["credentials"] == "resolved"
+
+
+def test_a_paused_push_pool_is_paused(http: httpx.Client) -> None:
+    http.post(
+        "/work_pools", json={"name": "tasks", "type": "ecs:push", "is_paused": True}
+    ).raise_for_status()
+    assert http.get("/work_pools/tasks").json()["status"] == "PAUSED"
+
+
+def test_the_server_serves_a_push_pool_as_its_replica(http: httpx.Client) -> None:
+    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    for _ in range(100):
+        served = http.get("/work_pools/tasks").json()["push"]["served_by"]
+        if served:
+            break
+        import time
+
+        time.sleep(0.1)
+    assert len(served) == 1
+
+
+def test_a_worker_refuses_to_start_for_a_push_pool(
+    server: RunningServer, http: httpx.Client
+) -> None:
+    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    done = run_cli("worker", "start", "--pool", "tasks", "--run-once", env=server.env())
+    assert done.returncode != 0
+    assert "push pool" in done.stderr
