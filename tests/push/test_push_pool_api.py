@@ -10,12 +10,15 @@ from flowyard.settings import Settings
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import RunningServer
 from flowyard.worker_types import default_base_job_template
+from pydantic import SecretStr
 
 
 @pytest.fixture
 def server_settings(server_settings: Settings) -> Settings:
     """The test server holds a secrets key (push pools read credentials from the store)."""
-    return server_settings.model_copy(update={"server_secrets_key": Fernet.generate_key().decode()})
+    return server_settings.model_copy(
+        update={"server_secrets_key": SecretStr(Fernet.generate_key().decode())}
+    )
 
 
 def test_a_push_pool_gets_its_worker_types_default_template(http: httpx.Client) -> None:

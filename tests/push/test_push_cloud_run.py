@@ -1,0 +1,145 @@
+"""A ``cloud-run:push`` pool end to end with no worker process: the server claims each run,
+resolves the pool's credentials secret in memory and submits the job to the Cloud Run fake
+through the cloud-run type's hooks; the fake runs the job's container on the Docker engine (host
+network, so the flow reaches the loopback server). Includes a SIGKILL of the server mid-submit."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flowyard_fakes.cloud_run import CloudRunFake
+from push_env import PushServer, deploy, flowyard_image, write_project
+
+pytestmark = [pytest.mark.docker, pytest.mark.slow]
+
+POOL = "runs"
+SECRET = json.dumps({"anonymous": True, "project": "proj-1"})
+
+
+class CountingCloudRunFake(CloudRunFake):
+    """The fake, counting job creations and runs per job id; it can hold a create's answer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.created: dict[str, int] = {}
+        self.runs: dict[str, int] = {}
+        self.create_seen = threading.Event()
+        self.hold_create_seconds = 0.0
+
+    def _create_job(self, m: re.Match[str], body: Any, query: dict[str, str]) -> Any:
+        answer = super()._create_job(m, body, query)
+        job_id = query.get("jobId", "")
+        self.created[job_id] = self.created.get(job_id, 0) + 1
+        self.create_seen.set()
+        time.sleep(self.hold_create_seconds)  # the submitter is "mid-submit" meanwhile
+        return answer
+
+    def _run_job(self, m: re.Match[str], body: Any, query: dict[str, str]) -> Any:
+        job_id = m.group(1).rsplit("/", 1)[-1]
+        self.runs[job_id] = self.runs.get(job_id, 0) + 1
+        return super()._run_job(m, body, query)
+
+    def counts_for(self, run_id: str) -> tuple[int, int]:
+        """(creations, runs) of the job named from ``run_id``."""
+        from flowyard_gcp.common import resource_id
+
+        created = [k for k in self.created if k.endswith(resource_id("x", key=run_id)[-8:])]
+        assert len(created) <= 1, created
+        key = created[0] if created else ""
+        return self.created.get(key, 0), self.runs.get(key, 0)
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[CountingCloudRunFake]:
+    with CountingCloudRunFake() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
+    running = PushServer(tmp_path_factory.mktemp("push-cloud-run")).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def deployments(
+    server: PushServer, fake: CountingCloudRunFake, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The tutorial steps: a secret, the push pool naming it, the flows deployed to it."""
+    base = flowyard_image()
+    made = server.cli("secret", "create", "gcp-fake", "--kind", "gcp", stdin=SECRET)
+    assert made.returncode == 0, made.stderr
+    created = server.cli(
+        "work-pool", "create", POOL, "--type", "cloud-run:push", "--credentials", "gcp-fake"
+    )
+    assert created.returncode == 0, created.stderr
+    project = write_project(tmp_path_factory.mktemp("project"))
+    image = f"flowyard-push-cloud-run-{uuid.uuid4().hex[:8]}:1"
+    variables = {"api_endpoint": fake.endpoint, "poll_interval_seconds": 0.5}
+    ids = {
+        flow: deploy(server, project, base, POOL, flow, image, variables, build=(i == 0))
+        for i, flow in enumerate(["tutorial", "long_one"])
+    }
+    yield ids
+    subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+def test_the_tutorial_flow_completes_submitted_by_the_server(
+    server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
+) -> None:
+    run_id = server.run(deployments["tutorial"], name="cloud")
+    run = server.wait_for(run_id)
+    assert run["state_type"] == "COMPLETED", run
+    assert "hello cloud, submitted by the server" in server.logs(run_id)
+    assert run["worker_name"] == "push@replica-a"
+    assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/jobs/")
+    assert fake.counts_for(run_id) == (1, 1)
+
+
+def test_inspect_shows_the_replica_serving_the_pool_and_its_last_submit(
+    server: PushServer, deployments: dict[str, str]
+) -> None:
+    server.wait_for(server.run(deployments["tutorial"]))
+    shown = server.cli("work-pool", "inspect", POOL, "--output", "json")
+    pool = json.loads(shown.stdout)
+    assert pool["status"] == "READY"
+    assert pool["push"]["served_by"] == ["replica-a"]
+    assert pool["push"]["credentials"] == "resolved"
+    assert pool["push"]["last_submit"] is not None
+
+
+def test_cancelling_a_running_push_run_stops_its_job(
+    server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
+) -> None:
+    run_id = server.run(deployments["long_one"])
+    server.wait_for(run_id, frozenset({"RUNNING"}))
+    assert server.http.post(f"/flow_runs/{run_id}/cancel").status_code == 200
+    run = server.wait_for(run_id, timeout=60)
+    assert run["state_type"] == "CANCELLED", run
+
+
+def test_a_server_killed_mid_submit_recovers_the_run_and_submits_it_once(
+    server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
+) -> None:
+    fake.create_seen.clear()
+    fake.hold_create_seconds = 3.0
+    run_id = server.run(deployments["tutorial"], name="again")
+    try:
+        assert fake.create_seen.wait(60), "the server never created the job"
+        server.kill()  # the job exists; the submitter never heard back nor ran it
+    finally:
+        fake.hold_create_seconds = 0.0
+    server.start()
+    run = server.wait_for(run_id, timeout=120)
+    assert run["state_type"] == "COMPLETED", run
+    assert "hello again, submitted by the server" in server.logs(run_id)
+    assert fake.counts_for(run_id) == (1, 1)
