@@ -49,6 +49,7 @@ def test_the_hooks_come_from_the_hookspecs_module() -> None:
         "observe",
         "kill",
         "reattach",
+        "lookup",
         "build_image",
     )
 
