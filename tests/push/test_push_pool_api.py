@@ -3,14 +3,19 @@ template a push pool gets, its status (installed, credentials, PAUSED) and `work
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from cryptography.fernet import Fernet
+from flowyard.server.push.identity import replica_name
 from flowyard.settings import Settings
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.plugin import RunningServer
+from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.worker_types import default_base_job_template
 from pydantic import SecretStr
+
+pytestmark = SQLITE_ONLY  # the push status and takeover SQL run on both in test_push_takeover.py
 
 
 @pytest.fixture
@@ -115,8 +120,6 @@ def test_the_server_serves_a_push_pool_as_its_replica(http: httpx.Client) -> Non
         served = http.get("/work_pools/tasks").json()["push"]["served_by"]
         if served:
             break
-        import time
-
         time.sleep(0.1)
     assert len(served) == 1
 
@@ -128,3 +131,80 @@ def test_a_worker_refuses_to_start_for_a_push_pool(
     done = run_cli("worker", "start", "--pool", "tasks", "--run-once", env=server.env())
     assert done.returncode != 0
     assert "push pool" in done.stderr
+
+
+def test_the_cli_refuses_a_credentials_secret_name_that_cannot_be_one(
+    server: RunningServer,
+) -> None:
+    done = run_cli(
+        "work-pool",
+        "create",
+        "tasks",
+        "--type",
+        "ecs:push",
+        "--credentials",
+        "no such",
+        env=server.env(),
+    )
+    assert done.returncode != 0
+    assert "--credentials" in done.stderr and "secret name" in done.stderr
+
+
+def test_with_auth_on_the_replica_serves_a_push_pool_under_its_own_key(
+    server_settings: Settings,
+) -> None:
+    from flowyard.server.db import Database
+    from flowyard.testing.plugin import start_server, stop_server
+
+    settings = server_settings.model_copy(update={"server_auth": True})
+    Database(settings.resolved_database_url()).migrate()
+    admin = _admin_key(settings)
+    running = start_server(settings)
+    try:
+        with httpx.Client(
+            base_url=running.api_url, headers={"Authorization": f"Bearer {admin}"}
+        ) as http:
+            http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+            deadline = time.monotonic() + 15
+            while not http.get("/work_pools/tasks").json()["push"]["served_by"]:
+                assert time.monotonic() < deadline, "no replica serves the pool"
+                time.sleep(0.1)
+    finally:
+        stop_server(running)
+    assert _push_key_names(settings) == [f"push@{replica_name(settings)}"]
+
+
+def _push_key_names(settings: Settings) -> list[str]:
+    import sqlalchemy as sa
+    from flowyard.server import tables as t
+    from flowyard.server.db import Database
+
+    db = Database(settings.resolved_database_url())
+    with db.read() as conn:
+        names = conn.execute(sa.select(t.api_key.c.name, t.api_key.c.role)).all()
+    db.dispose()
+    return [n.name for n in names if n.name.startswith("push@") and n.role == "worker"]
+
+
+def _admin_key(settings: Settings) -> str:
+    import os
+
+    from flowyard.schemas.common import utcnow
+    from flowyard.server import tables as t
+    from flowyard.server.api.deps import hash_key
+    from flowyard.server.db import Database
+
+    key = f"fy_test_admin_{os.urandom(8).hex()}"
+    db = Database(settings.resolved_database_url())
+    with db.write() as conn:
+        conn.execute(
+            t.api_key.insert().values(
+                id=os.urandom(16).hex(),
+                name=key,
+                role="admin",
+                key_hash=hash_key(key),
+                created=utcnow(),
+            )
+        )
+    db.dispose()
+    return key
