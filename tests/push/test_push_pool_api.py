@@ -208,3 +208,11 @@ def _admin_key(settings: Settings) -> str:
         )
     db.dispose()
     return key
+
+
+def test_the_ui_pool_page_shows_the_push_status(server: RunningServer, http: httpx.Client) -> None:
+    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    page = httpx.get(f"{server.url}/pools/tasks", follow_redirects=True)
+    assert page.status_code == 200, page.text
+    assert "submitted by the server (ecs)" in page.text
+    assert "Served by" in page.text and "flowyard worker start" not in page.text
