@@ -12,12 +12,14 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from flowyard.pool_types import PUSH_SUFFIX
+from flowyard.plugins import worker_types
+from flowyard.pool_types import PUSH_SUFFIX, worker_type_of
 from flowyard.server import tables as t
 from flowyard.server.services.context import ServerContext
 
@@ -40,14 +42,23 @@ class _Served:
                 self.loop.call_soon_threadsafe(self.task.cancel)
 
 
+RESTART_SECONDS = 30.0
+"""How long a submitter that failed waits before it is started again."""
+
+
 def push_pool_names(ctx: ServerContext) -> set[str]:
-    """Names of every push pool (type ending in ``:push``)."""
+    """Names of the push pools (type ending in ``:push``) whose worker type is installed here.
+
+    A pool whose type is not installed is not served by this replica (its status says why).
+    """
+    installed = worker_types().installed()
     with ctx.db.read() as conn:
-        return set(
-            conn.execute(
-                sa.select(t.work_pool.c.name).where(t.work_pool.c.type.like("%" + PUSH_SUFFIX))
-            ).scalars()
-        )
+        rows = conn.execute(
+            sa.select(t.work_pool.c.name, t.work_pool.c.type).where(
+                t.work_pool.c.type.like("%" + PUSH_SUFFIX)
+            )
+        ).all()
+    return {row.name for row in rows if worker_type_of(row.type) in installed}
 
 
 class PushService:
@@ -61,6 +72,7 @@ class PushService:
         self.api_url = api_url(ctx.settings)
         self.key = issue_key(ctx)
         self.served: dict[str, _Served] = {}
+        self.failed_at: dict[str, float] = {}
 
     async def run(self) -> None:
         """Reconcile the served pools every ``server_loop_seconds`` until cancelled."""
@@ -77,10 +89,16 @@ class PushService:
 
     def reconcile(self, names: set[str]) -> None:
         """Start a submitter for each new pool; stop those of deleted pools (or dead threads)."""
+        now = time.monotonic()
         for name in list(self.served):
-            if name not in names or not self.served[name].thread.is_alive():
+            if name not in names:
                 self.served.pop(name).stop()
+            elif not self.served[name].thread.is_alive():
+                self.served.pop(name).stop()
+                self.failed_at[name] = now
         for name in sorted(names - set(self.served)):
+            if now - self.failed_at.get(name, -RESTART_SECONDS) < RESTART_SECONDS:
+                continue
             served = _Served(
                 thread=threading.Thread(
                     target=self._serve, args=(name,), name=f"push-{name}", daemon=True
