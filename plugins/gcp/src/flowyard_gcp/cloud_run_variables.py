@@ -19,8 +19,8 @@ class CloudRunVariables(BaseVariables):
     name: str | None = Field(
         default=None,
         title="Name",
-        description="Prefix of the job id (7 random hex characters are appended); defaults to "
-        "the flow run's name.",
+        description="Prefix of the job id (7 hex characters derived from the flow run's id are "
+        "appended, so a run always gets the same id); defaults to the flow run's name.",
     )
     command: str | None = Field(
         default=None,
