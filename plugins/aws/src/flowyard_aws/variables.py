@@ -68,6 +68,7 @@ class EcsVariables(BaseVariables):
         "optionally session_token, region_name, role_arn, endpoint_url. Resolved in memory by "
         "whoever submits (the server for ecs:push pools); wins over aws_credentials. Null: "
         "aws_credentials, else boto3's default chain.",
+        examples=['{"role_arn": "arn:aws:iam::123456789012:role/flowyard-push"}'],
     )
     region_name: str | None = Field(
         default=None,
