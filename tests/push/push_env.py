@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,7 +51,12 @@ def free_port() -> int:
 
 
 def flowyard_image() -> str:
-    """An image with this checkout's flowyard (scripts/build-flowyard-image, cached by hash)."""
+    """An image with this checkout's flowyard (scripts/build-flowyard-image, cached by hash).
+
+    Skips the test when ``FLOWYARD_SKIP_DOCKER`` is set.
+    """
+    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
+        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
     subprocess.run(
         [str(ROOT / "scripts" / "build-python-base-image")], check=True, capture_output=True
     )
