@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -34,8 +35,6 @@ def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and every live descendant (each with its reaped children)."""
     total = cpu_seconds(pid)
     for child in child_pids(pid):
-        try:
+        with contextlib.suppress(OSError):
             total += tree_cpu_seconds(child)
-        except OSError:
-            pass
     return total

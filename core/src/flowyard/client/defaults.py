@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import functools
 import os
-import ssl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
 
@@ -38,7 +41,7 @@ def default_api_key() -> str | None:
 
 @functools.cache
 def _default_tls_context() -> ssl.SSLContext:
-    import httpx
+    from flowyard.client._httpx import httpx
 
     return httpx.create_ssl_context()
 

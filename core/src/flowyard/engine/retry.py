@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from flowyard.client import FlowyardClient
+from flowyard.client._httpx import httpx
 from flowyard.client.call import Call, T
 from flowyard.client.defaults import env_value
 from flowyard.client.errors import ApiError, ServerUnreachable
@@ -48,10 +49,6 @@ def outage_seconds_setting() -> float:
 
 
 def _safe_to_repeat(call: Call[T], exc: Exception) -> bool:
-    # httpx is imported by flowyard.client, which keeps httpx's command-line client (click, rich,
-    # pygments: ~0.1 s) out; importing httpx first at module level would load it
-    import httpx
-
     if isinstance(exc, ApiError):
         return exc.status in RETRIED_STATUSES
     never_sent = isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout)
