@@ -44,7 +44,7 @@ DISPATCH_RUNS = int(os.environ.get("DISPATCH_RUNS", "5"))
 CREATE_RUNS = int(os.environ.get("CREATE_RUNS", "100"))
 BULK_RUNS = int(os.environ.get("BULK_RUNS", "1000"))
 CLAIM_RUNS = int(os.environ.get("CLAIM_RUNS", "100"))
-E2E_RUNS = int(os.environ.get("E2E_RUNS", "40"))
+E2E_RUNS = int(os.environ.get("E2E_RUNS", "16"))
 CLI_RUNS = int(os.environ.get("CLI_RUNS", "3"))
 OPS = Path(__file__).resolve().parent / "prefect_ops.py"
 
@@ -321,9 +321,7 @@ def flowyard_dispatch(system: System, deployment: str) -> list[float]:
 
 def measure_dispatch(system: System, deployment: str) -> None:
     with worker(system, "bench") as pid:
-        system.figures["worker idle RSS (with its fork server): MB"] = Figure(
-            tree_rss_mb(pid), load()
-        )
+        system.figures["worker idle RSS: MB"] = Figure(tree_rss_mb(pid), load())
         at = load()
         if system.name == "flowyard":
             latencies = flowyard_dispatch(system, deployment)

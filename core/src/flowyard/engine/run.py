@@ -10,10 +10,12 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from flowyard.errors import FlowyardError
-from flowyard.schemas.common import StateType
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
+
+# The client, the API models (pydantic) and the flow SDK are imported in run(), once there is a
+# run to execute: a misconfigured start (no run id) answers without them.
 
 COMPLETED, FAILED, MISCONFIGURED, TERMINATED = 0, 1, 2, 143
 
@@ -28,6 +30,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
     """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+    from flowyard.schemas.common import StateType
     from flowyard.schemas.runs import SetState
 
     while True:
@@ -47,6 +50,7 @@ def run(run_id: str, claim_id: str | None) -> int:
     from flowyard.flows.entrypoint import load
     from flowyard.flows.execution import describe, execute, report
     from flowyard.flows.flow import Flow
+    from flowyard.schemas.common import StateType
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     with RetryingClient() as client:  # rides out a server outage or a replica going away
