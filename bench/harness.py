@@ -30,6 +30,7 @@ class Stage:
     api: httpx.Client
     deployment: dict[str, Any]
     worker: subprocess.Popen[bytes]
+    server: subprocess.Popen[bytes]
 
 
 @contextmanager
@@ -100,7 +101,7 @@ def stage(
             stdout=(home / "worker.log").open("wb"),
             stderr=subprocess.STDOUT,
         )
-        yield Stage(home, env, api, deployment, worker)
+        yield Stage(home, env, api, deployment, worker, server)
     finally:
         if worker is not None:
             worker.terminate()

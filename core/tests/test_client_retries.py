@@ -9,7 +9,8 @@ import time
 import pytest
 from flowyard.client import FlowyardClient
 from flowyard.client.errors import ServerUnreachable
-from flowyard.engine.retry import RetryingClient
+from flowyard.engine.retry import RetryingClient, outage_seconds_setting
+from flowyard.errors import FlowyardError
 
 
 def _closed_port() -> int:
@@ -50,3 +51,25 @@ def test_retries_reach_a_server_that_comes_up_meanwhile() -> None:
     client = RetryingClient(outage_seconds=10, api_url=f"http://127.0.0.1:{port}/api")
     assert client.health().status == "ok"
     thread.join(5)
+
+
+def test_the_engine_reads_its_outage_budget_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLOWYARD_ENGINE_OUTAGE_SECONDS", "7.5")
+    with RetryingClient(api_url=f"http://127.0.0.1:{_closed_port()}/api") as client:
+        assert client.outage_seconds == 7.5
+
+
+def test_the_engine_outage_budget_defaults_to_two_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLOWYARD_ENGINE_OUTAGE_SECONDS", raising=False)
+    assert outage_seconds_setting() == 120.0
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_outage_budget_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("FLOWYARD_ENGINE_OUTAGE_SECONDS", value)
+    with pytest.raises(FlowyardError, match="FLOWYARD_ENGINE_OUTAGE_SECONDS must be a number"):
+        outage_seconds_setting()

@@ -32,6 +32,10 @@ HEAVY = (
 )
 """Never needed by a command that only talks to the API."""
 
+TYPED_CLIENT = ("pydantic", "pydantic_core", "httpx", "httpcore", "flowyard.schemas")
+"""The typed client and the API models (~0.2 s of start-up): not needed by commands that print
+what they read or only create a run (they use the plain JSON client, ``flowyard.cli.api.plain``)."""
+
 PROBE = """
 import json, sys
 from flowyard.cli.main import main
@@ -60,8 +64,10 @@ def loaded_modules(server: RunningServer, *args: str) -> set[str]:
     return set(report["modules"])
 
 
-def heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+def heavy(modules: set[str], budget: tuple[str, ...] = HEAVY) -> list[str]:
+    return sorted(
+        m for m in modules if any(m == name or m.startswith(name + ".") for name in budget)
+    )
 
 
 @pytest.mark.parametrize(
@@ -73,14 +79,29 @@ def test_listing_commands_import_nothing_heavy(
     assert heavy(loaded_modules(server, *args)) == []
 
 
+@pytest.mark.parametrize(
+    "args", [("work-pool", "ls"), ("flow-run", "ls"), ("deployment", "ls")], ids=" ".join
+)
+def test_listing_commands_import_neither_the_typed_client_nor_the_models(
+    server: RunningServer, args: tuple[str, ...]
+) -> None:
+    assert heavy(loaded_modules(server, *args), TYPED_CLIENT) == []
+
+
+def test_a_command_printing_a_table_does_not_import_rich_markdown(server: RunningServer) -> None:
+    modules = loaded_modules(server, "work-pool", "ls")
+    assert "rich.table" in modules
+    assert heavy(modules, ("rich.markdown", "markdown_it", "pygments", "rich.syntax")) == []
+
+
 def test_help_builds_no_pydantic_models(server: RunningServer) -> None:
     """pydantic alone costs ~0.1 s of start-up: ``--help`` talks to no server and needs no models.
 
-    Commands that talk to the API do import pydantic: they go through the typed client
-    (``flowyard.client.api``), which validates their request bodies with the server's own models
-    (``flowyard.schemas``) and parses the answers into them. That is ~0.1 s of imports (import time of
-    ``flowyard.client`` 0.26 s vs ``httpx`` alone 0.15 s, medians of 9, load 2.3) the CLI pays for typed errors and one definition per route; pydantic-settings, SQLAlchemy and the
-    rest of :data:`HEAVY` stay out of those commands.
+    Commands that change things through the typed client (``flowyard.client.api``) import
+    pydantic and the API models to check their bodies before sending; commands that print what
+    they read, and ``deployment run``, use the plain JSON client and import neither
+    (:data:`TYPED_CLIENT`); pydantic-settings, SQLAlchemy and the rest of :data:`HEAVY` stay out
+    of every command.
     """
     assert "pydantic" not in loaded_modules(server, "--help")
 
@@ -89,7 +110,9 @@ def test_deployment_run_imports_nothing_heavy(server: RunningServer, http: httpx
     assert http.post("/work_pools", json={"name": "p", "type": "process"}).status_code == 201
     created = http.post("/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "p"})
     assert created.status_code == 200, created.text
-    assert heavy(loaded_modules(server, "deployment", "run", "f/d")) == []
+    modules = loaded_modules(server, "deployment", "run", "f/d")
+    assert heavy(modules) == []
+    assert heavy(modules, TYPED_CLIENT) == []
 
 
 def test_help_imports_neither_heavy_modules_nor_rich(server: RunningServer) -> None:

@@ -29,6 +29,21 @@ def test_a_claimed_run_is_submitted_with_the_env_that_tells_the_engine_which_run
     asyncio.run(scenario())
 
 
+def test_the_env_names_the_runs_deployment_so_the_engine_can_read_both_at_once(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem")
+
+    async def scenario() -> None:
+        async with running(api, run_once=True):
+            infrastructure = await job(memory, run.id)
+            assert run.deployment_id
+            assert infrastructure.job.env["FLOWYARD_DEPLOYMENT_ID"] == run.deployment_id
+            infrastructure.exit(0)
+
+    asyncio.run(scenario())
+
+
 def test_the_infrastructure_id_is_reported_once_submitted(api: FakeApi, memory: ModuleType) -> None:
     run = api.schedule("mem")
 

@@ -1,7 +1,9 @@
 """Call the API from a command: errors become the server's message and meaningful exit codes.
 
 The client (and the pydantic models it returns) is imported only when a command calls the API,
-so ``flowyard --help`` stays fast.
+so ``flowyard --help`` stays fast. Commands that only print what they read (and ``deployment
+run``) use :func:`plain` instead: plain JSON over the standard library, without httpx, pydantic or
+the API models (~0.2 s less start-up); the server still validates every body they send.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from flowyard.client import FlowyardClient
+    from flowyard.client.plain import PlainClient
 
 T = TypeVar("T")
 M = TypeVar("M", bound="BaseModel")
@@ -42,6 +45,20 @@ def call(operation: Callable[[FlowyardClient], T]) -> T:
 
     try:
         with FlowyardClient() as client:
+            return operation(client)
+    except ServerUnreachable as exc:
+        fail(str(exc), code=3)
+    except ApiError as exc:
+        fail(describe_api_error(exc.detail, exc.errors))
+
+
+def plain(operation: Callable[[PlainClient], T]) -> T:
+    """Like :func:`call`, with the plain JSON client (``lambda api: api.get("/work_pools")``)."""
+    from flowyard.client.errors import ApiError, ServerUnreachable
+    from flowyard.client.plain import PlainClient
+
+    try:
+        with PlainClient() as client:
             return operation(client)
     except ServerUnreachable as exc:
         fail(str(exc), code=3)

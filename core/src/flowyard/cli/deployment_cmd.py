@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from flowyard.cli.api import body, call
+from flowyard.cli.api import call, plain
 from flowyard.cli.keyvalues import parse_pairs
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
@@ -36,35 +36,39 @@ def run(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """Create a flow run of a deployment, due now."""
-    from flowyard.schemas.runs import FlowRunCreate
+    from urllib.parse import quote
 
-    deployment = find(name)
-    request = body(
-        FlowRunCreate,
-        {
-            "parameters": parse_pairs(param, "--param"),
-            "job_variables": parse_pairs(job_variable, "--job-variable"),
-            "work_queue_name": work_queue,
-        },
+    from flowyard.cli.names import deployment_id
+    from flowyard.client.errors import DeploymentNotFound
+
+    found = deployment_id(name)
+    request: dict[str, object] = {
+        "parameters": parse_pairs(param, "--param"),
+        "job_variables": parse_pairs(job_variable, "--job-variable"),
+    }
+    if work_queue is not None:
+        request["work_queue_name"] = work_queue
+    path = f"/deployments/{quote(found, safe='')}/runs"
+    flow_run: dict[str, Any] = plain(
+        lambda api: api.post(path, request, not_found=DeploymentNotFound)
     )
-    flow_run = call(lambda api: api.create_flow_run(deployment.id, request))
     if output is OutputFormat.json and not watch:
         print_json(flow_run)
         return
     say(
-        f"Created flow run [bold]{flow_run.name}[/bold] ({flow_run.id}) of {name} "
-        f"on pool {flow_run.work_pool_name}."
+        f"Created flow run [bold]{flow_run['name']}[/bold] ({flow_run['id']}) of {name} "
+        f"on pool {flow_run['work_pool_name']}."
     )
     if watch:
         from flowyard.cli.flow_run_cmd import follow
 
-        raise typer.Exit(follow(flow_run.id, explain_waiting=True))
+        raise typer.Exit(follow(flow_run["id"], explain_waiting=True))
 
 
 @app.command("ls")
 def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List deployments."""
-    deployments = call(lambda api: api.list_deployments())
+    deployments: list[dict[str, Any]] = plain(lambda api: api.get("/deployments"))
     if output is OutputFormat.json:
         print_json(deployments)
         return
@@ -73,12 +77,12 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         ["name", "pool", "queue", "schedules", "paused", "id"],
         [
             (
-                f"{d.flow_name}/{d.name}",
-                d.work_pool_name or "(served)",
-                d.work_queue_name or "",
-                len(d.schedules),
-                "yes" if d.paused else "",
-                d.id,
+                f"{d['flow_name']}/{d['name']}",
+                d["work_pool_name"] or "(served)",
+                d["work_queue_name"] or "",
+                len(d["schedules"]),
+                "yes" if d["paused"] else "",
+                d["id"],
             )
             for d in deployments
         ],

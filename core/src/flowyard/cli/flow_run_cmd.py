@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from typing import Any
 
 import typer
 
-from flowyard.cli.api import body, call
+from flowyard.cli.api import call, plain
 from flowyard.cli.names import resolve_run
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, print_json, print_table, say
 
@@ -22,17 +24,16 @@ def ls(
     output: OutputFormat = OUTPUT_OPTION,
 ) -> None:
     """List recent flow runs, newest first."""
-    from flowyard.schemas.runs import FlowRunFilter
+    from flowyard.cli.names import deployment_id
 
-    fields: dict[str, object] = {"limit": limit, "work_pool_name": pool}
+    query: dict[str, object] = {"limit": limit}
+    if pool is not None:
+        query["work_pool_name"] = pool
     if state:
-        fields["state_types"] = [s.upper() for s in state]
+        query["state_types"] = [s.upper() for s in state]
     if deployment:
-        from flowyard.cli.deployment_cmd import find
-
-        fields["deployment_id"] = find(deployment).id
-    query = body(FlowRunFilter, fields)
-    runs = call(lambda api: api.list_flow_runs(query))
+        query["deployment_id"] = deployment_id(deployment)
+    runs: list[dict[str, Any]] = plain(lambda api: api.post("/flow_runs/filter", query))
     if output is OutputFormat.json:
         print_json(runs)
         return
@@ -41,12 +42,12 @@ def ls(
         ["name", "flow", "deployment", "state", "scheduled", "id"],
         [
             (
-                r.name,
-                r.flow_name,
-                r.deployment_name or "",
-                r.state_name,
-                r.scheduled_time.isoformat(),
-                r.id,
+                r["name"],
+                r["flow_name"],
+                r["deployment_name"] or "",
+                r["state_name"],
+                dt.datetime.fromisoformat(r["scheduled_time"]).isoformat(),
+                r["id"],
             )
             for r in runs
         ],

@@ -8,12 +8,13 @@ function's name) finds it too, and an unknown name gets the closest known ones a
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flowyard.cli.output import fail
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
+    from flowyard.client.plain import PlainClient
     from flowyard.schemas.runs import Deployment, FlowRun, FlowRunFilter
 
 T = TypeVar("T")
@@ -38,10 +39,6 @@ def _matching(query: FlowRunFilter) -> list[FlowRun]:
     from flowyard.cli.api import call
 
     return call(lambda api: api.list_flow_runs(query))
-
-
-def _deployment_named(flow_name: str, name: str) -> Deployment | None:
-    return _found(lambda api: api.read_deployment_by_name(flow_name, name))
 
 
 def resolve_run(ref: str) -> str:
@@ -71,18 +68,50 @@ def flow_name_spellings(flow_name: str) -> list[str]:
 
 def resolve_deployment(name: str) -> Deployment:
     """A deployment by ``flow/deployment``, the flow named with dashes or underscores."""
-    from flowyard.cli.api import call
+    from flowyard.schemas.runs import Deployment
+
+    return Deployment.model_validate(find_deployment(name))
+
+
+def deployment_id(name: str) -> str:
+    """The id of the deployment ``flow/deployment`` names (see :func:`find_deployment`)."""
+    found: str = find_deployment(name)["id"]
+    return found
+
+
+def find_deployment(name: str) -> dict[str, Any]:
+    """A deployment by ``flow/deployment`` as the API's JSON, the flow named with dashes or
+    underscores; an unknown name exits 1 with the closest known names as suggestions.
+
+    Plain JSON (:func:`flowyard.cli.api.plain`): commands that only need its id or print it do not
+    import the typed client and its models.
+    """
+    from urllib.parse import quote
+
+    from flowyard.cli.api import plain
+    from flowyard.client.errors import NotFoundError
 
     flow_name, sep, deployment = name.partition("/")
     if not sep or not flow_name or not deployment:
         fail(f"Deployment {name!r} must be given as 'flow-name/deployment-name'.")
-    for spelling in flow_name_spellings(flow_name):
-        found = _deployment_named(spelling, deployment)
-        if found is not None:
+
+    def lookup(api: PlainClient) -> dict[str, Any] | None:
+        for spelling in flow_name_spellings(flow_name):
+            path = f"/deployments/name/{quote(spelling, safe='')}/{quote(deployment, safe='')}"
+            try:
+                found: dict[str, Any] = api.get(path)
+            except NotFoundError:
+                continue
             return found
+        return None
+
+    result = plain(lookup)
+    if result is not None:
+        return result
     import difflib
 
-    known = [f"{d.flow_name}/{d.name}" for d in call(lambda api: api.list_deployments())]
+    listed: list[dict[str, Any]] = plain(lambda api: api.get("/deployments"))
+    known = [f"{d['flow_name']}/{d['name']}" for d in listed]
     close = difflib.get_close_matches(name.replace("_", "-"), known, n=3, cutoff=0.5)
     hint = (
         f" Did you mean {' or '.join(repr(c) for c in close)}?"

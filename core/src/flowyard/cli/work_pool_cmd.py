@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from flowyard.cli.api import body, call
+from flowyard.cli.api import body, call, plain
 from flowyard.cli.output import OUTPUT_OPTION, OutputFormat, fail, print_json, print_table, say
 
 if TYPE_CHECKING:
@@ -118,17 +118,17 @@ def _with_credentials(template: dict[str, Any], secret_name: str) -> dict[str, A
 @app.command("ls")
 def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
     """List work pools."""
-    pools = call(lambda api: api.list_pools())
+    pools: list[dict[str, Any]] = plain(lambda api: api.get("/work_pools"))
     if output is OutputFormat.json:
         print_json(pools)
         return
     rows = [
         (
-            p.name + (" (**)" if p.is_paused else ""),
-            p.type,
-            p.id,
-            p.concurrency_limit or "",
-            p.status,
+            p["name"] + (" (**)" if p["is_paused"] else ""),
+            p["type"],
+            p["id"],
+            p["concurrency_limit"] or "",
+            p["status"],
         )
         for p in pools
     ]
@@ -136,7 +136,7 @@ def ls(output: OutputFormat = OUTPUT_OPTION) -> None:
         "Work pools",
         ["name", "type", "id", "concurrency limit", "status"],
         rows,
-        caption=PAUSED_CAPTION if any(p.is_paused for p in pools) else None,
+        caption=PAUSED_CAPTION if any(p["is_paused"] for p in pools) else None,
     )
 
 

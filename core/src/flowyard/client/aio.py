@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import random
 
-import httpx
-
+from flowyard.client._httpx import httpx
 from flowyard.client.api import Api
 from flowyard.client.call import Call, T
 from flowyard.client.defaults import default_api_key, default_api_url, tls_verify

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, JsonValue
 
+from flowyard.client._httpx import httpx
 from flowyard.client.errors import NotFoundError, error_for
 
 T = TypeVar("T")

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import functools
 import os
-import ssl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ssl
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
 
 
-def _env(name: str) -> str | None:
+def env_value(name: str) -> str | None:
+    """The environment variable ``name``, matched case-insensitively as pydantic-settings does."""
     value = os.environ.get(name)
     if value is not None:
         return value
@@ -27,17 +31,17 @@ def _env(name: str) -> str | None:
 
 def default_api_url() -> str:
     """``FLOWYARD_API_URL``, else the local server's default address."""
-    return _env("FLOWYARD_API_URL") or DEFAULT_API_URL
+    return env_value("FLOWYARD_API_URL") or DEFAULT_API_URL
 
 
 def default_api_key() -> str | None:
     """``FLOWYARD_API_KEY`` (None when unset or empty)."""
-    return _env("FLOWYARD_API_KEY") or None
+    return env_value("FLOWYARD_API_KEY") or None
 
 
 @functools.cache
 def _default_tls_context() -> ssl.SSLContext:
-    import httpx
+    from flowyard.client._httpx import httpx
 
     return httpx.create_ssl_context()
 

@@ -8,13 +8,13 @@ duplicate is :class:`ObjectAlreadyExists`; a refused body is :class:`ValidationF
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
-
-import httpx
 
 from flowyard.errors import FieldError, FlowyardError
 
 if TYPE_CHECKING:
+    import httpx
     import pydantic
 
 
@@ -111,16 +111,20 @@ def _field_errors(items: object) -> list[FieldError]:
 
 def error_for(response: httpx.Response, not_found: type[NotFoundError]) -> ApiError:
     """The typed error for an error response; ``not_found`` is used for a 404 the server did not type."""
+    return error_from(response.status_code, response.text, not_found)
+
+
+def error_from(status: int, text: str, not_found: type[NotFoundError]) -> ApiError:
+    """The typed error for an error answer given as its status and body text (any client)."""
     try:
-        body: object = response.json()
+        body: object = json.loads(text)
     except ValueError:
-        body = {"detail": response.text}
+        body = {"detail": text}
     fields = body if isinstance(body, dict) else {"detail": body}
     detail = fields.get("detail", "")
     errors = _field_errors(fields.get("errors") or detail)
     if isinstance(detail, list):  # FastAPI request-validation errors
         detail = "Invalid request: " + "; ".join(str(e) for e in errors)
-    status = response.status_code
     code = fields.get("code")
     cls: type[ApiError] = ApiError
     if isinstance(code, str) and code in BY_CODE:

@@ -15,14 +15,37 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
-
 from flowyard.client import FlowyardClient
+from flowyard.client._httpx import httpx
 from flowyard.client.call import Call, T
+from flowyard.client.defaults import env_value
 from flowyard.client.errors import ApiError, ServerUnreachable
+from flowyard.errors import FlowyardError
 
 RETRIED_STATUSES = frozenset({502, 503, 504})
 MAX_DELAY_SECONDS = 5.0
+DEFAULT_OUTAGE_SECONDS = 120.0
+"""The default of the setting ``engine_outage_seconds`` (:class:`flowyard.settings.Settings`)."""
+
+
+def outage_seconds_setting() -> float:
+    """``FLOWYARD_ENGINE_OUTAGE_SECONDS`` (default 120), read without building the settings.
+
+    A run's engine reads only this setting; building :class:`~flowyard.settings.Settings` would
+    import pydantic-settings (~30 ms) and validate every field on the way to the flow body.
+    """
+    raw = env_value("FLOWYARD_ENGINE_OUTAGE_SECONDS")
+    if raw is None or not raw.strip():
+        return DEFAULT_OUTAGE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise FlowyardError(
+            f"FLOWYARD_ENGINE_OUTAGE_SECONDS must be a number of seconds >= 0, not {raw!r}."
+        )
+    return value
 
 
 def _safe_to_repeat(call: Call[T], exc: Exception) -> bool:
@@ -37,11 +60,7 @@ class RetryingClient(FlowyardClient):
 
     def __init__(self, outage_seconds: float | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        from flowyard.settings import get_settings
-
-        self.outage_seconds = (
-            get_settings().engine_outage_seconds if outage_seconds is None else outage_seconds
-        )
+        self.outage_seconds = outage_seconds_setting() if outage_seconds is None else outage_seconds
 
     def send(self, call: Call[T]) -> T:
         """Send a call, retrying safe failures with backoff until the outage budget is spent."""

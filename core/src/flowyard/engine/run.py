@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+import threading
 import time
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from flowyard.errors import FlowyardError
-from flowyard.schemas.common import StateType
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
+    from flowyard.schemas.runs import Deployment
+
+# The client, the API models (pydantic) and the flow SDK are imported in run(), once there is a
+# run to execute: a misconfigured start (no run id) answers without them.
 
 COMPLETED, FAILED, MISCONFIGURED, TERMINATED = 0, 1, 2, 143
 
@@ -28,6 +33,7 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
     """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+    from flowyard.schemas.common import StateType
     from flowyard.schemas.runs import SetState
 
     while True:
@@ -41,20 +47,48 @@ def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
         return False
 
 
+class _Background:
+    """A deployment read in a thread while the engine reads its run (one round trip less)."""
+
+    def __init__(self, client: FlowyardClient, deployment_id: str) -> None:
+        self.deployment_id = deployment_id
+        self._deployment: Deployment | None = None
+        self._thread = threading.Thread(target=self._read, args=(client,), daemon=True)
+        self._thread.start()
+
+    def _read(self, client: FlowyardClient) -> None:
+        with contextlib.suppress(Exception):  # the engine then reads it again, and reports why
+            self._deployment = client.read_deployment(self.deployment_id)
+
+    def result(self, deployment_id: str) -> Deployment | None:
+        """The deployment, when it is the run's and could be read; else None."""
+        self._thread.join()
+        return self._deployment if deployment_id == self.deployment_id else None
+
+
+def _read_in_background(client: FlowyardClient, deployment_id: str | None) -> _Background | None:
+    """Start reading the deployment the worker named (``FLOWYARD_DEPLOYMENT_ID``), if it did."""
+    return _Background(client, deployment_id) if deployment_id else None
+
+
 def run(run_id: str, claim_id: str | None) -> int:
     """Run flow run ``run_id`` to a final state; returns the process exit code."""
     from flowyard.engine.retry import RetryingClient
     from flowyard.flows.entrypoint import load
     from flowyard.flows.execution import describe, execute, report
     from flowyard.flows.flow import Flow
+    from flowyard.schemas.common import StateType
 
     signal.signal(signal.SIGTERM, _on_sigterm)
     with RetryingClient() as client:  # rides out a server outage or a replica going away
+        expected = _read_in_background(client, os.environ.get("FLOWYARD_DEPLOYMENT_ID") or None)
         flow_run = client.read_flow_run(run_id)
         if not flow_run.deployment_id:
             sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")
             return MISCONFIGURED
-        deployment = client.read_deployment(flow_run.deployment_id)
+        deployment = expected.result(flow_run.deployment_id) if expected else None
+        if deployment is None:
+            deployment = client.read_deployment(flow_run.deployment_id)
         if not deployment.entrypoint:
             report(client, run_id, StateType.FAILED, "The deployment has no entrypoint to run.")
             return FAILED

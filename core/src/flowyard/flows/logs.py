@@ -1,7 +1,8 @@
 """Ship a flow run's log records (and, with ``log_prints``, its prints) to the API.
 
 Records are queued and sent in batches by one background thread, so a chatty flow is not slowed by
-HTTP round trips; :meth:`ApiLogHandler.close` flushes what is left. If the server cannot be reached
+HTTP round trips: a batch goes out at most :data:`LINGER` seconds after its first record (a short
+flow's lines all go in the one request :meth:`ApiLogHandler.close` flushes). If the server cannot be reached
 the lines are still printed locally and a single warning says logs were dropped.
 """
 
@@ -15,6 +16,7 @@ import logging
 import queue
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 RUN_LOGGER = "flowyard.flow_run"
 BATCH = 200
 INTERVAL = 0.25
+LINGER = 0.2
+"""Seconds a batch waits for more records after its first (one request per 0.2 s, not per line)."""
 
 
 def get_run_logger() -> logging.Logger:
@@ -69,6 +73,7 @@ class ApiLogHandler(logging.Handler):
                 item = self._queue.get(timeout=INTERVAL)
             except queue.Empty:
                 continue
+            deadline = time.monotonic() + LINGER
             while True:
                 if item is None:
                     done = True
@@ -77,7 +82,7 @@ class ApiLogHandler(logging.Handler):
                 if len(batch) >= BATCH:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if batch:

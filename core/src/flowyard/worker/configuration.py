@@ -55,6 +55,8 @@ def job_configuration(claimed: ClaimedRun, info: FlowRunInfo) -> dict[str, Any]:
             "FLOWYARD_CLAIM_ID": info.claim_id or "",
         }
     )
+    if info.deployment_id:  # lets the engine read the deployment while it reads the run
+        env["FLOWYARD_DEPLOYMENT_ID"] = info.deployment_id
     if info.api_key:
         env["FLOWYARD_API_KEY"] = info.api_key
     configuration["env"] = env
