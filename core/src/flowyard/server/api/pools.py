@@ -250,10 +250,10 @@ def with_run_tokens(ctx: ServerContext, items: list[ClaimedRun]) -> list[Claimed
     ]
 
 
-@router.post("/{name}/claim", dependencies=[WORK])
+@router.post("/{name}/claim", dependencies=[WORK], response_model=ClaimResponse)
 async def claim(
     name: str, body: ClaimRequest, request: Request, ctx: ServerContext = Depends(context)
-) -> ClaimResponse:
+) -> Response:
     """Atomically claim up to ``limit`` due runs (waterfall priority, within limits).
 
     With ``wait_seconds`` the request waits for work (long-poll) and returns as soon as a run is
@@ -266,4 +266,6 @@ async def claim(
         record, first[0] = first[0], False
         return _claim_once(ctx, name, body, record_poll=record)
 
-    return await long_poll(ctx, request, body.wait_seconds, attempt)
+    result = await long_poll(ctx, request, body.wait_seconds, attempt)
+    # serialised once, as is: the response model is already valid (no second validation pass)
+    return Response(result.model_dump_json(), media_type="application/json")
