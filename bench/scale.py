@@ -132,17 +132,21 @@ def insert(db: Database, rows: list[dict[str, Any]]) -> None:
         conn.execute(t.flow_run_state.insert(), states)
 
 
-def timed(fn: Callable[[], httpx.Response], times: int = 20) -> tuple[float, int]:
-    """Median wall ms of ``times`` calls, and the size of the last answer (items)."""
+def timed(fn: Callable[[], httpx.Response], pid: int, times: int = 20) -> tuple[float, float, int]:
+    """Median wall ms of ``times`` calls, the server's CPU ms per call, and the size of the last
+    answer (items)."""
     seconds = []
     size = 0
+    cpu = cpu_seconds(pid)
     for _ in range(times):
         started = time.perf_counter()
         response = fn()
         seconds.append(time.perf_counter() - started)
         response.raise_for_status()
-        size = len(response.json())
-    return statistics.median(seconds) * 1000, size
+        body = response.json()
+        size = len(body) if isinstance(body, list) else 1
+    cpu_ms = (cpu_seconds(pid) - cpu) / times * 1000
+    return statistics.median(seconds) * 1000, cpu_ms, size
 
 
 def claim_phase(api: str, claimers: int, pool: str) -> tuple[list[float], int]:
@@ -226,6 +230,7 @@ def main() -> None:
 
         with httpx.Client(base_url=api, timeout=60) as http:
             pages = {
+                "GET /api/health (the round-trip floor at this load)": lambda: http.get("/health"),
                 "pool list (10 pools)": lambda: http.get("/work_pools"),
                 "work-pool preview pool0 (10,000 runs, all hours)": lambda: http.get(
                     "/work_pools/pool0/preview", params={"hours": 24 * 366}
@@ -242,8 +247,11 @@ def main() -> None:
                 ),
             }
             for label, call in pages.items():
-                median_ms, size = timed(call)
-                print(f"{backend}: {label}: median {median_ms:.1f} ms ({size} items)")
+                median_ms, cpu_ms, size = timed(call, server.pid)
+                print(
+                    f"{backend}: {label}: median {median_ms:.1f} ms, server CPU {cpu_ms:.1f} ms "
+                    f"per request ({size} items)"
+                )
 
         for claimers, pool in ((1, "pool1"), (4, "pool2")):
             cpu_before = cpu_seconds(server.pid)
