@@ -3,8 +3,9 @@
 Prints runs created/s (4 concurrent creators, BATCH runs per request through
 ``POST /deployments/{id}/runs/bulk``; BATCH=1 uses one ``POST /deployments/{id}/runs`` per run)
 and runs claimed/s (K claimers, 50 per claim), checks no run was claimed twice and counts server
-errors (HTTP 5xx). The server runs in this process (uvicorn in a thread), so the clients share
-its GIL: the figures are a floor.
+errors (HTTP 5xx). The server is ``flowyard server start`` in its own process (services off), so
+the clients do not share its GIL; its CPU time per run created and per run claimed is printed
+too (read from /proc, so it does not depend on the machine's load).
 Run: `.venv/bin/python bench/claim_throughput.py [sqlite|postgres]` (postgres reads
 FLOWYARD_TEST_DATABASE_URL; every flowyard table in it is dropped first).
 Environment: N (2000), K claimers (4), BATCH (200).
@@ -13,6 +14,8 @@ Environment: N (2000), K claimers (4), BATCH (200).
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -22,14 +25,47 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from flowyard.settings import Settings
-from flowyard.testing.plugin import free_port, reset_postgres, start_server, stop_server
+from flowyard.testing.plugin import free_port, reset_postgres
 
 N = int(os.environ.get("N", "2000"))
 K = int(os.environ.get("K", "4"))
 BATCH = int(os.environ.get("BATCH", "200"))
 PER_CLAIM = 50
 CREATORS = 4
+CLI = [os.path.join(os.path.dirname(sys.executable), "flowyard")]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (load-independent)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def start(home: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``flowyard server start`` on ``url`` (services off); (process, API URL) once healthy."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLOWYARD_HOME": str(home),
+        "FLOWYARD_DATABASE_URL": url,
+        "FLOWYARD_SERVER_SERVICES": "false",
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    server = subprocess.Popen(
+        [*CLI, "server", "start", "--port", str(port), "--no-docker-bridge"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    while True:
+        try:
+            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                return server, api
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with code {server.returncode}")
+        time.sleep(0.05)
 
 
 def main() -> None:
@@ -40,11 +76,9 @@ def main() -> None:
         reset_postgres(url)
     else:
         url = f"sqlite:///{home / 'bench.db'}"
-    server = start_server(
-        Settings(home=home, database_url=url, server_port=free_port(), server_services=False)
-    )
+    server, api_url = start(home, url)
     try:
-        with httpx.Client(base_url=server.api_url, timeout=60) as http:
+        with httpx.Client(base_url=api_url, timeout=60) as http:
             http.post("/work_pools", json={"name": "bench", "type": "process"}).raise_for_status()
             dep = http.post(
                 "/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "bench"}
@@ -55,7 +89,7 @@ def main() -> None:
 
         def create(size: int) -> None:
             if not hasattr(local, "http"):
-                local.http = httpx.Client(base_url=server.api_url, timeout=60)
+                local.http = httpx.Client(base_url=api_url, timeout=60)
             if BATCH == 1:
                 response = local.http.post(f"/deployments/{dep['id']}/runs", json={})
             else:
@@ -66,16 +100,18 @@ def main() -> None:
             response.raise_for_status()
 
         batches = [min(BATCH, N - i) for i in range(0, N, BATCH)]
+        cpu = cpu_seconds(server.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(CREATORS) as pool:
             list(pool.map(create, batches))
         create_s = time.perf_counter() - started
+        create_cpu = cpu_seconds(server.pid) - cpu
 
         claimed: list[str] = []
         lock = threading.Lock()
 
         def claimer(i: int) -> None:
-            with httpx.Client(base_url=server.api_url, timeout=60) as http:
+            with httpx.Client(base_url=api_url, timeout=60) as http:
                 while True:
                     response = http.post(
                         "/work_pools/bench/claim", json={"worker_name": f"w{i}", "limit": PER_CLAIM}
@@ -88,6 +124,7 @@ def main() -> None:
                     with lock:
                         claimed.extend(r["flow_run"]["id"] for r in runs)
 
+        cpu = cpu_seconds(server.pid)
         started = time.perf_counter()
         threads = [threading.Thread(target=claimer, args=(i,)) for i in range(K)]
         for t in threads:
@@ -95,17 +132,23 @@ def main() -> None:
         for t in threads:
             t.join()
         claim_s = time.perf_counter() - started
+        claim_cpu = cpu_seconds(server.pid) - cpu
     finally:
-        stop_server(server)
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
     twice = sum(1 for n in Counter(claimed).values() if n > 1)
     print(
         f"{backend}: created {N} runs in {create_s:.2f} s = {N / create_s:.0f} runs/s "
-        f"({CREATORS} creators, {BATCH} per request)"
+        f"({CREATORS} creators, {BATCH} per request); server CPU {create_cpu / N * 1e6:.0f} µs "
+        f"per run = {N / create_cpu:.0f} runs per CPU-second"
     )
     print(
         f"{backend}: claimed {len(claimed)} runs in {claim_s:.2f} s = {len(claimed) / claim_s:.0f} runs/s "
-        f"({K} claimers, {PER_CLAIM}/claim); claimed twice: {twice}"
+        f"({K} claimers, {PER_CLAIM}/claim); claimed twice: {twice}; server CPU "
+        f"{claim_cpu / max(len(claimed), 1) * 1e6:.0f} µs per run = "
+        f"{len(claimed) / claim_cpu:.0f} runs per CPU-second"
     )
+    print(f"{backend}: load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     errors = sum(n for status, n in statuses.items() if status >= 500)
     print(f"{backend}: HTTP statuses {dict(statuses)}; server errors: {errors}")
 

@@ -2,7 +2,10 @@
 
 A cold start (empty SQLite database: migrations run) and then RUNS warm starts on the same
 database (schema current: no migration work); each start is a fresh process, stopped with
-SIGTERM afterwards. The idle RSS is read 5 s after the last warm start.
+SIGTERM afterwards. The idle RSS is read 5 s after the last warm start (median over the warm
+starts). The servers may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped), as an installed
+package has it. For scale, the same run measures the floor: the CPU time and RSS of a process
+that only imports fastapi, sqlalchemy and uvicorn (what any server built on them pays).
 Run: `.venv/bin/python bench/server_start.py` (RUNS=3).
 """
 
@@ -42,6 +45,7 @@ def start(home: Path) -> tuple[subprocess.Popen[bytes], float, float]:
     """Start a server; (process, wall seconds until /api/health answered 200, its CPU seconds)."""
     port = free_port()
     env = {**os.environ, "FLOWYARD_HOME": str(home)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     server = subprocess.Popen(
         [*CLI, "server", "start", "--port", str(port), "--no-docker-bridge"],
@@ -65,27 +69,53 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     server.wait(timeout=30)
 
 
+FLOOR = "import fastapi, sqlalchemy, uvicorn, uvicorn.config, uvicorn.main, fastapi.applications"
+
+
+def library_floor() -> tuple[float, float]:
+    """(CPU seconds, RSS MB) of a process that only imports the server's libraries."""
+    script = (
+        FLOOR + "; import os, resource; r = resource.getrusage(resource.RUSAGE_SELF); "
+        "print(r.ru_utime + r.ru_stime, r.ru_maxrss / 1024)"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    cpu, rss = out.stdout.split()
+    return float(cpu), float(rss)
+
+
 def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
+    load_before = os.getloadavg()[0]
     server, cold, cold_cpu = start(home)
     stop(server)
-    warm, warm_cpu = [], []
+    warm, warm_cpu, idle_rss = [], [], []
     for _ in range(RUNS):
         server, seconds, cpu = start(home)
         warm.append(seconds)
         warm_cpu.append(cpu)
-        if len(warm) < RUNS:
-            stop(server)
-    time.sleep(5)
-    idle = rss_mb(server.pid)
-    stop(server)
-    print(f"load average at the end: {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
+        time.sleep(5)
+        idle_rss.append(rss_mb(server.pid))
+        stop(server)
+    idle = statistics.median(idle_rss)
+    floors = [library_floor() for _ in range(3)]
+    floor_cpu = statistics.median(f[0] for f in floors)
+    floor_rss = statistics.median(f[1] for f in floors)
+    print(
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} at the end "
+        f"({os.cpu_count()} CPUs)"
+    )
     print(f"cold start (empty database, migrations): {cold:.2f} s wall, {cold_cpu:.2f} s CPU")
     print(
         f"warm start (schema current), median of {RUNS}: {statistics.median(warm):.2f} s wall "
         f"{[round(w, 2) for w in warm]}, {statistics.median(warm_cpu):.2f} s CPU"
     )
-    print(f"idle RSS 5 s after a warm start: {idle:.1f} MB")
+    print(
+        f"idle RSS 5 s after a warm start, median: {idle:.1f} MB {[round(r, 1) for r in idle_rss]}"
+    )
+    print(
+        f"library floor (a process importing only fastapi, sqlalchemy, uvicorn): "
+        f"{floor_cpu:.2f} s CPU, {floor_rss:.1f} MB"
+    )
 
 
 if __name__ == "__main__":

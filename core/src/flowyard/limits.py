@@ -40,6 +40,9 @@ LOG_LEVEL_MAX = 100
 SECONDS_MAX = 86_400.0
 """Intervals a worker or claim states about itself: a heartbeat interval, a lease, a wait."""
 PREVIEW_HOURS_MAX = 24.0 * 366
+PREVIEW_LIMIT_DEFAULT = 100
+PREVIEW_LIMIT_MAX = 1_000
+"""Runs one ``GET /api/work_pools/{pool}/preview`` answers (the earliest first)."""
 SCHEDULE_INTERVAL_MIN = 1.0
 SCHEDULE_INTERVAL_MAX = 10 * 366 * 86_400.0
 OFFSET_MAX = 10_000_000

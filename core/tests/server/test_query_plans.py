@@ -1,4 +1,6 @@
-"""The service loops' and the claim's queries on flow_run use an index, on both databases.
+"""The hot queries on flow_run use an index, on both databases: the service loops (late runs,
+lease expiry, running liveness, the scheduler), the claim, ``work-pool preview`` and the paginated
+``flow-run ls``.
 
 The statements are the ones the code really sends (captured from the engine while the loops
 run and a worker claims), explained with their parameters: ``EXPLAIN QUERY PLAN`` on SQLite,
@@ -113,3 +115,63 @@ def test_the_claim_reads_flow_run_through_an_index(api: Api, server: RunningServ
     # a queue's candidates are read from that queue only, not from every pool's due runs
     for statement, parameters in matching(captured, "flow_run.queue_id = ", "ORDER BY"):
         assert uses_index(ctx.db.engine, statement, parameters, "ix_flow_run_queue_claimable")
+
+
+def test_the_scheduler_counts_a_schedules_runs_through_its_deployment(
+    api: Api, server: RunningServer
+) -> None:
+    api.pool()
+    api.deployment(schedules=[{"interval": 3600, "slug": "hourly"}])
+    ctx = server_context(server)
+    loops.schedule_runs(ctx)  # the first pass creates the runs; the next one only counts them
+    captured = capture_flow_run_selects(ctx.db.engine, lambda: loops.schedule_runs(ctx))
+    assert captured
+    for statement, parameters in captured:
+        text = plan(ctx.db.engine, statement, parameters)
+        assert not scans_flow_run(text), f"{statement}\n--> {text}"
+    # only this deployment's future runs are read, not every future run of every deployment
+    for statement, parameters in matching(captured, "flow_run.deployment_id = ", "count("):
+        assert uses_index(ctx.db.engine, statement, parameters, "ix_flow_run_deployment_due")
+
+
+def test_the_pool_preview_reads_a_bounded_page_through_an_index(
+    api: Api, server: RunningServer
+) -> None:
+    seed(api)
+    ctx = server_context(server)
+    captured = capture_flow_run_selects(
+        ctx.db.engine,
+        lambda: api.get("/work_pools/pool/preview", params={"hours": 24, "limit": 3}),
+    )
+    statements = matching(captured, "flow_run.pool_id = ", "LIMIT")
+    for statement, parameters in statements:
+        text = plan(ctx.db.engine, statement, parameters)
+        assert not scans_flow_run(text), f"{statement}\n--> {text}"
+
+
+def test_a_pool_preview_answers_at_most_limit_runs_the_earliest_first(api: Api) -> None:
+    seed(api)
+    response = api.get("/work_pools/pool/preview", params={"hours": 24, "limit": 3})
+    assert response.status_code == 200, response.text
+    times = [run["scheduled_time"] for run in response.json()]
+    assert len(times) == 3
+    assert times == sorted(times)
+
+
+def test_the_flow_run_list_pages_read_flow_run_through_an_index(
+    api: Api, server: RunningServer
+) -> None:
+    seed(api)
+    ctx = server_context(server)
+    bodies: list[dict[str, Any]] = [
+        {"limit": 20},
+        {"limit": 20, "work_pool_name": "pool"},
+        {"limit": 20, "offset": 2, "state_types": ["SCHEDULED"]},
+    ]
+    captured = capture_flow_run_selects(
+        ctx.db.engine, lambda: [api.post("/flow_runs/filter", json=body) for body in bodies]
+    )
+    assert len(captured) == len(bodies)
+    for statement, parameters in captured:
+        text = plan(ctx.db.engine, statement, parameters)
+        assert not scans_flow_run(text), f"{statement}\n--> {text}"

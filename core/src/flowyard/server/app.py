@@ -80,9 +80,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(runs.router, prefix="/api")
     app.include_router(secrets.router, prefix="/api")
     if settings.server_ui:
-        from flowyard.ui import install
+        # the page modules, templating and static files load with the first page request
+        from flowyard.server.lazy import LazyRoutes
 
-        install(app)
+        def install_ui() -> None:
+            from flowyard.ui import install
+
+            install(app)
+
+        app.router.routes.append(LazyRoutes(install_ui, lambda path: not path.startswith("/api/")))
 
     @app.get("/api/health", tags=["health"])
     def health() -> Health:

@@ -7,10 +7,13 @@ to store or reveal a value.
 
 from __future__ import annotations
 
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from flowyard.server.errors import Invalid
 from flowyard.settings import Settings
+
+if TYPE_CHECKING:  # cryptography is imported on first use, not at server start
+    from cryptography.fernet import Fernet
 
 NO_KEY = (
     "The server has no secrets key: set FLOWYARD_SERVER_SECRETS_KEY (or "
@@ -20,6 +23,8 @@ NO_KEY = (
 
 def generate_key() -> str:
     """A new random key for ``FLOWYARD_SERVER_SECRETS_KEY``."""
+    from cryptography.fernet import Fernet
+
     return Fernet.generate_key().decode()
 
 
@@ -29,6 +34,8 @@ class SecretCipher:
     def __init__(self, key: str | None) -> None:
         self._fernet: Fernet | None = None
         if key:
+            from cryptography.fernet import Fernet
+
             try:
                 self._fernet = Fernet(key.strip().encode())
             except ValueError as exc:
@@ -62,6 +69,8 @@ class SecretCipher:
 
     def decrypt(self, token: str) -> str:
         """The clear value of a stored token; a clear error when the key changed."""
+        from cryptography.fernet import InvalidToken
+
         try:
             return self._require().decrypt(token.encode()).decode()
         except InvalidToken as exc:

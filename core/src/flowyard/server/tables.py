@@ -218,7 +218,6 @@ flow_run = sa.Table(
     sa.Index("ix_flow_run_claimable", "pool_id", "state_type", "scheduled_time"),
     sa.Index("ix_flow_run_queue_state", "queue_id", "state_type"),
     sa.Index("ix_flow_run_lease", "state_type", "lease_expires"),
-    sa.Index("ix_flow_run_deployment_state", "deployment_id", "state_type"),
     # the UI's run lists: newest first by (scheduled_time, id), keyset-paginated (0003)
     sa.Index("ix_flow_run_scheduled", "scheduled_time", "id"),
     sa.Index("ix_flow_run_pool_scheduled", "pool_id", "scheduled_time", "id"),
@@ -227,6 +226,8 @@ flow_run = sa.Table(
     # the claim's per-queue candidates and the late-runs loop (0005)
     sa.Index("ix_flow_run_queue_claimable", "queue_id", "state_type", "scheduled_time", "id"),
     sa.Index("ix_flow_run_late", "state_type", "state_name", "scheduled_time"),
+    # the scheduler's per-schedule count of future runs (0007; replaces (deployment_id, state_type))
+    sa.Index("ix_flow_run_deployment_due", "deployment_id", "state_type", "scheduled_time"),
 )
 
 flow_run_state = sa.Table(

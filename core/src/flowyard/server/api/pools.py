@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from flowyard import limits
@@ -83,30 +82,17 @@ def delete_pool(name: str, ctx: ServerContext = Depends(context)) -> Response:
 def preview(
     name: str,
     hours: float = Query(1.0, ge=0, le=limits.PREVIEW_HOURS_MAX, allow_inf_nan=False),
+    limit: int = Query(
+        limits.PREVIEW_LIMIT_DEFAULT,
+        ge=1,
+        le=limits.PREVIEW_LIMIT_MAX,
+        description="at most this many runs, the earliest first",
+    ),
     ctx: ServerContext = Depends(context),
 ) -> list[FlowRun]:
-    """Scheduled runs due within ``hours`` (read-only: does not count as a poll)."""
-    import datetime as dt
-
-    import sqlalchemy as sa
-
-    from flowyard.schemas.common import StateType, utcnow
-    from flowyard.server import tables as t
-
+    """Scheduled runs due within ``hours``, the earliest ``limit`` (read-only: not a poll)."""
     with ctx.db.read() as conn:
-        pool = pools.get_pool_row(conn, name)
-        ids = [
-            r[0]
-            for r in conn.execute(
-                sa.select(t.flow_run.c.id).where(
-                    t.flow_run.c.pool_id == pool.id,
-                    t.flow_run.c.state_type == StateType.SCHEDULED.value,
-                    t.flow_run.c.scheduled_time <= utcnow() + dt.timedelta(hours=hours),
-                )
-            ).all()
-        ]
-        found = runs.read_runs(conn, ids)
-    return sorted(found, key=lambda r: r.scheduled_time)
+        return runs.due_in_pool(conn, pools.get_pool_row(conn, name).id, hours, limit)
 
 
 # ------------------------------------------------------------------ queues
@@ -207,13 +193,20 @@ def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[st
     return pool_row.id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
 
 
-def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str, ClaimResponse]:
+def _claim_once(
+    ctx: ServerContext, name: str, body: ClaimRequest, *, record_poll: bool = False
+) -> tuple[str, ClaimResponse]:
+    """One claim attempt. ``record_poll``: also set the polled queues' ``last_polled`` (the
+    first attempt of a request), in the claim's own write transaction when there is one."""
     if body.dry_run:
         return _preview_once(ctx, name, body)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
     with ctx.db.read() as conn:
         pool_row = pools.get_pool_row(conn, name)
         pool_id = pool_row.id
+        stale = (
+            workers.stale_polled_queues(conn, name, body.work_queue_names) if record_poll else []
+        )
         due = claims.anything_due(conn, pool_row, body) and body.limit > 0
     claimed: list[Claim] = []
     cancelling: list[str] = []
@@ -221,7 +214,8 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
     if due or body.held_run_ids:
         run_token_key(ctx)  # read (or first stored) outside the claim's write transaction
         with ctx.db.write() as conn:
-            pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
+            locked = pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
+            workers.record_poll(conn, name, stale, pool_locked=True)
             if body.held_run_ids:
                 cancelling, lost = claims.watch_held(
                     conn,
@@ -231,16 +225,18 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
                     lease,
                     ctx.settings.server_running_lease_seconds,
                 )
-            if due:
-                claimed = claims.claim(conn, name, body, lease)
+            if due:  # the poll is recorded above (or by this request's first attempt)
+                claimed = claims.claim(conn, name, body, lease, pool=locked, mark_polled=False)
             items = []
             if claimed:  # built and serialised before the commit: a batch that cannot be
                 # answered is rolled back, never committed and then lost to lease expiry
-                template = pools.get_pool_row(conn, name).base_job_template
-                items = with_run_tokens(ctx, claimed_runs(conn, claimed, template))
+                items = with_run_tokens(ctx, claimed_runs(conn, claimed, locked.base_job_template))
             response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
             response.model_dump_json()
         return pool_id, response
+    if stale:
+        with ctx.db.write() as conn:
+            workers.record_poll(conn, name, stale)
     return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 
 
@@ -254,24 +250,22 @@ def with_run_tokens(ctx: ServerContext, items: list[ClaimedRun]) -> list[Claimed
     ]
 
 
-@router.post("/{name}/claim", dependencies=[WORK])
+@router.post("/{name}/claim", dependencies=[WORK], response_model=ClaimResponse)
 async def claim(
     name: str, body: ClaimRequest, request: Request, ctx: ServerContext = Depends(context)
-) -> ClaimResponse:
+) -> Response:
     """Atomically claim up to ``limit`` due runs (waterfall priority, within limits).
 
     With ``wait_seconds`` the request waits for work (long-poll) and returns as soon as a run is
     claimed or one of ``held_run_ids`` is asked to cancel. Leases of held runs are renewed. A
     worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
-    if not body.dry_run:  # a preview is not a poll: it changes nothing
-        await anyio.to_thread.run_sync(_record_poll, ctx, name, body.work_queue_names)
-    return await long_poll(ctx, request, body.wait_seconds, lambda: _claim_once(ctx, name, body))
+    first = [not body.dry_run]  # a preview is not a poll: it changes nothing
 
+    def attempt() -> tuple[str, ClaimResponse]:
+        record, first[0] = first[0], False
+        return _claim_once(ctx, name, body, record_poll=record)
 
-def _record_poll(ctx: ServerContext, name: str, queue_names: list[str]) -> None:
-    with ctx.db.read() as conn:
-        stale = workers.stale_polled_queues(conn, name, queue_names)
-    if stale:
-        with ctx.db.write() as conn:
-            workers.record_poll(conn, name, stale)
+    result = await long_poll(ctx, request, body.wait_seconds, attempt)
+    # serialised once, as is: the response model is already valid (no second validation pass)
+    return Response(result.model_dump_json(), media_type="application/json")

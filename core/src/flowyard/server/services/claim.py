@@ -163,20 +163,33 @@ def _move_to_pending(
 
 
 def claim(
-    conn: sa.Connection, pool_name: str, request: ClaimRequest, lease_seconds: float
+    conn: sa.Connection,
+    pool_name: str,
+    request: ClaimRequest,
+    lease_seconds: float,
+    *,
+    pool: Any | None = None,
+    mark_polled: bool = True,
 ) -> list[Claim]:
     """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order.
 
     Call it in a write transaction: it locks the pool row (PostgreSQL), records the poll on the
     selected queues and moves the chosen runs to PENDING. A ``dry_run`` request is a
     :func:`preview` instead.
+
+    :param pool: the pool's row, already locked by the caller in this transaction (saves reading
+        it again); ``None``: read and lock it here.
+    :param mark_polled: set the selected queues' ``last_polled``; ``False`` when the caller
+        recorded this poll already (the claim endpoint does, before it claims).
     """
     if request.dry_run:
-        return preview(conn, get_pool_row(conn, pool_name), request)
-    pool = get_pool_row(conn, pool_name, lock=True)
+        return preview(conn, pool or get_pool_row(conn, pool_name), request)
+    if pool is None:
+        pool = get_pool_row(conn, pool_name, lock=True)
     queues = _selected_queues(conn, pool, request.work_queue_names)
     now = utcnow()
-    _mark_polled(conn, queues, now)
+    if mark_polled:
+        _mark_polled(conn, queues, now)
     chosen = _choose(conn, pool, queues, request, now, lock=True)
     if not chosen:
         return []

@@ -182,6 +182,7 @@ def _active_schedules(ctx: ServerContext) -> list[Any]:
                     t.deployment.c.queue_id,
                     t.deployment.c.parameters,
                     t.deployment.c.tags,
+                    t.deployment.c.schedule_error,
                 )
                 .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
                 .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
@@ -190,13 +191,19 @@ def _active_schedules(ctx: ServerContext) -> list[Any]:
 
 
 def _future_runs(
-    ctx: ServerContext, flow_id: str, prefix: str, now: dt.datetime
+    ctx: ServerContext, item: Any, prefix: str, now: dt.datetime
 ) -> tuple[int, dt.datetime | None]:
-    """How many future SCHEDULED runs a schedule has, and the latest one's time."""
+    """How many future SCHEDULED runs a schedule has, and the latest one's time.
+
+    Read through the deployment's future SCHEDULED runs (``ix_flow_run_deployment_due``): a
+    schedule's runs all carry its deployment, and the key's ``LIKE`` cannot use an index, so a
+    filter on the flow alone read every run the flow ever had, on every tick.
+    """
     with ctx.db.read() as conn:
         count, latest = conn.execute(
             sa.select(sa.func.count(), sa.func.max(t.flow_run.c.scheduled_time)).where(
-                t.flow_run.c.flow_id == flow_id,
+                t.flow_run.c.deployment_id == item.deployment_id,
+                t.flow_run.c.flow_id == item.flow_id,
                 t.flow_run.c.idempotency_key.like(prefix + "%"),
                 t.flow_run.c.state_type == StateType.SCHEDULED.value,
                 t.flow_run.c.scheduled_time > now,
@@ -213,7 +220,7 @@ def _schedule_one(
     from flowyard.schemas.runs import Schedule
 
     prefix = scheduling.idempotency_prefix(item.deployment_id, item.slug)
-    if scheduling.is_stocked(*_future_runs(ctx, item.flow_id, prefix, now), limits):
+    if scheduling.is_stocked(*_future_runs(ctx, item, prefix, now), limits):
         return 0
     deployment = scheduling.ScheduledDeployment(
         item.deployment_id, item.flow_id, item.pool_id, item.queue_id, item.parameters, item.tags
@@ -263,7 +270,8 @@ def schedule_runs(ctx: ServerContext) -> int:
             )
             _record_schedule_error(ctx, item.deployment_id, f"schedule {item.slug!r}: {exc}")
             continue
-        _record_schedule_error(ctx, item.deployment_id, None, only_if_set=True)
+        if item.schedule_error is not None:  # no write transaction per schedule per tick
+            _record_schedule_error(ctx, item.deployment_id, None, only_if_set=True)
         created += n
         if n and item.pool_id:
             pools.add(item.pool_id)

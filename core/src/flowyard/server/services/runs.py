@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -254,6 +255,27 @@ def read_run(conn: sa.Connection, run_id: str) -> FlowRun:
     """One run. Raises NotFound."""
     get_run_row(conn, run_id)
     return read_runs(conn, [run_id])[0]
+
+
+def due_in_pool(
+    conn: sa.Connection, pool_id: str, hours: float, limit: int, now: dt.datetime | None = None
+) -> list[FlowRun]:
+    """A pool's SCHEDULED runs due within ``hours``: the earliest ``limit``, earliest first.
+
+    Bounded (``work-pool preview`` of a pool holding 10,000 runs reads ``limit`` of them through
+    ``ix_flow_run_claimable``, not all of them).
+    """
+    cutoff = (now or utcnow()) + dt.timedelta(hours=hours)
+    query = (
+        _NAMES.where(
+            t.flow_run.c.pool_id == pool_id,
+            t.flow_run.c.state_type == StateType.SCHEDULED.value,
+            t.flow_run.c.scheduled_time <= cutoff,
+        )
+        .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
+        .limit(limit)
+    )
+    return [run_model(r) for r in conn.execute(query).all()]
 
 
 def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:

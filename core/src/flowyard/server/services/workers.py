@@ -120,15 +120,18 @@ def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[s
     return [str(r.id) for r in conn.execute(query).all()]
 
 
-def record_poll(conn: sa.Connection, pool_name: str, queue_ids: list[str]) -> None:
+def record_poll(
+    conn: sa.Connection, pool_name: str, queue_ids: list[str], *, pool_locked: bool = False
+) -> None:
     """A worker polled these queues: set their ``last_polled`` (so a watched queue is READY).
 
     Called for every claim request that finds stale queues, idle long-polls included. Takes the
     pool's row lock first, like claims and queue changes do (pool, then queues, then runs), so
-    it never deadlocks with them on PostgreSQL.
+    it never deadlocks with them on PostgreSQL; ``pool_locked``: the caller holds it already.
     """
     if queue_ids:
-        get_pool_row(conn, pool_name, lock=True)
+        if not pool_locked:
+            get_pool_row(conn, pool_name, lock=True)
         conn.execute(
             t.work_queue.update()
             .where(t.work_queue.c.id.in_(queue_ids))
