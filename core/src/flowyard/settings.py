@@ -67,6 +67,14 @@ class Settings(BaseSettings):
         description="A claimed RUNNING run whose worker stops renewing it (held_run_ids in its "
         "heartbeats and claims) for this long is marked CRASHED, freeing its slot; unset: never.",
     )
+    server_transaction_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Times an API request's transaction is run when the database aborts it "
+        "for a deadlock or serialization failure (PostgreSQL 40P01/40001) or 'database is "
+        "locked' (SQLite); each retry is logged. 1: no retry.",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,

@@ -19,12 +19,13 @@ from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowR
 from flowyard.server import run_tokens
 from flowyard.server.api.deps import Perm, context, require, run_token_key
 from flowyard.server.api.longpoll import long_poll
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
 from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter(prefix="/work_pools", tags=["work pools"])
+router = APIRouter(prefix="/work_pools", tags=["work pools"], route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 WRITE = Depends(require(Perm.pools))
 WORK = Depends(require(Perm.work))

@@ -31,10 +31,11 @@ from flowyard.schemas.runs import (
 from flowyard.server import tables as t
 from flowyard.server.api.deps import Perm, check_run, context, require, token_run_id, worker_pools
 from flowyard.server.errors import Forbidden
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter()
+router = APIRouter(route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 DEPLOY = Depends(require(Perm.deployments))
 RUNS = Depends(require(Perm.runs))

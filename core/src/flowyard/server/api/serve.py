@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, Request
 from flowyard.schemas.runs import ClaimResponse, ServedClaimRequest
 from flowyard.server.api.deps import Perm, context, require
 from flowyard.server.api.longpoll import long_poll
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
 from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.deployments import get_deployment_row
 from flowyard.server.services.serve_claim import claim_served, due_runs
 
-router = APIRouter(tags=["deployments"])
+router = APIRouter(tags=["deployments"], route_class=RetryingRoute)
 SERVED = "served"  # notifier key: something changed for pool-less (served) runs
 
 
