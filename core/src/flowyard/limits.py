@@ -59,3 +59,7 @@ BULK_CREATE_MAX = 500
 """Runs one ``POST /api/deployments/{id}/runs/bulk`` may create (one transaction)."""
 BODY_BYTES_DEFAULT = 4 * 1024 * 1024
 """Default of the ``server_max_body_bytes`` setting."""
+
+# ---------------------------------------------------------------- templates
+TEMPLATE_RENDER_SECONDS = 2.0
+"""Default of the ``template_render_seconds`` setting: the wall-clock budget of one render."""

@@ -75,6 +75,14 @@ class Settings(BaseSettings):
         "for a deadlock or serialization failure (PostgreSQL 40P01/40001) or 'database is "
         "locked' (SQLite); each retry is logged. 1: no retry.",
     )
+    template_render_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Wall-clock budget of rendering one job template (every placeholder of it); "
+        "the sandbox checks it at each operation, filter and call, and refuses the template "
+        "once it is spent.",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -50,7 +51,7 @@ class RetryingRoute(APIRoute):
     The request body is read once and cached by the request, so a retry sees the same input.
     """
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """The ordinary handler, wrapped in the bounded retry loop."""
         handler = super().get_route_handler()
 

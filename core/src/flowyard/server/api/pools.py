@@ -204,7 +204,7 @@ def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[st
         pool_row = pools.get_pool_row(conn, name)
         previewed = claims.preview(conn, pool_row, body)
         cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
-        items = claimed_runs(conn, previewed, pool_row.base_job_template)
+        items = claimed_runs(conn, previewed, pool_row.base_job_template, preview=True)
     return pool_row.id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
 
 
@@ -235,8 +235,8 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
             if due:
                 claimed = claims.claim(conn, name, body, lease)
             items = []
-            if claimed:  # built and serialised before the commit: a batch that cannot be
-                # answered is rolled back, never committed and then lost to lease expiry
+            if claimed:  # built and serialised before the commit; a run whose answer cannot be
+                # built is set aside (FAILED, naming the field), the rest is answered
                 template = pools.get_pool_row(conn, name).base_job_template
                 items = with_run_tokens(ctx, claimed_runs(conn, claimed, template))
             response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)

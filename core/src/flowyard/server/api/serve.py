@@ -40,11 +40,10 @@ def _claim_once(ctx: ServerContext, body: ServedClaimRequest) -> tuple[str, Clai
                 )
             if due:
                 claimed = claim_served(conn, due, body.worker_name, lease)
-    items = []
-    if claimed:
-        with ctx.db.read() as conn:
+            # answered before the commit; a run that cannot be answered is set aside
             items = claimed_runs(conn, claimed, {})
-    return SERVED, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+        return SERVED, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+    return SERVED, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 
 
 @router.post("/deployments/claim", dependencies=[Depends(require(Perm.work))])

@@ -14,6 +14,7 @@ from flowyard.server.errors import Invalid, NotFound
 from flowyard.server.services.ids import new_id
 from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue, get_pool_row
+from flowyard.server.services.readable import readable_object
 
 
 def ensure_flow(conn: sa.Connection, name: str) -> str:
@@ -212,8 +213,20 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[An
     return row
 
 
-def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
-    """API model of a deployment."""
+def deployment_model(conn: sa.Connection, row: Any, *, as_stored: bool = False) -> Deployment:
+    """API model of a deployment.
+
+    JSON objects beyond the document bounds read as a placeholder
+    (:func:`~flowyard.server.services.readable.readable_object`) unless ``as_stored`` (the claim
+    path, which sets the deployment's runs aside instead of handing the placeholder out).
+    """
+    parameters, job_variables = row.parameters, row.job_variables
+    parameter_schema = row.parameter_schema
+    if not as_stored:
+        parameters = readable_object(parameters, "parameters")
+        job_variables = readable_object(job_variables, "job_variables")
+        if parameter_schema is not None:
+            parameter_schema = readable_object(parameter_schema, "parameter_schema")
     flow_name = conn.execute(
         sa.select(t.flow.c.name).where(t.flow.c.id == row.flow_id)
     ).scalar_one()
@@ -243,9 +256,9 @@ def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
         work_queue_name=queue_name,
         entrypoint=row.entrypoint,
         path=row.path,
-        parameters=row.parameters,
-        parameter_schema=row.parameter_schema,
-        job_variables=row.job_variables,
+        parameters=parameters,
+        parameter_schema=parameter_schema,
+        job_variables=job_variables,
         tags=row.tags,
         description=row.description,
         paused=row.paused,
