@@ -93,7 +93,15 @@ class Settings(BaseSettings):
     engine_outage_seconds: float = Field(
         default=120.0,
         ge=0,
-        description="How long a flow run's engine retries a server it cannot reach.",
+        description="How long a flow run's engine retries a server it cannot reach (and, "
+        "when the flow ends during an outage, waits to ship its buffered log lines).",
+    )
+    engine_log_buffer_lines: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Log lines a flow run's engine keeps while the server cannot take them; "
+        "beyond it the oldest waiting lines are dropped and a stored WARNING line counts them.",
     )
 
     server_secrets_key: SecretStr | None = Field(

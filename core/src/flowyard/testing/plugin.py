@@ -96,8 +96,12 @@ class RunningServer:
         return env
 
 
-def start_server(settings: Settings) -> RunningServer:
-    """Start uvicorn in a thread and wait until ``/api/health`` answers."""
+def start_server(settings: Settings, *, configure_logging: bool = True) -> RunningServer:
+    """Start uvicorn in a thread and wait until ``/api/health`` answers.
+
+    :param configure_logging: let uvicorn apply its logging configuration, which closes every
+        handler in the process; a test restarting a server under live handlers passes ``False``.
+    """
     import httpx
     import uvicorn
 
@@ -111,6 +115,7 @@ def start_server(settings: Settings) -> RunningServer:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=1,
+        **({} if configure_logging else {"log_config": None}),
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
