@@ -104,6 +104,7 @@ def start_server(settings: Settings, *, configure_logging: bool = True) -> Runni
     """
     import httpx
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from flowyard.server.app import create_app
 
@@ -115,7 +116,7 @@ def start_server(settings: Settings, *, configure_logging: bool = True) -> Runni
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=1,
-        **({} if configure_logging else {"log_config": None}),
+        log_config=LOGGING_CONFIG if configure_logging else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
