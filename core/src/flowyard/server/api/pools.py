@@ -17,7 +17,7 @@ from flowyard.schemas.pools import (
 )
 from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
 from flowyard.server import run_tokens
-from flowyard.server.api.deps import Perm, context, require, run_token_key
+from flowyard.server.api.deps import Perm, context, refuse_worker_key, require, run_token_key
 from flowyard.server.api.longpoll import long_poll
 from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
@@ -188,8 +188,11 @@ def worker_stopped(name: str, worker: str, ctx: ServerContext = Depends(context)
 
 
 @router.delete("/{name}/workers/{worker}", status_code=204, dependencies=[WORK])
-def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context)) -> Response:
-    """Forget a worker."""
+def delete_worker(
+    name: str, worker: str, request: Request, ctx: ServerContext = Depends(context)
+) -> Response:
+    """Forget a worker. Not with a worker key: a worker never deletes workers."""
+    refuse_worker_key(request, "delete workers")
     with ctx.db.write() as conn:
         workers.delete_worker(conn, name, worker)
     return Response(status_code=204)
