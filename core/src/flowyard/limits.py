@@ -3,7 +3,7 @@
 ``flowyard.server.tables`` takes its column lengths from here and the API schemas
 (``flowyard.schemas``) take their validation bounds from here, so a value the API accepts always
 fits its column on SQLite and PostgreSQL. The reasons for each bound are in
-``docs/architecture.md`` (section "Limits").
+``docs/limits.md``.
 """
 
 from __future__ import annotations
