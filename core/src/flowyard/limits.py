@@ -1,8 +1,8 @@
 """The bounds of every stored value, declared once.
 
-``flowyard.server.tables`` takes its column lengths from here and the API schemas
-(``flowyard.schemas``) take their validation bounds from here, so a value the API accepts always
-fits its column on SQLite and PostgreSQL. The reasons for each bound are in
+``flowyard.server.models`` (the table models) takes its column lengths and field bounds from
+here and the API schemas (``flowyard.schemas``) take their validation bounds from here, so a
+value the API accepts always fits its column on SQLite and PostgreSQL. The reasons for each bound are in
 ``docs/limits.md``.
 """
 

@@ -57,3 +57,19 @@ def test_every_declared_string_column_has_the_length_of_its_bound(database_url: 
                 assert stored[column.name]["nullable"] == column.nullable, (table.name, column.name)
     finally:
         db.dispose()
+
+
+def test_each_table_model_field_is_bounded_like_its_column() -> None:
+    from annotated_types import MaxLen
+    from flowyard.server import models as m
+
+    checked = 0
+    for model in m.Table.__subclasses__():
+        table = getattr(model, "__table__")  # noqa: B009
+        for name, field in model.model_fields.items():
+            column = table.c[name]
+            if isinstance(column.type, sa.String) and column.type.length:
+                bounds = [b.max_length for b in field.metadata if isinstance(b, MaxLen)]
+                assert bounds == [column.type.length], (table.name, name)
+                checked += 1
+    assert checked > 40

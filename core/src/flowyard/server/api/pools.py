@@ -48,11 +48,12 @@ def list_pools(ctx: ServerContext = Depends(context)) -> list[WorkPool]:
     """Every pool, by name."""
     import sqlalchemy as sa
 
+    from flowyard.server import models as m
     from flowyard.server import tables as t
 
     with ctx.db.read() as conn:
         rows = conn.execute(sa.select(t.work_pool).order_by(t.work_pool.c.name)).all()
-        return [pools.pool_model(conn, r, _multiple(ctx)) for r in rows]
+        return [pools.pool_model(conn, m.typed(m.WorkPool, r), _multiple(ctx)) for r in rows]
 
 
 @router.get("/{name}", dependencies=[READ])
@@ -243,7 +244,6 @@ def _claim_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[str,
                 template = pools.get_pool_row(conn, name).base_job_template
                 items = with_run_tokens(ctx, claimed_runs(conn, claimed, template))
             response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
-            response.model_dump_json()
         return pool_id, response
     return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 

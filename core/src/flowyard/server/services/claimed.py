@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from flowyard import limits
 from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import ClaimedRun, Deployment
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.services import runs
 from flowyard.server.services.deployments import deployment_model, get_deployment_row
@@ -139,7 +140,7 @@ def set_aside(conn: sa.Connection, row: sa.Row[Any], problem: Unanswerable) -> N
         "Fix or recreate the run (or its deployment)."
     )[: limits.MESSAGE_LENGTH]
     log.warning("claim: run %s set aside: %s", row.id, problem)
-    write_state(conn, row, StateType.FAILED, SET_ASIDE_NAME, message)
+    write_state(conn, m.typed(m.FlowRun, row), StateType.FAILED, SET_ASIDE_NAME, message)
 
 
 def claimed_runs(

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flowyard.errors import InvalidJobVariables
 from flowyard.schemas.common import StateType, utcnow
 from flowyard.schemas.runs import Deployment, DeploymentCreate, DeploymentUpdate, Schedule
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Invalid, NotFound
 from flowyard.server.services.ids import new_id
@@ -193,15 +194,15 @@ def delete_deployment(conn: sa.Connection, deployment_id: str) -> None:
     conn.execute(t.deployment.delete().where(t.deployment.c.id == deployment_id))
 
 
-def get_deployment_row(conn: sa.Connection, deployment_id: str) -> sa.Row[Any]:
+def get_deployment_row(conn: sa.Connection, deployment_id: str) -> m.Deployment:
     """A deployment by id. Raises NotFound."""
     row = conn.execute(sa.select(t.deployment).where(t.deployment.c.id == deployment_id)).first()
     if row is None:
         raise NotFound(f"Deployment '{deployment_id}' not found.", code="deployment_not_found")
-    return row
+    return m.typed(m.Deployment, row)
 
 
-def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[Any]:
+def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> m.Deployment:
     """A deployment by ``flow/deployment`` names. Raises NotFound."""
     row = conn.execute(
         sa.select(t.deployment)
@@ -210,10 +211,12 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[An
     ).first()
     if row is None:
         raise NotFound(f"Deployment '{flow_name}/{name}' not found.", code="deployment_not_found")
-    return row
+    return m.typed(m.Deployment, row)
 
 
-def deployment_model(conn: sa.Connection, row: Any, *, as_stored: bool = False) -> Deployment:
+def deployment_model(
+    conn: sa.Connection, row: m.Deployment, *, as_stored: bool = False
+) -> Deployment:
     """API model of a deployment.
 
     JSON objects beyond the document bounds read as a placeholder
@@ -272,4 +275,4 @@ def deployment_model(conn: sa.Connection, row: Any, *, as_stored: bool = False) 
 def list_deployments(conn: sa.Connection) -> list[Deployment]:
     """Every deployment, by name."""
     rows = conn.execute(sa.select(t.deployment).order_by(t.deployment.c.name)).all()
-    return [deployment_model(conn, r) for r in rows]
+    return [deployment_model(conn, m.typed(m.Deployment, r)) for r in rows]

@@ -17,6 +17,7 @@ from flowyard.schemas.runs import (
     LogCreate,
     State,
 )
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Invalid
 from flowyard.server.services.deployments import (
@@ -76,14 +77,19 @@ def _insert_run(conn: sa.Connection, **values: Any) -> str:
     return str(row["id"])
 
 
-def _pool_row(conn: sa.Connection, dep: Any) -> Any:
+def _pool_row(conn: sa.Connection, dep: m.Deployment) -> m.WorkPool | None:
     if not dep.pool_id:
         return None
-    return conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+    row = conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+    return m.typed(m.WorkPool, row)
 
 
 def _run_values(
-    conn: sa.Connection, dep: Any, pool: Any, body: FlowRunCreate, queues: dict[str, str]
+    conn: sa.Connection,
+    dep: m.Deployment,
+    pool: m.WorkPool | None,
+    body: FlowRunCreate,
+    queues: dict[str, str],
 ) -> dict[str, Any]:
     """Check ``body`` against the deployment and its pool; the new run's column values."""
     queue_id = dep.queue_id
@@ -121,7 +127,9 @@ def _run_values(
     }
 
 
-def _existing_run(conn: sa.Connection, dep: Any, idempotency_key: str | None) -> str | None:
+def _existing_run(
+    conn: sa.Connection, dep: m.Deployment, idempotency_key: str | None
+) -> str | None:
     if not idempotency_key:
         return None
     existing = conn.execute(
