@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -75,7 +75,23 @@ def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> 
     return now - dt.timedelta(seconds=min(seconds, limits.SECONDS_MAX * 100))
 
 
-def worker_is_online(row: Any, now: dt.datetime, multiple: float) -> bool:
+class Heartbeats(Protocol):
+    """What liveness is computed from: a worker row, or just these columns of it."""
+
+    @property
+    def last_heartbeat(self) -> dt.datetime:
+        """The worker's last heartbeat."""
+
+    @property
+    def heartbeat_interval_seconds(self) -> float | None:
+        """The interval the worker said it heartbeats at."""
+
+    @property
+    def stopped(self) -> dt.datetime | None:
+        """When the worker said it was leaving."""
+
+
+def worker_is_online(row: Heartbeats, now: dt.datetime, multiple: float) -> bool:
     """A worker row is ONLINE: a recent heartbeat, and it has not said it stopped since."""
     if row.stopped is not None and row.stopped >= row.last_heartbeat:
         return False
