@@ -1,9 +1,9 @@
 """The bounds of every stored value, declared once.
 
-``flowyard.server.tables`` takes its column lengths from here and the API schemas
-(``flowyard.schemas``) take their validation bounds from here, so a value the API accepts always
-fits its column on SQLite and PostgreSQL. The reasons for each bound are in
-``docs/architecture.md`` (section "Limits").
+``flowyard.server.models`` (the table models) takes its column lengths and field bounds from
+here and the API schemas (``flowyard.schemas``) take their validation bounds from here, so a
+value the API accepts always fits its column on SQLite and PostgreSQL. The reasons for each bound are in
+``docs/limits.md``.
 """
 
 from __future__ import annotations
@@ -62,3 +62,7 @@ BULK_CREATE_MAX = 500
 """Runs one ``POST /api/deployments/{id}/runs/bulk`` may create (one transaction)."""
 BODY_BYTES_DEFAULT = 4 * 1024 * 1024
 """Default of the ``server_max_body_bytes`` setting."""
+
+# ---------------------------------------------------------------- templates
+TEMPLATE_RENDER_SECONDS = 2.0
+"""Default of the ``template_render_seconds`` setting: the wall-clock budget of one render."""

@@ -67,6 +67,22 @@ class Settings(BaseSettings):
         description="A claimed RUNNING run whose worker stops renewing it (held_run_ids in its "
         "heartbeats and claims) for this long is marked CRASHED, freeing its slot; unset: never.",
     )
+    server_transaction_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Times an API request's transaction is run when the database aborts it "
+        "for a deadlock or serialization failure (PostgreSQL 40P01/40001) or 'database is "
+        "locked' (SQLite); each retry is logged. 1: no retry.",
+    )
+    template_render_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="Wall-clock budget of rendering one job template (every placeholder of it); "
+        "the sandbox checks it at each operation, filter and call, and refuses the template "
+        "once it is spent.",
+    )
     server_ui: bool = Field(default=True, description="Serve the web UI at / (and /docs).")
     server_ui_secret: str | None = Field(
         default=None,
@@ -77,7 +93,15 @@ class Settings(BaseSettings):
     engine_outage_seconds: float = Field(
         default=120.0,
         ge=0,
-        description="How long a flow run's engine retries a server it cannot reach.",
+        description="How long a flow run's engine retries a server it cannot reach (and, "
+        "when the flow ends during an outage, waits to ship its buffered log lines).",
+    )
+    engine_log_buffer_lines: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Log lines a flow run's engine keeps while the server cannot take them; "
+        "beyond it the oldest waiting lines are dropped and a stored WARNING line counts them.",
     )
 
     server_secrets_key: SecretStr | None = Field(

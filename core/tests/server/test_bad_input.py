@@ -104,6 +104,17 @@ CASES: list[tuple[str, str, str, Any, str]] = [
     ),
     ("260-deep job variables", "post", "/deployments", _dep(job_variables=DEEP), "job_variables"),
     ("70,000 ids in a filter", "post", "/flow_runs/filter", {"ids": ["x"] * 70_000}, "ids"),
+    (
+        "200,000 job-variable keys",
+        "post",
+        "/deployments",
+        _dep(job_variables={f"k{i}": 0 for i in range(200_000)}),
+        "100000 values",
+    ),
+    # negative limits (PostgreSQL refused LIMIT -1 with a 500)
+    ("logs limit -1", "get", f"/flow_runs/{RUN}/logs", {"limit": -1}, "limit"),
+    ("filter limit -1", "post", "/flow_runs/filter", {"limit": -1}, "limit"),
+    ("pool name 300 chars", "post", "/work_pools", {"name": "p" * 300, "type": "process"}, "name"),
     # names and strings
     ("queue name empty", "post", "/deployments", _dep(work_queue_name=""), "work_queue_name"),
     ("queue name a/b", "post", "/deployments", _dep(work_queue_name="a/b"), "work_queue_name"),

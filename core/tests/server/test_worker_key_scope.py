@@ -77,3 +77,25 @@ def test_an_unbound_worker_key_works_every_pool(auth_server: RunningServer) -> N
     admin.post("/work_pools", json={"name": "any", "type": "process"})
     worker = _client(auth_server, create_key(auth_server.settings, "w", "worker"))
     assert worker.post("/work_pools/any/claim", json={"worker_name": "w"}).status_code == 200
+
+
+def test_an_unbound_worker_key_may_not_force_states_read_logs_or_delete_workers(
+    auth_server: RunningServer,
+) -> None:
+    admin = _client(auth_server, create_key(auth_server.settings, "admin", "admin"))
+    admin.post("/work_pools", json={"name": "any", "type": "process"})
+    dep = admin.post(
+        "/deployments", json={"flow_name": "f", "name": "d", "work_pool_name": "any"}
+    ).json()
+    run_id = admin.post(f"/deployments/{dep['id']}/runs", json={}).json()["id"]
+    admin.post("/work_pools/any/workers/heartbeat", json={"name": "other"})
+    worker = _client(auth_server, create_key(auth_server.settings, "w", "worker"))
+
+    forced = worker.post(f"/flow_runs/{run_id}/state", json={"type": "COMPLETED", "force": True})
+    assert forced.status_code == 403
+    assert "force a state" in forced.json()["detail"]
+    assert worker.get(f"/flow_runs/{run_id}/logs").status_code == 403
+    assert worker.delete("/work_pools/any/workers/other").status_code == 403
+    assert admin.get(f"/flow_runs/{run_id}").json()["state_type"] == "SCHEDULED"
+    assert [w["name"] for w in admin.get("/work_pools/any/workers").json()] == ["other"]
+    assert admin.delete("/work_pools/any/workers/other").status_code == 204

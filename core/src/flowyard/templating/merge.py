@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flowyard.templating.render import apply_values
+from flowyard.templating.sandbox import render_budget
 
 PER_KEY_BY_DEFAULT = frozenset({"env", "labels"})
 """Variables merged per key unless their schema says otherwise."""
@@ -100,12 +101,14 @@ def build_job_configuration(
 
     A literal ``env``/``labels`` object in ``job_configuration`` (a hard-coded pool env) is kept
     and the merged variable of the same name is layered on top per key (docs/templating.md,
-    "Merging").
+    "Merging"). The whole render shares one wall-clock budget (the ``template_render_seconds``
+    setting).
     """
     job_configuration = copy.deepcopy(dict((template or {}).get("job_configuration") or {}))
     for key in PER_KEY_BY_DEFAULT:
         literal = job_configuration.get(key)
         if isinstance(literal, Mapping) and isinstance(values.get(key), Mapping):
             job_configuration[key] = {**literal, **values[key]}
-    rendered = apply_values(job_configuration, values)
+    with render_budget():  # one wall-clock budget for every placeholder of the template
+        rendered = apply_values(job_configuration, values)
     return rendered if isinstance(rendered, dict) else {}

@@ -96,10 +96,15 @@ class RunningServer:
         return env
 
 
-def start_server(settings: Settings) -> RunningServer:
-    """Start uvicorn in a thread and wait until ``/api/health`` answers."""
+def start_server(settings: Settings, *, configure_logging: bool = True) -> RunningServer:
+    """Start uvicorn in a thread and wait until ``/api/health`` answers.
+
+    :param configure_logging: let uvicorn apply its logging configuration, which closes every
+        handler in the process; a test restarting a server under live handlers passes ``False``.
+    """
     import httpx
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from flowyard.server.app import create_app
 
@@ -111,6 +116,7 @@ def start_server(settings: Settings) -> RunningServer:
         log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=1,
+        log_config=LOGGING_CONFIG if configure_logging else None,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

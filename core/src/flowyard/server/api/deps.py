@@ -80,6 +80,7 @@ def require(perm: Perm) -> Callable[[Request], None]:
         role = found.role if found else None
         if role is None:
             raise HTTPException(401, "Invalid API key.", headers={"WWW-Authenticate": "Bearer"})
+        request.state.api_role = role
         if perm not in GRANTS[Role(role)]:
             raise HTTPException(
                 403, f"API keys with role '{role}' may not do this (needs '{perm.value}')."
@@ -92,6 +93,21 @@ def require(perm: Perm) -> Callable[[Request], None]:
                 check_pool(request, pool)
 
     return check
+
+
+def is_worker_key(request: Request) -> bool:
+    """The request carries a worker key (bound to pools or not)."""
+    return getattr(request.state, "api_role", None) == Role.worker.value
+
+
+def refuse_worker_key(request: Request, what: str) -> None:
+    """403 for a worker key: ``what`` is beyond what a worker needs (it claims, runs, reports)."""
+    if is_worker_key(request):
+        raise HTTPException(
+            403,
+            f"Worker keys may not {what}; use a deployer or admin key (what a worker does: "
+            "claim runs, report their states and logs, heartbeat).",
+        )
 
 
 def worker_pools(request: Request) -> list[str] | None:

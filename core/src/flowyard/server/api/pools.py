@@ -16,14 +16,15 @@ from flowyard.schemas.pools import (
 )
 from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
 from flowyard.server import run_tokens
-from flowyard.server.api.deps import Perm, context, require, run_token_key
+from flowyard.server.api.deps import Perm, context, refuse_worker_key, require, run_token_key
 from flowyard.server.api.longpoll import long_poll
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
 from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter(prefix="/work_pools", tags=["work pools"])
+router = APIRouter(prefix="/work_pools", tags=["work pools"], route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 WRITE = Depends(require(Perm.pools))
 WORK = Depends(require(Perm.work))
@@ -46,11 +47,12 @@ def list_pools(ctx: ServerContext = Depends(context)) -> list[WorkPool]:
     """Every pool, by name."""
     import sqlalchemy as sa
 
+    from flowyard.server import models as m
     from flowyard.server import tables as t
 
     with ctx.db.read() as conn:
         rows = conn.execute(sa.select(t.work_pool).order_by(t.work_pool.c.name)).all()
-        return [pools.pool_model(conn, r, _multiple(ctx)) for r in rows]
+        return [pools.pool_model(conn, m.typed(m.WorkPool, r), _multiple(ctx)) for r in rows]
 
 
 @router.get("/{name}", dependencies=[READ])
@@ -173,8 +175,11 @@ def worker_stopped(name: str, worker: str, ctx: ServerContext = Depends(context)
 
 
 @router.delete("/{name}/workers/{worker}", status_code=204, dependencies=[WORK])
-def delete_worker(name: str, worker: str, ctx: ServerContext = Depends(context)) -> Response:
-    """Forget a worker."""
+def delete_worker(
+    name: str, worker: str, request: Request, ctx: ServerContext = Depends(context)
+) -> Response:
+    """Forget a worker. Not with a worker key: a worker never deletes workers."""
+    refuse_worker_key(request, "delete workers")
     with ctx.db.write() as conn:
         workers.delete_worker(conn, name, worker)
     return Response(status_code=204)
@@ -189,7 +194,7 @@ def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[st
         pool_row = pools.get_pool_row(conn, name)
         previewed = claims.preview(conn, pool_row, body)
         cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
-        items = claimed_runs(conn, previewed, pool_row.base_job_template)
+        items = claimed_runs(conn, previewed, pool_row.base_job_template, preview=True)
     return pool_row.id, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
 
 
@@ -228,11 +233,10 @@ def _claim_once(
             if due:  # the poll is recorded above (or by this request's first attempt)
                 claimed = claims.claim(conn, name, body, lease, pool=locked, mark_polled=False)
             items = []
-            if claimed:  # built and serialised before the commit: a batch that cannot be
-                # answered is rolled back, never committed and then lost to lease expiry
+            if claimed:  # built and serialised before the commit; a run whose answer cannot be
+                # built is set aside (FAILED, naming the field), the rest is answered
                 items = with_run_tokens(ctx, claimed_runs(conn, claimed, locked.base_job_template))
             response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
-            response.model_dump_json()
         return pool_id, response
     if stale:
         with ctx.db.write() as conn:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from flowyard import limits
 from flowyard.schemas.common import StateType
@@ -29,12 +29,21 @@ from flowyard.schemas.runs import (
     State,
 )
 from flowyard.server import tables as t
-from flowyard.server.api.deps import Perm, check_run, context, require, token_run_id, worker_pools
+from flowyard.server.api.deps import (
+    Perm,
+    check_run,
+    context,
+    refuse_worker_key,
+    require,
+    token_run_id,
+    worker_pools,
+)
 from flowyard.server.errors import Forbidden
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter()
+router = APIRouter(route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 DEPLOY = Depends(require(Perm.deployments))
 RUNS = Depends(require(Perm.runs))
@@ -189,10 +198,10 @@ def set_state(
 ) -> SetStateResult:
     """Propose a state; the server's rules decide (see ``services/states.py``).
 
-    A pool-bound worker key may not ``force`` a state, and acts only on its pools' runs.
+    A worker key may not ``force`` a state; a pool-bound one acts only on its pools' runs.
     """
-    if body.force and worker_pools(request) is not None:
-        raise HTTPException(403, "A pool-bound worker key may not force a state.")
+    if body.force:
+        refuse_worker_key(request, "force a state")
     with ctx.db.write() as conn:
         check_run(request, conn, run_id)
         result = states.set_state(
@@ -253,7 +262,11 @@ def read_logs(
     limit: int = Query(1000, ge=1, le=10_000),
     ctx: ServerContext = Depends(context),
 ) -> list[LogLine]:
-    """A run's logs after line id ``after`` (each item has ``id`` for paging)."""
+    """A run's logs after line id ``after`` (each item has ``id`` for paging).
+
+    Not with a worker key: workers write logs, they never read them.
+    """
+    refuse_worker_key(request, "read logs")
     with ctx.db.read() as conn:
         check_run(request, conn, run_id)
         return [

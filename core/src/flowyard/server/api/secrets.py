@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends, Response
 from flowyard.schemas.secrets import Secret, SecretCreate, SecretRotate, SecretValue
 from flowyard.server.api.deps import Perm, Role, caller_role, context, require
 from flowyard.server.errors import Forbidden
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.secret_cipher import SecretCipher
 from flowyard.server.services import secrets
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter(tags=["secrets"])
+router = APIRouter(tags=["secrets"], route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 ADMIN = Depends(require(Perm.secrets))
 WORK = Depends(require(Perm.work))

@@ -7,13 +7,14 @@ from fastapi import APIRouter, Depends, Request
 from flowyard.schemas.runs import ClaimResponse, ServedClaimRequest
 from flowyard.server.api.deps import Perm, context, require
 from flowyard.server.api.longpoll import long_poll
+from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
 from flowyard.server.services.claimed import Claim, claimed_runs
 from flowyard.server.services.context import ServerContext
 from flowyard.server.services.deployments import get_deployment_row
 from flowyard.server.services.serve_claim import claim_served, due_runs
 
-router = APIRouter(tags=["deployments"])
+router = APIRouter(tags=["deployments"], route_class=RetryingRoute)
 SERVED = "served"  # notifier key: something changed for pool-less (served) runs
 
 
@@ -39,11 +40,10 @@ def _claim_once(ctx: ServerContext, body: ServedClaimRequest) -> tuple[str, Clai
                 )
             if due:
                 claimed = claim_served(conn, due, body.worker_name, lease)
-    items = []
-    if claimed:
-        with ctx.db.read() as conn:
+            # answered before the commit; a run that cannot be answered is set aside
             items = claimed_runs(conn, claimed, {})
-    return SERVED, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+        return SERVED, ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
+    return SERVED, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
 
 
 @router.post("/deployments/claim", dependencies=[Depends(require(Perm.work))])

@@ -13,12 +13,12 @@ without a lock or a write.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 
 from flowyard.schemas.common import StateType, utcnow
 from flowyard.schemas.runs import ClaimRequest
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.claimed import Claim, record_pending
@@ -33,12 +33,15 @@ from flowyard.server.services.waterfall import (
 )
 
 
-def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[Any]:
-    queues = conn.execute(
-        sa.select(t.work_queue)
-        .where(t.work_queue.c.pool_id == pool.id)
-        .order_by(t.work_queue.c.priority)
-    ).all()
+def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) -> list[m.WorkQueue]:
+    queues = [
+        m.typed(m.WorkQueue, row)
+        for row in conn.execute(
+            sa.select(t.work_queue)
+            .where(t.work_queue.c.pool_id == pool.id)
+            .order_by(t.work_queue.c.priority)
+        ).all()
+    ]
     if names:
         known = {q.name for q in queues}
         missing = sorted(set(names) - known)
@@ -51,7 +54,7 @@ def _selected_queues(conn: sa.Connection, pool: Any, names: list[str]) -> list[A
     return list(queues)
 
 
-def anything_due(conn: sa.Connection, pool: Any, request: ClaimRequest) -> bool:
+def anything_due(conn: sa.Connection, pool: m.WorkPool, request: ClaimRequest) -> bool:
     """Cheap read-only check: is any run of the selected queues due? (skips the write lock).
 
     :param pool: the pool's row; unknown queue names raise NotFound as in :func:`claim`.
@@ -73,7 +76,7 @@ def anything_due(conn: sa.Connection, pool: Any, request: ClaimRequest) -> bool:
     return conn.execute(query).first() is not None
 
 
-def _queue_slots(queues: list[Any], counts: dict[str | None, int]) -> list[QueueSlots]:
+def _queue_slots(queues: list[m.WorkQueue], counts: dict[str | None, int]) -> list[QueueSlots]:
     return [
         QueueSlots(q.id, bool(q.is_paused), q.concurrency_limit, counts.get(q.id, 0))
         for q in queues
@@ -107,8 +110,8 @@ def _due_runs(conn: sa.Connection, due: dt.datetime, lock: bool) -> DueRuns:
 
 def _choose(
     conn: sa.Connection,
-    pool: Any,
-    queues: list[Any],
+    pool: m.WorkPool,
+    queues: list[m.WorkQueue],
     request: ClaimRequest,
     now: dt.datetime,
     *,
@@ -126,7 +129,7 @@ def _choose(
     return waterfall(_queue_slots(queues, counts), budget, _due_runs(conn, due, lock))
 
 
-def _mark_polled(conn: sa.Connection, queues: list[Any], now: dt.datetime) -> None:
+def _mark_polled(conn: sa.Connection, queues: list[m.WorkQueue], now: dt.datetime) -> None:
     conn.execute(
         t.work_queue.update()
         .where(t.work_queue.c.id.in_([q.id for q in queues]))
@@ -168,7 +171,7 @@ def claim(
     request: ClaimRequest,
     lease_seconds: float,
     *,
-    pool: Any | None = None,
+    pool: m.WorkPool | None = None,
     mark_polled: bool = True,
 ) -> list[Claim]:
     """Claim up to ``request.limit`` runs; returns (run id, claim id, lease expiry) in claim order.
@@ -196,7 +199,7 @@ def claim(
     return _move_to_pending(conn, chosen, request.worker_name, now, lease_seconds)
 
 
-def preview(conn: sa.Connection, pool: Any, request: ClaimRequest) -> list[Claim]:
+def preview(conn: sa.Connection, pool: m.WorkPool, request: ClaimRequest) -> list[Claim]:
     """What :func:`claim` would take now, read-only (``dry_run``): no lock, no write, no poll.
 
     Each item has an empty claim id and the current time as its lease expiry.

@@ -9,11 +9,13 @@ import sqlalchemy as sa
 from flowyard.errors import InvalidJobVariables
 from flowyard.schemas.common import StateType, utcnow
 from flowyard.schemas.runs import Deployment, DeploymentCreate, DeploymentUpdate, Schedule
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Invalid, NotFound
 from flowyard.server.services.ids import new_id
 from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue, get_pool_row
+from flowyard.server.services.readable import readable_object
 
 
 def ensure_flow(conn: sa.Connection, name: str) -> str:
@@ -192,15 +194,15 @@ def delete_deployment(conn: sa.Connection, deployment_id: str) -> None:
     conn.execute(t.deployment.delete().where(t.deployment.c.id == deployment_id))
 
 
-def get_deployment_row(conn: sa.Connection, deployment_id: str) -> sa.Row[Any]:
+def get_deployment_row(conn: sa.Connection, deployment_id: str) -> m.Deployment:
     """A deployment by id. Raises NotFound."""
     row = conn.execute(sa.select(t.deployment).where(t.deployment.c.id == deployment_id)).first()
     if row is None:
         raise NotFound(f"Deployment '{deployment_id}' not found.", code="deployment_not_found")
-    return row
+    return m.typed(m.Deployment, row)
 
 
-def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[Any]:
+def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> m.Deployment:
     """A deployment by ``flow/deployment`` names. Raises NotFound."""
     row = conn.execute(
         sa.select(t.deployment)
@@ -209,11 +211,25 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> sa.Row[An
     ).first()
     if row is None:
         raise NotFound(f"Deployment '{flow_name}/{name}' not found.", code="deployment_not_found")
-    return row
+    return m.typed(m.Deployment, row)
 
 
-def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
-    """API model of a deployment."""
+def deployment_model(
+    conn: sa.Connection, row: m.Deployment, *, as_stored: bool = False
+) -> Deployment:
+    """API model of a deployment.
+
+    JSON objects beyond the document bounds read as a placeholder
+    (:func:`~flowyard.server.services.readable.readable_object`) unless ``as_stored`` (the claim
+    path, which sets the deployment's runs aside instead of handing the placeholder out).
+    """
+    parameters, job_variables = row.parameters, row.job_variables
+    parameter_schema = row.parameter_schema
+    if not as_stored:
+        parameters = readable_object(parameters, "parameters")
+        job_variables = readable_object(job_variables, "job_variables")
+        if parameter_schema is not None:
+            parameter_schema = readable_object(parameter_schema, "parameter_schema")
     flow_name = conn.execute(
         sa.select(t.flow.c.name).where(t.flow.c.id == row.flow_id)
     ).scalar_one()
@@ -243,9 +259,9 @@ def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
         work_queue_name=queue_name,
         entrypoint=row.entrypoint,
         path=row.path,
-        parameters=row.parameters,
-        parameter_schema=row.parameter_schema,
-        job_variables=row.job_variables,
+        parameters=parameters,
+        parameter_schema=parameter_schema,
+        job_variables=job_variables,
         tags=row.tags,
         description=row.description,
         paused=row.paused,
@@ -259,4 +275,4 @@ def deployment_model(conn: sa.Connection, row: Any) -> Deployment:
 def list_deployments(conn: sa.Connection) -> list[Deployment]:
     """Every deployment, by name."""
     rows = conn.execute(sa.select(t.deployment).order_by(t.deployment.c.name)).all()
-    return [deployment_model(conn, r) for r in rows]
+    return [deployment_model(conn, m.typed(m.Deployment, r)) for r in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -19,6 +19,7 @@ from flowyard.schemas.pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Conflict, Invalid, NotFound
 from flowyard.server.services.ids import new_id
@@ -52,7 +53,7 @@ def _default_template(pool_type: str) -> dict[str, Any]:
         return {}
 
 
-def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> sa.Row[Any]:
+def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> m.WorkPool:
     """The pool's row; ``lock`` takes a row lock on PostgreSQL. Raises NotFound."""
     query = sa.select(t.work_pool).where(t.work_pool.c.name == name)
     if lock and conn.dialect.name == "postgresql":
@@ -60,7 +61,7 @@ def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> sa.Ro
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f'Work pool "{name}" not found.', code="work_pool_not_found")
-    return row
+    return m.typed(m.WorkPool, row)
 
 
 def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> dt.datetime:
@@ -75,7 +76,23 @@ def online_cutoff(now: dt.datetime, interval: float | None, multiple: float) -> 
     return now - dt.timedelta(seconds=min(seconds, limits.SECONDS_MAX * 100))
 
 
-def worker_is_online(row: Any, now: dt.datetime, multiple: float) -> bool:
+class Heartbeats(Protocol):
+    """What liveness is computed from: a worker row, or just these columns of it."""
+
+    @property
+    def last_heartbeat(self) -> dt.datetime:
+        """The worker's last heartbeat."""
+
+    @property
+    def heartbeat_interval_seconds(self) -> float | None:
+        """The interval the worker said it heartbeats at."""
+
+    @property
+    def stopped(self) -> dt.datetime | None:
+        """When the worker said it was leaving."""
+
+
+def worker_is_online(row: Heartbeats, now: dt.datetime, multiple: float) -> bool:
     """A worker row is ONLINE: a recent heartbeat, and it has not said it stopped since."""
     if row.stopped is not None and row.stopped >= row.last_heartbeat:
         return False
@@ -105,7 +122,7 @@ def active_counts(conn: sa.Connection, pool_id: str) -> dict[str | None, int]:
     return {r[0]: r[1] for r in rows}
 
 
-def pool_model(conn: sa.Connection, row: sa.Row[Any], multiple: float = 3.0) -> WorkPool:
+def pool_model(conn: sa.Connection, row: m.WorkPool, multiple: float = 3.0) -> WorkPool:
     """Build the API model of a pool, with its computed status and active slots."""
     push = None
     if is_push(row.type):
@@ -138,7 +155,7 @@ def pool_model(conn: sa.Connection, row: sa.Row[Any], multiple: float = 3.0) -> 
     )
 
 
-def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
+def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> m.WorkPool:
     """Create a pool and its ``default`` queue. 409 on a duplicate name, 422 on a bad template."""
     if conn.execute(sa.select(t.work_pool.c.id).where(t.work_pool.c.name == body.name)).first():
         raise Conflict(f'A work pool named "{body.name}" already exists.', code="already_exists")
@@ -180,7 +197,7 @@ def create_pool(conn: sa.Connection, body: WorkPoolCreate) -> sa.Row[Any]:
     return get_pool_row(conn, body.name)
 
 
-def update_pool(conn: sa.Connection, name: str, body: WorkPoolUpdate) -> sa.Row[Any]:
+def update_pool(conn: sa.Connection, name: str, body: WorkPoolUpdate) -> m.WorkPool:
     """Change the fields sent; a new template is validated like on create."""
     row = get_pool_row(conn, name, lock=True)  # the lock order: pool, then queues, then runs
     values: dict[str, Any] = {}
@@ -224,14 +241,15 @@ def delete_pool(conn: sa.Connection, name: str) -> None:
 # ------------------------------------------------------------------ queues
 
 
-def _queues(conn: sa.Connection, pool_id: str) -> list[sa.Row[Any]]:
-    return list(
-        conn.execute(
+def _queues(conn: sa.Connection, pool_id: str) -> list[m.WorkQueue]:
+    return [
+        m.typed(m.WorkQueue, row)
+        for row in conn.execute(
             sa.select(t.work_queue)
             .where(t.work_queue.c.pool_id == pool_id)
             .order_by(t.work_queue.c.priority, t.work_queue.c.created)
         ).all()
-    )
+    ]
 
 
 def _resequence(
@@ -307,7 +325,7 @@ def _first_free_priority(conn: sa.Connection, pool_id: str) -> int:
     return len(priorities) + 1
 
 
-def get_queue_row(conn: sa.Connection, pool_name: str, name: str) -> sa.Row[Any]:
+def get_queue_row(conn: sa.Connection, pool_name: str, name: str) -> m.WorkQueue:
     """A queue by pool and name. Raises NotFound naming both."""
     pool = get_pool_row(conn, pool_name)
     row = conn.execute(
@@ -317,10 +335,10 @@ def get_queue_row(conn: sa.Connection, pool_name: str, name: str) -> sa.Row[Any]
     ).first()
     if row is None:
         raise NotFound(f"Work queue '{pool_name}/{name}' not found.", code="work_queue_not_found")
-    return row
+    return m.typed(m.WorkQueue, row)
 
 
-def queue_model(conn: sa.Connection, row: sa.Row[Any], pool_name: str) -> WorkQueue:
+def queue_model(conn: sa.Connection, row: m.WorkQueue, pool_name: str) -> WorkQueue:
     """API model of a queue with its computed status."""
     now = utcnow()
     if row.is_paused:
@@ -353,7 +371,7 @@ def list_queues(conn: sa.Connection, pool_name: str) -> list[WorkQueue]:
     return [queue_model(conn, q, pool_name) for q in _queues(conn, pool.id)]
 
 
-def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> sa.Row[Any]:
+def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> m.WorkQueue:
     """Create a queue; an explicit priority shifts colliding queues down."""
     pool = get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, queues, runs
     _check_queue_name_free(conn, pool.id, pool_name, body.name)
@@ -365,7 +383,7 @@ def create_queue(conn: sa.Connection, pool_name: str, body: WorkQueueCreate) -> 
 
 def update_queue(
     conn: sa.Connection, pool_name: str, name: str, body: WorkQueueUpdate
-) -> sa.Row[Any]:
+) -> m.WorkQueue:
     """Change the fields sent; a new priority re-sequences the pool's queues."""
     get_pool_row(conn, pool_name, lock=True)  # the lock order: pool, then queues, then runs
     row = get_queue_row(conn, pool_name, name)

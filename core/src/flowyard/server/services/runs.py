@@ -18,6 +18,7 @@ from flowyard.schemas.runs import (
     LogCreate,
     State,
 )
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Invalid
 from flowyard.server.services.deployments import (
@@ -28,6 +29,7 @@ from flowyard.server.services.deployments import (
 from flowyard.server.services.ids import new_id, run_name
 from flowyard.server.services.parameters import check_parameters
 from flowyard.server.services.pools import ensure_queue
+from flowyard.server.services.readable import readable_object
 from flowyard.server.services.states import get_run_row
 
 
@@ -76,14 +78,19 @@ def _insert_run(conn: sa.Connection, **values: Any) -> str:
     return str(row["id"])
 
 
-def _pool_row(conn: sa.Connection, dep: Any) -> Any:
+def _pool_row(conn: sa.Connection, dep: m.Deployment) -> m.WorkPool | None:
     if not dep.pool_id:
         return None
-    return conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+    row = conn.execute(sa.select(t.work_pool).where(t.work_pool.c.id == dep.pool_id)).one()
+    return m.typed(m.WorkPool, row)
 
 
 def _run_values(
-    conn: sa.Connection, dep: Any, pool: Any, body: FlowRunCreate, queues: dict[str, str]
+    conn: sa.Connection,
+    dep: m.Deployment,
+    pool: m.WorkPool | None,
+    body: FlowRunCreate,
+    queues: dict[str, str],
 ) -> dict[str, Any]:
     """Check ``body`` against the deployment and its pool; the new run's column values."""
     queue_id = dep.queue_id
@@ -121,7 +128,9 @@ def _run_values(
     }
 
 
-def _existing_run(conn: sa.Connection, dep: Any, idempotency_key: str | None) -> str | None:
+def _existing_run(
+    conn: sa.Connection, dep: m.Deployment, idempotency_key: str | None
+) -> str | None:
     if not idempotency_key:
         return None
     existing = conn.execute(
@@ -216,8 +225,18 @@ _NAMES = (
 )
 
 
-def run_model(row: Any) -> FlowRun:
-    """API model from a row of ``_NAMES``."""
+def run_model(row: Any, *, as_stored: bool = False) -> FlowRun:
+    """API model from a row of ``_NAMES``.
+
+    JSON objects beyond the document bounds read as a placeholder
+    (:func:`~flowyard.server.services.readable.readable_object`) unless ``as_stored`` (the claim
+    path, which sets such a run aside instead of handing it out).
+    """
+    parameters, job_variables, labels = row.parameters, row.job_variables, row.labels
+    if not as_stored:
+        parameters = readable_object(parameters, "parameters")
+        job_variables = readable_object(job_variables, "job_variables")
+        labels = readable_object(labels, "labels")
     return FlowRun(
         id=row.id,
         name=row.name,
@@ -227,10 +246,10 @@ def run_model(row: Any) -> FlowRun:
         deployment_name=row.deployment_name,
         work_pool_name=row.pool_name,
         work_queue_name=row.queue_name,
-        parameters=row.parameters,
-        job_variables=row.job_variables,
+        parameters=parameters,
+        job_variables=job_variables,
         tags=row.tags,
-        labels=row.labels,
+        labels=labels,
         state_type=StateType(row.state_type),
         state_name=row.state_name,
         state_message=row.state_message,
@@ -242,6 +261,13 @@ def run_model(row: Any) -> FlowRun:
         claim_id=row.claim_id,
         created=row.created,
     )
+
+
+def read_run_rows(conn: sa.Connection, ids: list[str]) -> list[sa.Row[Any]]:
+    """The rows :func:`run_model` reads, by id (any order); no model is built."""
+    if not ids:
+        return []
+    return list(conn.execute(_NAMES.where(t.flow_run.c.id.in_(ids))).all())
 
 
 def read_runs(conn: sa.Connection, ids: list[str]) -> list[FlowRun]:

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from flowyard.schemas.common import utcnow
 from flowyard.schemas.secrets import Secret, SecretCreate, SecretKind, SecretValue
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import Conflict, NotFound
 from flowyard.server.secret_cipher import SecretCipher
@@ -30,17 +31,17 @@ def referenced_secrets(document: Any) -> set[str]:
     return set()
 
 
-def _model(row: sa.Row[Any]) -> Secret:
+def _model(row: m.Secret) -> Secret:
     return Secret(
         name=row.name, kind=SecretKind(row.kind), created=row.created, rotated=row.rotated
     )
 
 
-def _row(conn: sa.Connection, name: str) -> sa.Row[Any]:
+def _row(conn: sa.Connection, name: str) -> m.Secret:
     row = conn.execute(sa.select(t.secret).where(t.secret.c.name == name)).first()
     if row is None:
         raise NotFound(f"Secret {name!r} not found; `flowyard secret ls` lists them.")
-    return row
+    return m.typed(m.Secret, row)
 
 
 def create_secret(conn: sa.Connection, cipher: SecretCipher, body: SecretCreate) -> Secret:
@@ -66,7 +67,7 @@ def create_secret(conn: sa.Connection, cipher: SecretCipher, body: SecretCreate)
 def list_secrets(conn: sa.Connection) -> list[Secret]:
     """Every secret's name, kind and times, by name."""
     rows = conn.execute(sa.select(t.secret).order_by(t.secret.c.name)).all()
-    return [_model(r) for r in rows]
+    return [_model(m.typed(m.Secret, r)) for r in rows]
 
 
 def rotate_secret(conn: sa.Connection, cipher: SecretCipher, name: str, value: str) -> Secret:

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from flowyard.schemas.common import TERMINAL_STATES, StateType, utcnow
 from flowyard.schemas.runs import SetState, SetStateResult
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.state_rules import RunFacts, first_refusal, resolved_target
@@ -35,17 +36,17 @@ DEFAULT_NAMES = {
 }
 
 
-def get_run_row(conn: sa.Connection, run_id: str) -> sa.Row[Any]:
+def get_run_row(conn: sa.Connection, run_id: str) -> m.FlowRun:
     """The run's row. Raises NotFound."""
     row = conn.execute(sa.select(t.flow_run).where(t.flow_run.c.id == run_id)).first()
     if row is None:
         raise NotFound(f"Flow run '{run_id}' not found.", code="flow_run_not_found")
-    return row
+    return m.typed(m.FlowRun, row)
 
 
 def write_state(
     conn: sa.Connection,
-    run: Any,
+    run: m.FlowRun,
     state_type: StateType,
     name: str | None,
     message: str | None,
@@ -81,7 +82,7 @@ def write_state(
 
 def _result(
     status: Literal["ACCEPT", "REJECT", "ABORT", "WAIT"],
-    run: Any,
+    run: m.FlowRun,
     reason: str | None = None,
     delay: float | None = None,
 ) -> SetStateResult:
@@ -94,11 +95,11 @@ def _result(
     )
 
 
-def _facts(run: Any) -> RunFacts:
+def _facts(run: m.FlowRun) -> RunFacts:
     return RunFacts(StateType(run.state_type), run.claim_id, run.scheduled_time)
 
 
-def _hand_back(conn: sa.Connection, run: Any, proposal: SetState) -> None:
+def _hand_back(conn: sa.Connection, run: m.FlowRun, proposal: SetState) -> None:
     """PENDING -> SCHEDULED ("Rescheduled"): the run is free to be claimed again."""
     write_state(
         conn,
@@ -110,7 +111,7 @@ def _hand_back(conn: sa.Connection, run: Any, proposal: SetState) -> None:
     )
 
 
-def _running_lease(run: Any, running_lease_seconds: float | None) -> dict[str, Any]:
+def _running_lease(run: m.FlowRun, running_lease_seconds: float | None) -> dict[str, Any]:
     """The liveness lease of a claimed run going RUNNING (none for local, unclaimed runs)."""
     if not running_lease_seconds or not run.worker_name:
         return {}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import sqlalchemy as sa
 
 from flowyard.schemas.common import StateType, WorkerStatus, utcnow
 from flowyard.schemas.pools import Heartbeat, Worker
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.ids import new_id
@@ -77,7 +77,7 @@ def renew_leases(
         )
 
 
-def worker_model(row: Any, pool_name: str, multiple: float) -> Worker:
+def worker_model(row: m.Worker, pool_name: str, multiple: float) -> Worker:
     """API model with status computed from the last heartbeat."""
     online = worker_is_online(row, utcnow(), multiple)
     return Worker(
@@ -100,7 +100,7 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
         .where(t.worker.c.pool_id == pool.id)
         .order_by(t.worker.c.last_heartbeat.desc())
     ).all()
-    return [worker_model(r, pool_name, multiple) for r in rows]
+    return [worker_model(m.typed(m.Worker, r), pool_name, multiple) for r in rows]
 
 
 def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> list[str]:
