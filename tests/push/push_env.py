@@ -70,7 +70,7 @@ class PushServer:
     """A real server process serving push pools; ``kill()`` SIGKILLs it, ``start()`` restarts it
     on the same database, port and replica name."""
 
-    def __init__(self, home: Path, **extra_env: str) -> None:
+    def __init__(self, home: Path, database_url: str | None = None, **extra_env: str) -> None:
         self.home = home
         self.port = free_port()
         self.log = home / "server.log"
@@ -80,7 +80,7 @@ class PushServer:
         self.env: dict[str, str] = {
             **os.environ,
             "FLOWYARD_HOME": str(home / "home"),
-            "FLOWYARD_DATABASE_URL": f"sqlite:///{self.database}",
+            "FLOWYARD_DATABASE_URL": database_url or f"sqlite:///{self.database}",
             "FLOWYARD_API_URL": f"http://127.0.0.1:{self.port}/api",
             "FLOWYARD_SERVER_SECRETS_KEY": self.secrets_key,
             "FLOWYARD_SERVER_REPLICA_NAME": "replica-a",
@@ -170,6 +170,82 @@ class PushServer:
         )
         assert response.status_code == 201, response.text
         return str(response.json()["id"])
+
+
+def postgres_url() -> str:
+    """``FLOWYARD_TEST_DATABASE_URL`` with every flowyard table dropped (skips when unset)."""
+    from flowyard.testing.plugin import reset_postgres
+
+    url = os.environ.get("FLOWYARD_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("FLOWYARD_TEST_DATABASE_URL is not set")
+    reset_postgres(url)
+    return url
+
+
+def pg_dump(url: str) -> str:
+    """A plain-text ``pg_dump`` of the database at the SQLAlchemy ``url`` (every row in clear)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    done = subprocess.run(
+        [
+            "pg_dump",
+            "--host",
+            parsed.host or "127.0.0.1",
+            "--port",
+            str(parsed.port or 5432),
+            "--username",
+            parsed.username or "flowyard",
+            "--no-password",
+            "--data-only",
+            str(parsed.database),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PGPASSWORD": parsed.password or ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "COPY public.flow_run " in done.stdout, done.stdout[:2000]
+    return done.stdout
+
+
+def secret_places(server: PushServer, pool: str, run_id: str, deployment_id: str) -> dict[str, str]:
+    """Where a secret must never appear, for one finished run: the flow run's environment (the
+    ``environment`` flow prints it into the run's logs), the API's answers about the pool, run,
+    deployment, secrets and logs, the server's log, and the database in clear (the SQLite file
+    with its WAL/journal, or a ``pg_dump``)."""
+    logs = server.logs(run_id)
+    assert "FLOWYARD_FLOW_RUN_ID" in logs, logs  # the flow printed its environment
+    paths = (
+        "/work_pools",
+        f"/work_pools/{pool}",
+        f"/flow_runs/{run_id}",
+        f"/deployments/{deployment_id}",
+        "/secrets",
+        f"/flow_runs/{run_id}/logs",
+    )
+    answers = [server.http.get(path).text for path in paths]
+    answers.append(server.http.post("/flow_runs/filter", json={}).text)
+    places = {
+        "the flow run's environment": logs,
+        "API answers": "\n".join(answers),
+        "the server's log": server.log.read_text(errors="replace"),
+    }
+    url = server.env["FLOWYARD_DATABASE_URL"]
+    if url.startswith("sqlite"):
+        for path in (
+            server.database,
+            Path(f"{server.database}-wal"),
+            Path(f"{server.database}-journal"),
+        ):
+            if path.exists():
+                places[path.name] = path.read_bytes().decode("latin-1")
+        assert server.database.name in places
+    else:
+        places["pg_dump"] = pg_dump(url)
+    return places
 
 
 def deploy(

@@ -1,8 +1,10 @@
 """An ``azure-container-instance:push`` pool end to end with no worker process: the server
 creates each run's container group on the ACI fake (which runs the container on the Docker
-engine) through the type's hooks. The server's credential is ambient (the fake's managed
-identity endpoint): the fake issues no tokens for a client secret. Includes a SIGKILL of the
-server as a group is created."""
+engine) through the type's hooks. The server has no Azure credential of its own: the pool's
+``ClientSecretCredentials`` come from the secrets store, and azure-identity exchanges the client
+secret for a token at the fake's Entra ID token endpoint. Includes a SIGKILL of the server as a
+group is created and a search for the client secret everywhere it must not be, on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +21,24 @@ from flowyard.job import base_job_template
 from flowyard_azure.job import group_name
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
-from push_env import PushServer, deploy, flowyard_image, write_project
+from push_env import (
+    PushServer,
+    deploy,
+    flowyard_image,
+    postgres_url,
+    secret_places,
+    write_project,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 POOL = "groups"
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
+TENANT = "00000000-0000-0000-0000-0000000000bb"
+CLIENT_ID = "flowyard-push"
+MARKER = "pushSecretValue" + uuid.uuid4().hex
+IMAGE = f"flowyard-push-aci-{uuid.uuid4().hex[:8]}:1"
+AZURE_VARIABLES = ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET")
 
 
 class CountingAciFake(AciFake):
@@ -45,15 +60,22 @@ class CountingAciFake(AciFake):
 @pytest.fixture(scope="module")
 def aci(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CountingAciFake]:
     with CountingAciFake(tmp_path_factory.mktemp("tls")) as fake:
+        fake.add_client(TENANT, CLIENT_ID, MARKER)
         yield fake
+
+
+def push_server(aci: AciFake, home: Path, database_url: str | None = None) -> PushServer:
+    """A server trusting the fake's certificate, with no Azure credential of its own (no
+    managed identity endpoint, no AZURE_* variables)."""
+    running = PushServer(home, database_url, REQUESTS_CA_BUNDLE=str(aci.cert_path))
+    for name in (*AZURE_VARIABLES, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT"):
+        running.env.pop(name, None)
+    return running.start()
 
 
 @pytest.fixture(scope="module")
 def server(aci: CountingAciFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = PushServer(tmp_path_factory.mktemp("push-aci"), **aci.identity_env())
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET"):
-        running.env.pop(name, None)
-    running.start()
+    running = push_server(aci, tmp_path_factory.mktemp("push-aci"))
     yield running
     running.stop()
 
@@ -74,12 +96,20 @@ def pool_template(fake: AciFake) -> dict[str, Any]:
     return template
 
 
-@pytest.fixture(scope="module")
-def deployments(
-    server: PushServer, aci: CountingAciFake, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    base = flowyard_image()
-    template = tmp_path_factory.mktemp("template") / "template.json"
+def prepare(
+    server: PushServer, aci: AciFake, project: Path, flows: list[str], *, build: bool
+) -> dict[str, str]:
+    """The tutorial steps: the client secret in the store, the push pool naming it (with the
+    fake's endpoint in its template), the flows deployed to it."""
+    secret = {
+        "tenant_id": TENANT,
+        "client_id": CLIENT_ID,
+        "client_secret": MARKER,
+        "authority_host": aci.authority,
+    }
+    made = server.cli("secret", "create", "azure-fake", "--kind", "azure", stdin=json.dumps(secret))
+    assert made.returncode == 0, made.stderr
+    template = server.home / "template.json"
     template.write_text(json.dumps(pool_template(aci)))
     created = server.cli(
         "work-pool",
@@ -89,16 +119,41 @@ def deployments(
         "azure-container-instance:push",
         "--base-job-template",
         str(template),
+        "--credentials",
+        "azure-fake",
     )
     assert created.returncode == 0, created.stderr
-    project = write_project(tmp_path_factory.mktemp("project"))
-    image = f"flowyard-push-aci-{uuid.uuid4().hex[:8]}:1"
-    ids = {
-        flow: deploy(server, project, base, POOL, flow, image, {}, build=(i == 0))
-        for i, flow in enumerate(["tutorial", "long_one"])
+    base = flowyard_image()
+    return {
+        flow: deploy(server, project, base, POOL, flow, IMAGE, {}, build=build and i == 0)
+        for i, flow in enumerate(flows)
     }
-    yield ids
-    subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def deployments(
+    server: PushServer, aci: CountingAciFake, project: Path
+) -> Iterator[dict[str, str]]:
+    yield prepare(server, aci, project, ["tutorial", "long_one", "environment"], build=True)
+    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pg_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    aci: CountingAciFake,
+    project: Path,
+    deployments: object,
+) -> Iterator[tuple[PushServer, dict[str, str]]]:
+    """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
+    running = push_server(aci, tmp_path_factory.mktemp("push-aci-pg"), postgres_url())
+    yield running, prepare(running, aci, project, ["environment"], build=False)
+    running.stop()
 
 
 def groups_of(aci: AciFake, run_id: str) -> list[dict[str, Any]]:
@@ -117,6 +172,15 @@ def test_the_tutorial_flow_completes_submitted_by_the_server(
         "infrastructure_id"
     ].endswith(run_id.lower())
     assert aci.creations(run_id) == 1
+
+
+def test_the_server_gets_its_arm_token_with_the_client_secret_from_the_store(
+    server: PushServer, aci: CountingAciFake, deployments: dict[str, str]
+) -> None:
+    run = server.wait_for(server.run(deployments["tutorial"]))
+    assert run["state_type"] == "COMPLETED", run
+    assert aci.client_grants >= 1
+    assert not [path for _, path in aci.requests if path == "/msi/token"]
 
 
 def test_cancelling_a_running_push_run_removes_its_group(
@@ -146,3 +210,29 @@ def test_a_server_killed_as_a_group_starts_recovers_the_run_and_creates_one_grou
     assert run["state_type"] == "COMPLETED", run
     assert "hello again, submitted by the server" in server.logs(run_id)
     assert aci.creations(run_id) == 1
+
+
+def secret_found(server: PushServer, aci: CountingAciFake, deployment_id: str) -> list[str]:
+    """Where the client secret shows after a run of the ``environment`` flow."""
+    run_id = server.run(deployment_id)
+    run = server.wait_for(run_id)
+    assert run["state_type"] == "COMPLETED", run
+    places = secret_places(server, POOL, run_id, deployment_id)
+    (name,) = {n for n in aci.created if n.endswith(run_id.lower())}
+    places["the container group sent to ARM"] = json.dumps(aci.stored_body(name))
+    places["the container group as ARM shows it"] = json.dumps(groups_of(aci, run_id))
+    return [where for where, text in places.items() if MARKER in text]
+
+
+def test_the_secret_value_appears_nowhere(
+    server: PushServer, aci: CountingAciFake, deployments: dict[str, str]
+) -> None:
+    assert secret_found(server, aci, deployments["environment"]) == []
+
+
+@pytest.mark.postgres
+def test_the_secret_value_appears_nowhere_on_postgresql(
+    pg_server: tuple[PushServer, dict[str, str]], aci: CountingAciFake
+) -> None:
+    server, deployments = pg_server
+    assert secret_found(server, aci, deployments["environment"]) == []

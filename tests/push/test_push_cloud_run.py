@@ -1,7 +1,11 @@
 """A ``cloud-run:push`` pool end to end with no worker process: the server claims each run,
 resolves the pool's credentials secret in memory and submits the job to the Cloud Run fake
 through the cloud-run type's hooks; the fake runs the job's container on the Docker engine (host
-network, so the flow reaches the loopback server). Includes a SIGKILL of the server mid-submit."""
+network, so the flow reaches the loopback server). The secret is a real service-account key
+(RSA) whose ``token_uri`` is the fake's; the fake requires its credentials on every call, so
+the server authenticates through google-auth with the key from the store. Includes a SIGKILL
+of the server mid-submit and a search for the key everywhere it must not be, on SQLite and on
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,16 +16,24 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flowyard_fakes.cloud_run import CloudRunFake
-from push_env import PushServer, deploy, flowyard_image, write_project
+from push_env import (
+    PushServer,
+    deploy,
+    flowyard_image,
+    postgres_url,
+    secret_places,
+    write_project,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 POOL = "runs"
-SECRET = json.dumps({"anonymous": True, "project": "proj-1"})
+IMAGE = f"flowyard-push-cloud-run-{uuid.uuid4().hex[:8]}:1"
 
 
 class CountingCloudRunFake(CloudRunFake):
@@ -30,11 +42,13 @@ class CountingCloudRunFake(CloudRunFake):
     def __init__(self) -> None:
         super().__init__()
         self.created: dict[str, int] = {}
+        self.bodies: list[Any] = []  # every job as the client sent it
         self.runs: dict[str, int] = {}
         self.create_seen = threading.Event()
         self.hold_create_seconds = 0.0
 
     def _create_job(self, m: re.Match[str], body: Any, query: dict[str, str]) -> Any:
+        self.bodies.append(body)
         answer = super()._create_job(m, body, query)
         job_id = query.get("jobId", "")
         self.created[job_id] = self.created.get(job_id, 0) + 1
@@ -59,38 +73,85 @@ class CountingCloudRunFake(CloudRunFake):
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[CountingCloudRunFake]:
+    """The fake, requiring a service account's credentials on every API call."""
     with CountingCloudRunFake() as server:
+        server.require_auth = True
         yield server
 
 
 @pytest.fixture(scope="module")
+def key(fake: CountingCloudRunFake) -> dict[str, str]:
+    """A service-account JSON key (a real RSA key) the fake trusts; ``token_uri`` is the fake's."""
+    return fake.service_account_key("proj-1", "flowyard-push")
+
+
+@pytest.fixture(scope="module")
+def marker(key: dict[str, str]) -> str:
+    """A line of the key's private part: what must never show anywhere."""
+    lines = key["private_key"].splitlines()
+    return lines[len(lines) // 2]
+
+
+@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = PushServer(tmp_path_factory.mktemp("push-cloud-run")).start()
+    running = PushServer(tmp_path_factory.mktemp("push-cloud-run"))
+    running.env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    running.start()
     yield running
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def deployments(
-    server: PushServer, fake: CountingCloudRunFake, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """The tutorial steps: a secret, the push pool naming it, the flows deployed to it."""
-    base = flowyard_image()
-    made = server.cli("secret", "create", "gcp-fake", "--kind", "gcp", stdin=SECRET)
+def prepare(
+    server: PushServer,
+    fake: CountingCloudRunFake,
+    key: dict[str, str],
+    project: Path,
+    flows: list[str],
+    *,
+    build: bool,
+) -> dict[str, str]:
+    """The tutorial steps: the key as a secret, the push pool naming it, the flows deployed."""
+    made = server.cli("secret", "create", "gcp-fake", "--kind", "gcp", stdin=json.dumps(key))
     assert made.returncode == 0, made.stderr
     created = server.cli(
         "work-pool", "create", POOL, "--type", "cloud-run:push", "--credentials", "gcp-fake"
     )
     assert created.returncode == 0, created.stderr
-    project = write_project(tmp_path_factory.mktemp("project"))
-    image = f"flowyard-push-cloud-run-{uuid.uuid4().hex[:8]}:1"
+    base = flowyard_image()
     variables = {"api_endpoint": fake.endpoint, "poll_interval_seconds": 0.5}
-    ids = {
-        flow: deploy(server, project, base, POOL, flow, image, variables, build=(i == 0))
-        for i, flow in enumerate(["tutorial", "long_one"])
+    return {
+        flow: deploy(server, project, base, POOL, flow, IMAGE, variables, build=build and i == 0)
+        for i, flow in enumerate(flows)
     }
-    yield ids
-    subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def deployments(
+    server: PushServer, fake: CountingCloudRunFake, key: dict[str, str], project: Path
+) -> Iterator[dict[str, str]]:
+    yield prepare(server, fake, key, project, ["tutorial", "long_one", "environment"], build=True)
+    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pg_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    fake: CountingCloudRunFake,
+    key: dict[str, str],
+    project: Path,
+    deployments: object,
+) -> Iterator[tuple[PushServer, dict[str, str]]]:
+    """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
+    running = PushServer(tmp_path_factory.mktemp("push-cloud-run-pg"), database_url=postgres_url())
+    running.env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    running.start()
+    yield running, prepare(running, fake, key, project, ["environment"], build=False)
+    running.stop()
 
 
 def test_the_tutorial_flow_completes_submitted_by_the_server(
@@ -103,6 +164,15 @@ def test_the_tutorial_flow_completes_submitted_by_the_server(
     assert run["worker_name"] == "push@replica-a"
     assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/jobs/")
     assert fake.counts_for(run_id) == (1, 1)
+
+
+def test_the_server_calls_cloud_run_as_the_secret_s_service_account(
+    server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
+) -> None:
+    fake.callers.clear()
+    server.wait_for(server.run(deployments["tutorial"]))
+    assert fake.callers, "the server made no authenticated call"
+    assert set(fake.callers) == {"flowyard-push@proj-1.iam.gserviceaccount.com"}
 
 
 def test_inspect_shows_the_replica_serving_the_pool_and_its_last_submit(
@@ -143,3 +213,30 @@ def test_a_server_killed_mid_submit_recovers_the_run_and_submits_it_once(
     assert run["state_type"] == "COMPLETED", run
     assert "hello again, submitted by the server" in server.logs(run_id)
     assert fake.counts_for(run_id) == (1, 1)
+
+
+def secret_found(
+    server: PushServer, fake: CountingCloudRunFake, marker: str, deployment_id: str
+) -> list[str]:
+    """Where the key's private part shows after a run of the ``environment`` flow."""
+    run_id = server.run(deployment_id)
+    run = server.wait_for(run_id)
+    assert run["state_type"] == "COMPLETED", run
+    places = secret_places(server, POOL, run_id, deployment_id)
+    places["the jobs sent to Cloud Run"] = json.dumps(fake.bodies)
+    places["Cloud Run's jobs and executions"] = json.dumps([fake.jobs(), fake.executions()])
+    return [where for where, text in places.items() if marker in text]
+
+
+def test_the_secret_value_appears_nowhere(
+    server: PushServer, fake: CountingCloudRunFake, marker: str, deployments: dict[str, str]
+) -> None:
+    assert secret_found(server, fake, marker, deployments["environment"]) == []
+
+
+@pytest.mark.postgres
+def test_the_secret_value_appears_nowhere_on_postgresql(
+    pg_server: tuple[PushServer, dict[str, str]], fake: CountingCloudRunFake, marker: str
+) -> None:
+    server, deployments = pg_server
+    assert secret_found(server, fake, marker, deployments["environment"]) == []

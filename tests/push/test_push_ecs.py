@@ -2,7 +2,7 @@
 credentials secret in memory, builds its boto3 clients from it (the server has no AWS variables
 of its own) and runs each task on moto; the fake's agent runs the task's container on the
 Docker engine. Includes a SIGKILL of the server as a task starts, and a search for the secret's
-value everywhere it must not be."""
+value everywhere it must not be, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,12 +16,20 @@ from pathlib import Path
 import pytest
 from flowyard_aws.run import started_by
 from flowyard_fakes.ecs import FakeAws, MotoServer, fake_aws
-from push_env import PushServer, deploy, flowyard_image, write_project
+from push_env import (
+    PushServer,
+    deploy,
+    flowyard_image,
+    postgres_url,
+    secret_places,
+    write_project,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
 POOL = "tasks"
 MARKER = "pushSecretValue" + uuid.uuid4().hex
+IMAGE = f"flowyard-push-ecs-{uuid.uuid4().hex[:8]}:1"
 FAST = {"task_watch_poll_interval": 0.3, "task_start_timeout_seconds": 60}
 
 
@@ -35,22 +43,24 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAws]:
         moto.stop()
 
 
+def without_aws_variables(running: PushServer) -> PushServer:
+    """The server has no AWS variables: credentials come from the secret, through the contract."""
+    for name in [k for k in running.env if k.startswith("AWS_")]:
+        del running.env[name]
+    return running
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = PushServer(tmp_path_factory.mktemp("push-ecs"))
-    for name in [k for k in running.env if k.startswith("AWS_")]:
-        del running.env[name]  # credentials come from the secret, through the contract only
-    running.start()
+    running = without_aws_variables(PushServer(tmp_path_factory.mktemp("push-ecs"))).start()
     yield running
     running.stop()
 
 
-@pytest.fixture(scope="module")
-def deployments(
-    server: PushServer, aws: FakeAws, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
+def prepare(
+    server: PushServer, aws: FakeAws, project: Path, flows: list[str], *, build: bool
+) -> dict[str, str]:
     """The tutorial steps: the AWS secret, the push pool naming it, the flows deployed to it."""
-    base = flowyard_image()
     secret = {
         "access_key_id": "AKIAPUSHTEST",
         "secret_access_key": MARKER,
@@ -63,14 +73,33 @@ def deployments(
         "work-pool", "create", POOL, "--type", "ecs:push", "--credentials", "aws-fake"
     )
     assert created.returncode == 0, created.stderr
-    project = write_project(tmp_path_factory.mktemp("project"))
-    image = f"flowyard-push-ecs-{uuid.uuid4().hex[:8]}:1"
-    ids = {
-        flow: deploy(server, project, base, POOL, flow, image, FAST, build=(i == 0))
-        for i, flow in enumerate(["tutorial", "long_one", "environment"])
+    base = flowyard_image()
+    return {
+        flow: deploy(server, project, base, POOL, flow, IMAGE, FAST, build=build and i == 0)
+        for i, flow in enumerate(flows)
     }
-    yield ids
-    subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def deployments(server: PushServer, aws: FakeAws, project: Path) -> Iterator[dict[str, str]]:
+    yield prepare(server, aws, project, ["tutorial", "long_one", "environment"], build=True)
+    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def pg_server(
+    tmp_path_factory: pytest.TempPathFactory, aws: FakeAws, project: Path, deployments: object
+) -> Iterator[tuple[PushServer, dict[str, str]]]:
+    """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
+    home = tmp_path_factory.mktemp("push-ecs-pg")
+    running = without_aws_variables(PushServer(home, database_url=postgres_url())).start()
+    yield running, prepare(running, aws, project, ["environment"], build=False)
+    running.stop()
 
 
 def tasks_of(aws: FakeAws, run_id: str) -> list[str]:
@@ -125,37 +154,30 @@ def test_a_server_killed_as_a_task_starts_recovers_the_run_and_runs_one_task(
     assert len(tasks_of(aws, run_id)) == 1
 
 
+def secret_found(server: PushServer, aws: FakeAws, deployment_id: str) -> list[str]:
+    """Where the secret's value shows after a run of the ``environment`` flow."""
+    run_id = server.run(deployment_id)
+    run = server.wait_for(run_id)
+    assert run["state_type"] == "COMPLETED", run
+    places = secret_places(server, POOL, run_id, deployment_id)
+    (arn,) = tasks_of(aws, run_id)
+    ecs = aws.client("ecs")
+    task = ecs.describe_tasks(cluster="default", tasks=[arn])["tasks"][0]
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])
+    places["the ECS task (overrides, tags)"] = json.dumps(task, default=str)
+    places["the task definition"] = json.dumps(definition, default=str)
+    return [where for where, text in places.items() if MARKER in text]
+
+
 def test_the_secret_value_appears_nowhere(
     server: PushServer, aws: FakeAws, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["environment"])
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    logs = server.logs(run_id)
-    assert "FLOWYARD_FLOW_RUN_ID" in logs  # the flow printed its environment
-    answers = [
-        server.http.get(path).text
-        for path in (
-            "/work_pools",
-            f"/work_pools/{POOL}",
-            f"/flow_runs/{run_id}",
-            f"/deployments/{deployments['environment']}",
-            "/secrets",
-            f"/flow_runs/{run_id}/logs",
-        )
-    ]
-    answers.append(server.http.post("/flow_runs/filter", json={}).text)
-    (arn,) = tasks_of(aws, run_id)
-    task = aws.client("ecs").describe_tasks(cluster="default", tasks=[arn])["tasks"][0]
-    places = {
-        "the flow run's environment": logs,
-        "API answers": "\n".join(answers),
-        "the server's log": server.log.read_text(errors="replace"),
-        "the SQLite file": server.database.read_bytes().decode("latin-1"),
-        "the ECS task (overrides, tags)": json.dumps(task, default=str),
-    }
-    for wal in Path(str(server.database) + "-wal"), Path(str(server.database) + "-journal"):
-        if wal.exists():
-            places[wal.name] = wal.read_bytes().decode("latin-1")
-    found = [where for where, text in places.items() if MARKER in text]
-    assert found == []
+    assert secret_found(server, aws, deployments["environment"]) == []
+
+
+@pytest.mark.postgres
+def test_the_secret_value_appears_nowhere_on_postgresql(
+    pg_server: tuple[PushServer, dict[str, str]], aws: FakeAws
+) -> None:
+    server, deployments = pg_server
+    assert secret_found(server, aws, deployments["environment"]) == []

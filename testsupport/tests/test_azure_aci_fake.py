@@ -145,3 +145,34 @@ def test_the_certificate_is_for_loopback(tmp_path: Path) -> None:
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
 
     assert "localhost" in names.get_values_for_type(x509.DNSName)
+
+
+TENANT = "11111111-2222-3333-4444-555555555555"
+
+
+def client_secret_credential(fake: AciFake, secret: str) -> Any:
+    from azure.identity import ClientSecretCredential
+
+    return ClientSecretCredential(
+        TENANT,
+        "app-1",
+        secret,
+        authority=fake.authority,
+        disable_instance_discovery=True,
+        connection_verify=str(fake.cert_path),
+    )
+
+
+def test_client_secret_credential_gets_a_token_arm_accepts(fake: AciFake) -> None:
+    fake.add_client(TENANT, "app-1", "the-client-secret")
+    token = client_secret_credential(fake, "the-client-secret").get_token(f"{fake.url}/.default")
+    assert token.token == fake.token
+    assert fake.client_grants >= 1
+
+
+def test_a_wrong_client_secret_gets_no_token(fake: AciFake) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    fake.add_client(TENANT, "app-1", "the-client-secret")
+    with pytest.raises(ClientAuthenticationError, match="7000215"):
+        client_secret_credential(fake, "not-it").get_token(f"{fake.url}/.default")

@@ -26,11 +26,24 @@ plain http), so the official client works against it unchanged when it trusts th
 - ``GET /msi/token``: an App Service managed-identity endpoint. With ``IDENTITY_ENDPOINT`` and
   ``IDENTITY_HEADER`` from :meth:`AciFake.identity_env`, ``DefaultAzureCredential`` itself gets
   its token here, so code under test needs no test-only credential.
+- Microsoft Entra ID for service principals (:meth:`AciFake.add_client` registers one;
+  :attr:`AciFake.authority` is the authority host to give ``ClientSecretCredential`` together
+  with ``disable_instance_discovery=True``, since MSAL would otherwise ask
+  ``login.microsoftonline.com`` whether the authority is known):
+  ``GET /{tenant}/v2.0/.well-known/openid-configuration`` (the OpenID discovery document MSAL
+  reads: ``token_endpoint``, ``authorization_endpoint``, ``issuer``) and
+  ``POST /{tenant}/oauth2/v2.0/token`` with ``grant_type=client_credentials``, ``client_id``,
+  ``client_secret`` and ``scope``: the pair must be registered in that tenant, else 401
+  ``invalid_client`` (``AADSTS7000215``) or 400 for an unknown tenant (``AADSTS90002``); the
+  answer is the ARM token (``token_type``, ``expires_in``, ``ext_expires_in``,
+  ``access_token``). :attr:`AciFake.client_grants` counts tokens issued there.
 
 Every ARM request must carry ``Authorization: Bearer <a token this fake issued>``
 (:attr:`AciFake.token`; :class:`StaticTokenCredential` hands it to a client directly), else 401.
 
-Not modelled: ARM template deployments, subscriptions/resource groups as objects (any name is
+Not modelled: Entra ID beyond the client-credentials grant with a client secret (certificates,
+federated tokens, authorization codes, refresh tokens, instance discovery, scopes checked only
+for presence, one token for every principal and resource), ARM template deployments, subscriptions/resource groups as objects (any name is
 accepted), quotas, locations and SKUs, networking (``subnetIds``, ``dnsConfig``, ``ipAddress`` are
 stored and echoed, never applied; containers run in the host network when ``host_network`` is
 set, so they reach a loopback server), GPUs, CPU limits, managed identities on the group, image
@@ -66,6 +79,8 @@ GROUP_PATH = re.compile(
 )
 RG_PATH = re.compile(r"^/subscriptions/(?P<sub>[^/]+)/resourcegroups/(?P<rg>[^/]+)$", re.IGNORECASE)
 OPERATION_PATH = re.compile(r"^/subscriptions/[^/]+/providers/.+/operations/(?P<op>[^/]+)$")
+OPENID_PATH = re.compile(r"^/(?P<tenant>[^/]+)/v2\.0/\.well-known/openid-configuration$")
+ENTRA_TOKEN_PATH = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token$")
 LOGS_REST = re.compile(r"^/containers/(?P<container>[^/]+)/logs$")
 FAKE_LABEL = "flowyard-fakes.azure"
 
@@ -229,6 +244,8 @@ class AciFake:
         self.requests: list[tuple[str, str]] = []
         self.started_at: dict[str, str] = {}  # group name → the container's Docker StartedAt
         self._server: ThreadingHTTPServer | None = None
+        self._principals: dict[tuple[str, str], str] = {}  # (tenant, client id) -> secret
+        self.client_grants = 0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -277,6 +294,58 @@ class AciFake:
             "IDENTITY_ENDPOINT": f"{self.url}/msi/token",
             "IDENTITY_HEADER": self.identity_header,
             "REQUESTS_CA_BUNDLE": str(self.cert_path),
+        }
+
+    @property
+    def authority(self) -> str:
+        """The Entra authority host (``ClientSecretCredential(authority=...)``)."""
+        return self.url
+
+    def add_client(self, tenant_id: str, client_id: str, client_secret: str) -> None:
+        """Register a service principal (an app's client secret) in ``tenant_id``."""
+        with self._lock:
+            self._principals[(tenant_id.lower(), client_id)] = client_secret
+
+    def client_credentials_grant(self, tenant_id: str, form: dict[str, str]) -> tuple[int, Any]:
+        """Entra's answer to a client-credentials token request (status, body)."""
+        with self._lock:
+            tenants = {tenant for tenant, _ in self._principals}
+            secret = self._principals.get((tenant_id.lower(), form.get("client_id", "")))
+        if tenant_id.lower() not in tenants:
+            return 400, {
+                "error": "invalid_request",
+                "error_description": f"AADSTS90002: Tenant '{tenant_id}' not found.",
+            }
+        if form.get("grant_type") != "client_credentials" or not form.get("scope"):
+            return 400, {
+                "error": "invalid_request",
+                "error_description": "AADSTS900144: grant_type client_credentials and a scope "
+                "are required.",
+            }
+        if secret is None or form.get("client_secret") != secret:
+            return 401, {
+                "error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.",
+            }
+        with self._lock:
+            self.client_grants += 1
+        return 200, {
+            "token_type": "Bearer",
+            "expires_in": 3599,
+            "ext_expires_in": 3599,
+            "access_token": self.token,
+        }
+
+    def openid_configuration(self, tenant_id: str) -> dict[str, Any]:
+        """The tenant's OpenID discovery document (the endpoints MSAL uses)."""
+        base = f"{self.url}/{tenant_id}"
+        return {
+            "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "issuer": f"{base}/v2.0",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "response_types_supported": ["code", "id_token", "token"],
+            "tenant_region_scope": "EU",
         }
 
     # -- inspection for tests -------------------------------------------------------------
@@ -532,6 +601,15 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if parts.path == "/msi/token":
                 self._token(query)
+                return
+            if method == "GET" and (match := OPENID_PATH.match(parts.path)):
+                self._send(200, self.owner.openid_configuration(match["tenant"]))
+                return
+            if method == "POST" and (match := ENTRA_TOKEN_PATH.match(parts.path)):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                form = {k: v[-1] for k, v in parse_qs(raw).items()}
+                self._send(*self.owner.client_credentials_grant(match["tenant"], form))
                 return
             if not self._authorized():
                 return

@@ -10,7 +10,9 @@ SIGKILL after ``cancel_grace_seconds``); deleting an execution or a job removes 
 A job whose image is not on the local engine gets ``terminalCondition`` FAILED with reason
 ``CONTAINER_MISSING``; the task timeout (``template.template.timeout``) is enforced.
 
-Not modelled: IAM and authentication, parallelism and ``taskCount`` > 1 (one task per
+Authentication: see :mod:`flowyard_fakes.gcp_rest` (service-account keys, ``require_auth``).
+
+Not modelled: IAM, parallelism and ``taskCount`` > 1 (one task per
 execution), task retries (``maxRetries``), ``run`` overrides, ``update_job``, VPC access, Secret
 Manager env sources, CPU limits, Cloud Logging (``logUri`` points nowhere), ``etag``
 preconditions, paging. Containers use ``network_mode`` (default ``host``, so a flow reaches a

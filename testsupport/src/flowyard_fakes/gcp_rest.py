@@ -7,8 +7,15 @@ built with ``transport="rest"``, ``client_options={"api_endpoint": fake.endpoint
 (``NotFound``, ``FailedPrecondition``...). Long-running operations are kept in memory and served
 from ``GET /{version}/projects/*/locations/*/operations/*``.
 
-Not modelled: authentication (any or no ``Authorization`` header is accepted), field masks,
-paging (lists return everything in one page), ``operations:wait``/list/delete.
+Authentication: ``POST /token`` is an OAuth2 token endpoint for service-account keys
+(:mod:`flowyard_fakes.gcp_auth`; :attr:`GoogleRestFake.token_uri`, :meth:`GoogleRestFake.
+service_account_key`). With :attr:`GoogleRestFake.require_auth` set, every API call needs a
+bearer token the fake issued there, or a self-signed JWT of a registered service account; else
+401 ``UNAUTHENTICATED``. Unset (the default), any or no ``Authorization`` header is accepted, so
+``AnonymousCredentials`` work.
+
+Not modelled: IAM permissions, field masks, paging (lists return everything in one page),
+``operations:wait``/list/delete.
 """
 
 from __future__ import annotations
@@ -21,6 +28,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from flowyard_fakes.gcp_auth import AuthError, ServiceAccountAuth, service_account_key
 
 Json = dict[str, Any]
 Handler = Callable[[re.Match[str], Json, dict[str, str]], tuple[int, Json]]
@@ -67,6 +76,9 @@ class GoogleRestFake:
         self.lock = threading.RLock()
         self.operations: dict[str, Json] = {}
         self.requests: list[tuple[str, str]] = []
+        self.auth = ServiceAccountAuth()
+        self.require_auth = False
+        self.callers: list[str] = []  # the service account of each authenticated API call
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.route(
             "GET",
@@ -92,6 +104,15 @@ class GoogleRestFake:
     def endpoint(self) -> str:
         """The ``api_endpoint`` to give the client: ``http://127.0.0.1:PORT``."""
         return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def token_uri(self) -> str:
+        """The OAuth2 token endpoint (``token_uri`` of the keys :meth:`service_account_key` makes)."""
+        return f"{self.endpoint}/token"
+
+    def service_account_key(self, project: str, name: str = "runner") -> dict[str, str]:
+        """A new service account's JSON key (real RSA key) that this fake trusts."""
+        return service_account_key(self.auth, self.token_uri, project, name)
 
     def route(self, method: str, pattern: str, handler: Handler) -> None:
         """Serve ``method`` on paths fully matching ``pattern`` with ``handler``."""
@@ -143,7 +164,15 @@ class GoogleRestFake:
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
         self.requests.append((request.command, path))
+        if path == "/token" and request.command == "POST":
+            self._token(request, raw)
+            return
         try:
+            if self.require_auth:
+                try:
+                    self.callers.append(self.auth.caller(request.headers.get("Authorization")))
+                except AuthError as exc:
+                    raise ApiError(401, exc.description, "UNAUTHENTICATED") from None
             body = json.loads(raw) if raw.strip() else {}
             for method, pattern, handler in self._routes:
                 match = pattern.fullmatch(path)
@@ -158,6 +187,17 @@ class GoogleRestFake:
         except ValueError as exc:
             status = 400
             payload = {"error": {"code": 400, "message": str(exc), "status": "INVALID_ARGUMENT"}}
+        self._answer(request, status, payload)
+
+    def _token(self, request: BaseHTTPRequestHandler, form: bytes) -> None:
+        try:
+            status, payload = 200, self.auth.grant(form, self.token_uri)
+        except AuthError as exc:
+            status, payload = 400, {"error": exc.code, "error_description": exc.description}
+        self._answer(request, status, payload)
+
+    @staticmethod
+    def _answer(request: BaseHTTPRequestHandler, status: int, payload: Json) -> None:
         data = json.dumps(payload).encode()
         request.send_response(status)
         request.send_header("Content-Type", "application/json; charset=UTF-8")

@@ -11,7 +11,9 @@ CANCELLED with ``error {code: 1, message: "CANCELED"}``); ``delete`` refuses a j
 ended and otherwise removes it and its container (an operation, done at once).
 ``jobSpec.scheduling.timeout`` is enforced.
 
-Not modelled: more than one worker pool or replica (only ``workerPoolSpecs[0]`` runs, once),
+Authentication: see :mod:`flowyard_fakes.gcp_rest` (service-account keys, ``require_auth``).
+
+Not modelled: IAM, more than one worker pool or replica (only ``workerPoolSpecs[0]`` runs, once),
 machine types, accelerators and disks, networks, service accounts, ``FLEX_START``/``SPOT``
 waiting, ``restartJobOnWorkerRestart``, web access, Cloud Logging, filters on list.
 Containers use ``network_mode`` (default ``host``).

@@ -39,7 +39,10 @@ def credential(named: ClientSecretCredentials | None) -> Any:
         )
     kwargs: dict[str, Any] = {}
     if named.authority_host:
+        # An authority the user names is trusted as named: MSAL would otherwise ask
+        # login.microsoftonline.com whether a host it does not know is an authority.
         kwargs["authority"] = named.authority_host
+        kwargs["disable_instance_discovery"] = True
     return ClientSecretCredential(named.tenant_id, named.client_id, secret, **kwargs)
 
 

@@ -39,7 +39,8 @@ class ClientSecretCredentials(BaseModel):
         default=None,
         title="Authority Host",
         description="Microsoft Entra authority, e.g. https://login.microsoftonline.us; "
-        "defaults to the public cloud's.",
+        "defaults to the public cloud's. An authority named here is trusted as named (no "
+        "instance discovery against login.microsoftonline.com).",
     )
 
 
