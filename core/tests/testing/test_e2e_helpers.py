@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from flowyard.job import BaseVariables, base_job_template
+from flowyard.testing import e2e
 from flowyard.testing.e2e import (
     create_work_pool,
     created_run_id,
@@ -89,3 +90,14 @@ def test_rendered_configuration_adds_the_runs_env_and_labels_over_the_variables(
     assert config["env"]["FLOWYARD_FLOW_RUN_ID"] == run.id and config["env"]["TOKEN"] == "t"
     assert config["labels"]["flowyard.flow-run-id"] == run.id
     assert run.work_pool_name == "pool-a"
+
+
+def test_tutorial_flows_define_the_greeting_flow_the_long_one_and_the_extras() -> None:
+    source = e2e.tutorial_flows("pods", "from a pod", e2e.DIES_HARD_FLOW, e2e.HOG_FLOW)
+    namespace: dict[str, object] = {}
+
+    exec(compile(source, "flows.py", "exec"), namespace)
+
+    tutorial = namespace["tutorial"]
+    assert {"tutorial", "long_one", "dies_hard", "hog"} <= namespace.keys()
+    assert tutorial.fn("ann") == "ann"  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ from flowyard.testing.e2e import (
     flow_project,
     pool_workers,
     throwaway_image_tag,
+    tutorial_flows,
     wait_for_state,
     wait_until,
 )
@@ -27,20 +28,7 @@ from flowyard_fakes.ecs import FakeAws
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "ecs") -> str:
-    print(f"hello {name} from an ECS task")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-"""
+FLOWS = tutorial_flows("ecs", "from an ECS task")
 
 FAST = {"task_watch_poll_interval": 0.3, "task_start_timeout_seconds": 60}
 

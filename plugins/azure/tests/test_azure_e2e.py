@@ -20,13 +20,14 @@ from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.e2e import (
     PoolWorkers,
-    created_run_id,
     flow_project,
     pool_workers,
     run_logs,
     throwaway_image_tag,
+    tutorial_flows,
     wait_for_state,
     wait_until,
+    watch_deployment_run,
 )
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard_azure.variables import AzureContainerInstanceVariables
@@ -35,20 +36,7 @@ from flowyard_fakes.azure_aci import AciFake
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 __all__ = ["aci"]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "azure") -> str:
-    print(f"hello {name} from a container group")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-"""
+FLOWS = tutorial_flows("azure", "from a container group")
 
 
 @pytest.fixture(scope="module")
@@ -131,14 +119,9 @@ def test_the_tutorial_flow_runs_in_a_container_group_and_completes_with_its_logs
     deploy(server, project, base_image, "tutorial", image_tag)
     aci_pool.start()
 
-    watched = run_cli(
-        "deployment", "run", "tutorial/dev", "--param", "name=ann", "--watch", env=server.env()
-    )
+    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
-    assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert "finished: Completed" in watched.stdout
-    assert "hello ann from a container group" in watched.stdout
-    run = http.get(f"/flow_runs/{created_run_id(watched.stdout)}").json()
+    assert "hello ann from a container group" in output
     assert run["state_type"] == "COMPLETED"
     assert "hello ann from a container group" in run_logs(http, run["id"])
     resource_group, group = run["infrastructure_id"].split(":")

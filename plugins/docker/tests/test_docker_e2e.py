@@ -22,12 +22,15 @@ from docker_env import engine_or_skip, flowyard_image, start_registry
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.e2e import (
+    DIES_HARD_FLOW,
     FINAL_STATES,
+    HOG_FLOW,
     create_work_pool,
     flow_project,
     pool_workers,
     run_logs,
     throwaway_image_tag,
+    tutorial_flows,
     wait_for_state,
     wait_until,
 )
@@ -36,35 +39,7 @@ from flowyard.testing.worker import WorkerProcess
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "docker") -> str:
-    print(f"hello {name} from a container")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-
-@flow(log_prints=True)
-def dies_hard(seconds: float = 8) -> None:
-    import os
-    print("started", flush=True)
-    time.sleep(seconds)
-    os._exit(3)  # no final state: only a worker waiting for the container can tell
-
-@flow
-def hog(megabytes: int = 400) -> None:
-    blocks = []
-    for _ in range(megabytes):
-        blocks.append(bytearray(1024 * 1024))
-        for i in range(0, len(blocks[-1]), 4096):
-            blocks[-1][i] = 1
-"""
+FLOWS = tutorial_flows("docker", "from a container", DIES_HARD_FLOW, HOG_FLOW)
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,14 @@ import pytest
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.e2e import (
-    created_run_id,
     flow_project,
     pool_workers,
     run_logs,
     throwaway_image_tag,
+    tutorial_flows,
     wait_for_state,
     wait_until,
+    watch_deployment_run,
 )
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess
@@ -32,20 +33,7 @@ from gcp_env import ANONYMOUS, flowyard_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "gcp") -> str:
-    print(f"hello {name} from the cloud")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-"""
+FLOWS = tutorial_flows("gcp", "from the cloud")
 
 Fake = CloudRunFake | VertexFake
 
@@ -123,17 +111,11 @@ def test_the_tutorial_flow_runs_in_the_cloud_job_and_completes_with_its_logs(
 ) -> None:
     deploy(server, project, base_image, fake, "tutorial", image_tag)
 
-    watched = run_cli(
-        "deployment", "run", "tutorial/dev", "--param", "name=ann", "--watch", env=server.env()
-    )
+    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
-    assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert "finished: Completed" in watched.stdout
-    assert "hello ann from the cloud" in watched.stdout
-    run_id = created_run_id(watched.stdout)
-    run = http.get(f"/flow_runs/{run_id}").json()
+    assert "hello ann from the cloud" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from the cloud" in run_logs(http, run_id)
+    assert "hello ann from the cloud" in run_logs(http, run["id"])
     assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/")
     wait_until(lambda: jobs_gone(fake), 30, fake.jobs)  # deleted when done (keep_job false)
 

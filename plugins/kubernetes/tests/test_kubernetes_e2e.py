@@ -19,14 +19,17 @@ import pytest
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.e2e import (
+    DIES_HARD_FLOW,
+    HOG_FLOW,
     PoolWorkers,
-    created_run_id,
     flow_project,
     pool_workers,
     run_logs,
     throwaway_image_tag,
+    tutorial_flows,
     wait_for_state,
     wait_until,
+    watch_deployment_run,
 )
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard_fakes.kubernetes import KubernetesEmulator
@@ -34,35 +37,7 @@ from kube_env import flowyard_image, host_network_template
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "kubernetes") -> str:
-    print(f"hello {name} from a pod")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-
-@flow(log_prints=True)
-def dies_hard(seconds: float = 8) -> None:
-    import os
-    print("started", flush=True)
-    time.sleep(seconds)
-    os._exit(3)  # no final state: only a worker observing the pod can tell what happened
-
-@flow
-def hog(megabytes: int = 400) -> None:
-    blocks = []
-    for _ in range(megabytes):
-        blocks.append(bytearray(1024 * 1024))
-        for i in range(0, len(blocks[-1]), 4096):
-            blocks[-1][i] = 1
-"""
+FLOWS = tutorial_flows("kubernetes", "from a pod", DIES_HARD_FLOW, HOG_FLOW)
 
 
 @pytest.fixture(scope="module")
@@ -139,14 +114,9 @@ def test_the_tutorial_flow_runs_in_a_pod_and_completes_with_its_prints_in_the_lo
     deploy(server, project, base_image, "tutorial", image_tag)
     kube_pool.start()
 
-    watched = run_cli(
-        "deployment", "run", "tutorial/dev", "--param", "name=ann", "--watch", env=server.env()
-    )
+    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
-    assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert "finished: Completed" in watched.stdout
-    assert "hello ann from a pod" in watched.stdout
-    run = http.get(f"/flow_runs/{created_run_id(watched.stdout)}").json()
+    assert "hello ann from a pod" in output
     assert run["state_type"] == "COMPLETED"
     assert "hello ann from a pod" in run_logs(http, run["id"])
     namespace, job_name = run["infrastructure_id"].split(":")

@@ -50,6 +50,47 @@ FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 
 _CREATED_RUN = re.compile(r"Created flow run \S+ \(([0-9a-f-]+)\)")
 
+DIES_HARD_FLOW = """
+@flow(log_prints=True)
+def dies_hard(seconds: float = 8) -> None:
+    import os
+    print("started", flush=True)
+    time.sleep(seconds)
+    os._exit(3)  # no final state: only the worker watching its infrastructure can tell
+"""
+"""A flow whose process exits with code 3 after ``seconds``, without reporting a final state
+(append to :func:`tutorial_flows`)."""
+
+HOG_FLOW = """
+@flow
+def hog(megabytes: int = 400) -> None:
+    blocks = []
+    for _ in range(megabytes):
+        blocks.append(bytearray(1024 * 1024))
+        for i in range(0, len(blocks[-1]), 4096):
+            blocks[-1][i] = 1
+"""
+"""A flow that touches ``megabytes`` MiB of memory, to be OOM-killed under a lower limit
+(append to :func:`tutorial_flows`)."""
+
+
+def tutorial_flows(default_name: str, where: str, *extra: str) -> str:
+    """The source of the flows most worker-type e2e tests deploy: ``tutorial(name=default_name)``
+    prints ``hello <name> <where>`` and returns the name; ``long_one(seconds=120)`` prints
+    ``started`` and sleeps (to cancel it, or to kill its worker). ``extra`` sources (e.g.
+    :data:`DIES_HARD_FLOW`, :data:`HOG_FLOW`) are appended."""
+    return (
+        "\nimport time\nfrom flowyard import flow\n\n"
+        "@flow(log_prints=True)\n"
+        f"def tutorial(name: str = {default_name!r}) -> str:\n"
+        f'    print(f"hello {{name}} {where}")\n'
+        "    return name\n\n"
+        "@flow(log_prints=True)\n"
+        "def long_one(seconds: float = 120) -> None:\n"
+        '    print("started", flush=True)\n'
+        "    time.sleep(seconds)\n" + "".join(extra)
+    )
+
 
 def flow_project(directory: Path, flows: str) -> Path:
     """``directory/project/flows.py`` holding ``flows`` (the source of the test's flows)."""
@@ -126,6 +167,18 @@ def wait_until(condition: Callable[[], bool], timeout: float, seen: Callable[[],
 def run_logs(http: httpx.Client, run_id: str) -> str:
     """Every stored log message of a run, one per line."""
     return "\n".join(line["message"] for line in http.get(f"/flow_runs/{run_id}/logs").json())
+
+
+def watch_deployment_run(
+    server: RunningServer, http: httpx.Client, deployment: str, *args: str
+) -> tuple[str, dict[str, Any]]:
+    """``flowyard deployment run <deployment> <args> --watch``; asserts that it exited 0 and
+    printed ``finished: Completed``. Returns its output and the run as the API stores it."""
+    watched = run_cli("deployment", "run", deployment, *args, "--watch", env=server.env())
+    assert watched.returncode == 0, watched.stdout + watched.stderr
+    assert "finished: Completed" in watched.stdout, watched.stdout
+    run: dict[str, Any] = http.get(f"/flow_runs/{created_run_id(watched.stdout)}").json()
+    return watched.stdout, run
 
 
 def created_run_id(cli_output: str) -> str:
