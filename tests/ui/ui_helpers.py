@@ -6,8 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowyard.settings import Settings
+from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer
+
+__all__ = ["CLI", "FLOWS", "create_key", "deploy"]
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 
@@ -48,21 +50,3 @@ def deploy(server: RunningServer, root: Path, flow: str, name: str, pool: str) -
     assert result.returncode == 0, result.stderr
     found = httpx.get(f"{server.api_url}/deployments/name/{flow}/{name}", timeout=10)
     return str(found.json()["id"])
-
-
-def create_key(settings: Settings, name: str, role: str) -> str:
-    """An API key made with the CLI against the server's database."""
-    env = {
-        "FLOWYARD_HOME": str(settings.home),
-        "FLOWYARD_DATABASE_URL": settings.resolved_database_url(),
-        "PATH": "",
-    }
-    result = subprocess.run(
-        [*CLI, "server", "api-key", "create", "--name", name, "--role", role],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip()
