@@ -50,6 +50,14 @@ def build_wheel(
     distributions.build_wheel(source, out)
 
 
+def download(packages: Path, *requirements: str) -> None:
+    """``pip download`` the requirements' distributions (and theirs) into ``packages``."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(packages), *requirements],
+        check=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     """(index URL, packages dir, scratch dir): pypiserver on loopback serving the built wheels."""
@@ -64,21 +72,12 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     build_wheel(ROOT / "plugins" / "azure", packages)
     # flowyard-kubernetes' and flowyard-azure's third-party dependencies, so the index can serve
     # them too
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "-d",
-            str(packages),
-            "kubernetes>=36,<37",
-            "azure-mgmt-containerinstance>=10.1,<11",
-            "azure-identity>=1.15,<2",
-            "azure-core>=1.30,<2",
-        ],
-        check=True,
+    download(
+        packages,
+        "kubernetes>=36,<37",
+        "azure-mgmt-containerinstance>=10.1,<11",
+        "azure-identity>=1.15,<2",
+        "azure-core>=1.30,<2",
     )
     port = free_port()
     server = subprocess.Popen(
@@ -315,19 +314,10 @@ def gcp_index(index: tuple[str, Path, Path]) -> tuple[str, Path, Path]:
     """The index, also serving `flowyard-gcp` and its Google client dependencies."""
     url, packages, work = index
     build_wheel(ROOT / "plugins" / "gcp", packages)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "-d",
-            str(packages),
-            "google-cloud-run>=0.16,<0.17",
-            "google-cloud-aiplatform>=2.7,<3",
-            "google-auth>=2.30,<3",
-        ],
-        check=True,
+    download(
+        packages,
+        "google-cloud-run>=0.16,<0.17",
+        "google-cloud-aiplatform>=2.7,<3",
+        "google-auth>=2.30,<3",
     )
     return url, packages, work
