@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flowyard.testing.e2e import flow_project
 from ui_helpers import FLOWS
 
 CHROMIUM_ARGS = [
@@ -124,7 +125,4 @@ def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A project directory with the flows these tests deploy."""
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return flow_project(tmp_path, FLOWS)

@@ -9,7 +9,7 @@ from pathlib import Path
 from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer
 
-__all__ = ["CLI", "FLOWS", "create_key", "deploy"]
+__all__ = ["CLI", "FLOWS", "create_key", "deploy", "make_pool"]
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 
@@ -50,3 +50,13 @@ def deploy(server: RunningServer, root: Path, flow: str, name: str, pool: str) -
     assert result.returncode == 0, result.stderr
     found = httpx.get(f"{server.api_url}/deployments/name/{flow}/{name}", timeout=10)
     return str(found.json()["id"])
+
+
+def make_pool(server: RunningServer, name: str) -> None:
+    """A ``process`` work pool made through the API."""
+    import httpx
+
+    response = httpx.post(
+        f"{server.api_url}/work_pools", json={"name": name, "type": "process"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
