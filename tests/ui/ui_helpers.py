@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
+from flowyard.testing import e2e
 from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer
 
@@ -38,15 +38,7 @@ def deploy(server: RunningServer, root: Path, flow: str, name: str, pool: str) -
     """Deploy ``flow`` from the project as a user would (a fresh interpreter); returns its id."""
     import httpx
 
-    code = f"from flows import {flow}\n{flow}.deploy({name!r}, work_pool_name={pool!r})"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = e2e.deploy(server, root, flow, work_pool=pool, name=name, timeout=60)
     assert result.returncode == 0, result.stderr
     found = httpx.get(f"{server.api_url}/deployments/name/{flow}/{name}", timeout=10)
     return str(found.json()["id"])

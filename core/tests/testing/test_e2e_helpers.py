@@ -28,7 +28,7 @@ def test_created_run_id_reads_the_id_from_deployment_runs_output() -> None:
 
 
 def test_created_run_id_fails_showing_the_output_without_a_created_line() -> None:
-    with pytest.raises(AssertionError, match="no 'Created flow run' line in:\nnothing here"):
+    with pytest.raises(AssertionError, match=r"no 'Created flow run' line in:\s+nothing here"):
         created_run_id("nothing here")
 
 

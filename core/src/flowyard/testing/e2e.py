@@ -4,14 +4,7 @@ deploying, and waiting for a run's state over the API.
 A worker type's end-to-end test takes the ``server`` and ``http`` fixtures of
 ``flowyard.testing.plugin`` and uses these helpers for everything around its own fake or cloud::
 
-    FLOWS = '''
-    from flowyard import flow
-
-    @flow(log_prints=True)
-    def tutorial(name: str = "mine") -> str:
-        print(f"hello {name}")
-        return name
-    '''
+    FLOWS = tutorial_flows("mine", "from my platform")  # or the source of your own flows
 
     def test_the_tutorial_completes(server, http, tmp_path):
         project = flow_project(tmp_path, FLOWS)
@@ -22,7 +15,8 @@ A worker type's end-to-end test takes the ``server`` and ``http`` fixtures of
             run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
             assert wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
 
-Nothing here imports pytest: failures are ``AssertionError`` with what was seen.
+Failures are ``AssertionError`` naming what was seen (the run, the output), so they read well
+under pytest's assertion rewriting (``flowyard.testing`` registers its modules for it).
 """
 
 from __future__ import annotations
@@ -106,7 +100,7 @@ def deploy(
     flow: str,
     *,
     work_pool: str,
-    image: str,
+    image: str | None = None,
     job_variables: Mapping[str, Any] | None = None,
     name: str = "dev",
     base_image: str | None = None,
@@ -115,17 +109,18 @@ def deploy(
 ) -> subprocess.CompletedProcess[str]:
     """``<flow>.deploy(name, work_pool_name=..., image=..., job_variables=..., **options)`` in a
     fresh interpreter in ``project``, as a user's deploy script runs (building the image on the
-    local Docker engine unless ``options`` say ``build=False``). ``base_image`` sets
+    local Docker engine unless ``options`` say ``build=False``; without ``image`` nothing is built
+    and ``job_variables`` is left out when it is None). ``base_image`` sets
     ``FLOWYARD_DOCKER_BASE_IMAGE`` for the generated Dockerfile. Values are passed as Python
     literals (``repr``). Returns the finished process: the caller asserts on its exit code and
     output."""
-    variables = dict(job_variables or {})
-    extra = "".join(f", {key}={value!r}" for key, value in (options or {}).items())
-    code = (
-        f"from flows import {flow}\n"
-        f"{flow}.deploy({name!r}, work_pool_name={work_pool!r}, image={image!r}, "
-        f"job_variables={variables!r}{extra})"
-    )
+    arguments = [repr(name), f"work_pool_name={work_pool!r}"]
+    if image is not None:
+        arguments.append(f"image={image!r}")
+    if job_variables is not None:
+        arguments.append(f"job_variables={dict(job_variables)!r}")
+    arguments += [f"{key}={value!r}" for key, value in (options or {}).items()]
+    code = f"from flows import {flow}\n{flow}.deploy({', '.join(arguments)})"
     env = {"FLOWYARD_DOCKER_BASE_IMAGE": base_image} if base_image else {}
     return subprocess.run(
         [sys.executable, "-c", code],
