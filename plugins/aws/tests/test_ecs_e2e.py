@@ -14,40 +14,32 @@ import httpx
 import pytest
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.e2e import (
-    flow_project,
-    pool_workers,
-    throwaway_image_tag,
-    tutorial_flows,
-    wait_for_state,
-    wait_until,
-)
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess
 from flowyard_fakes.ecs import FakeAws
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = tutorial_flows("ecs", "from an ECS task")
+FLOWS = e2e.tutorial_flows("ecs", "from an ECS task")
 
 FAST = {"task_watch_poll_interval": 0.3, "task_start_timeout_seconds": 60}
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return flow_project(tmp_path, FLOWS)
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture
 def image_tag() -> Iterator[str]:
-    with throwaway_image_tag("flowyard-ecs-e2e") as tag:
+    with e2e.throwaway_image_tag("flowyard-ecs-e2e") as tag:
         yield tag
 
 
 @pytest.fixture
 def ecs_worker(server: RunningServer, aws: FakeAws, tmp_path: Path) -> Iterator[WorkerProcess]:
     """The pool ``ecs-pool`` with one worker, talking to the fake."""
-    with pool_workers(
+    with e2e.pool_workers(
         server, "ecs-pool", "ecs", directory=tmp_path, stop_timeout=30, **aws.env()
     ) as pool:
         yield pool.start()
@@ -130,7 +122,7 @@ def test_a_second_deploy_of_the_same_flow_registers_no_new_revision(
     for _ in range(2):
         assert deploy(server, project, flowyard_image, "tutorial", image_tag).returncode == 0
         run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-        final = wait_for_state(http, run["id"])
+        final = e2e.wait_for_state(http, run["id"])
         assert final["state_type"] == "COMPLETED", final
         arns.append(task_of(aws, final["infrastructure_id"])["taskDefinitionArn"])
     assert arns[0] == arns[1]
@@ -149,7 +141,7 @@ def test_cancelling_a_run_stops_its_task_and_removes_the_container(
 ) -> None:
     assert deploy(server, project, flowyard_image, "long_one", image_tag).returncode == 0
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    running = wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    running = e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     infrastructure_id = (
         running["infrastructure_id"]
         or http.get(f"/flow_runs/{run['id']}").json()["infrastructure_id"]
@@ -161,8 +153,8 @@ def test_cancelling_a_run_stops_its_task_and_removes_the_container(
     )
     assert len(container_ids) == 1
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
-    assert wait_for_state(http, run["id"], timeout=60)["state_type"] == "CANCELLED"
-    wait_until(
+    assert e2e.wait_for_state(http, run["id"], timeout=60)["state_type"] == "CANCELLED"
+    e2e.wait_until(
         lambda: (
             task_of(aws, infrastructure_id)["lastStatus"] == "STOPPED"
             and not runner.exists(container_ids[0])
@@ -185,7 +177,7 @@ def test_fargate_without_subnets_and_without_a_default_vpc_crashes_naming_networ
     aws.delete_default_vpc()
     assert deploy(server, project, flowyard_image, "tutorial", image_tag).returncode == 0
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_for_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "network_configuration" in final["state_message"]
     assert "no default VPC" in final["state_message"]
@@ -209,7 +201,7 @@ def test_an_image_that_cannot_be_pulled_crashes_with_the_pull_error(
         "image=no-such-image:404",
         env=server.env(),
     )
-    final = wait_for_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert (
         "could not pull" in final["state_message"] and "no-such-image:404" in final["state_message"]
@@ -232,7 +224,7 @@ def test_a_container_that_exits_without_a_state_is_crashed_with_its_exit_code(
         == 0
     )
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_for_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "essential container 'flowyard' exited with code 3" in final["state_message"]
 
@@ -254,6 +246,6 @@ def test_a_container_killed_for_memory_is_explained(
         == 0
     )
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_for_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "running out of memory" in final["state_message"], final["state_message"]

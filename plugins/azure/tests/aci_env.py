@@ -10,25 +10,13 @@ import pytest
 from flowyard.job import FlowRunInfo, base_job_template
 from flowyard.testing.rendering import rendered_configuration, sample_flow_run
 from flowyard_azure.variables import AzureContainerInstanceVariables
+from flowyard_fakes import images
 from flowyard_fakes.azure_aci import AciFake
-from flowyard_fakes.images import BASE_IMAGE, checkout_root
-from flowyard_fakes.images import base_image_or_skip as docker_or_skip
-from flowyard_fakes.images import flowyard_image_or_skip as flowyard_image
 
-__all__ = [
-    "BASE_IMAGE",
-    "RESOURCE_GROUP",
-    "ROOT",
-    "SUBSCRIPTION",
-    "aci",
-    "configuration",
-    "docker_or_skip",
-    "flow_run",
-    "flowyard_image",
-    "pool_variables",
-]
-
-ROOT = checkout_root()
+ROOT = images.checkout_root()
+BASE_IMAGE = images.BASE_IMAGE
+docker_or_skip = images.base_image_or_skip  # (the names the type's other tests import)
+flowyard_image = images.flowyard_image_or_skip
 SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 RESOURCE_GROUP = "flows-rg"
 

@@ -18,17 +18,6 @@ from aci_env import SUBSCRIPTION, aci, flowyard_image
 from flowyard.job import base_job_template
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.e2e import (
-    PoolWorkers,
-    flow_project,
-    pool_workers,
-    run_logs,
-    throwaway_image_tag,
-    tutorial_flows,
-    wait_for_state,
-    wait_until,
-    watch_deployment_run,
-)
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
@@ -36,7 +25,7 @@ from flowyard_fakes.azure_aci import AciFake
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 __all__ = ["aci"]
 
-FLOWS = tutorial_flows("azure", "from a container group")
+FLOWS = e2e.tutorial_flows("azure", "from a container group")
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +35,12 @@ def base_image() -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return flow_project(tmp_path, FLOWS)
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture(scope="module")
 def image_tag(base_image: str) -> Iterator[str]:
-    with throwaway_image_tag("flowyard-aci-e2e") as tag:
+    with e2e.throwaway_image_tag("flowyard-aci-e2e") as tag:
         yield tag
 
 
@@ -73,9 +62,9 @@ def pool_template(fake: AciFake) -> dict[str, Any]:
 
 
 @pytest.fixture
-def aci_pool(server: RunningServer, aci: AciFake, tmp_path: Path) -> Iterator[PoolWorkers]:
+def aci_pool(server: RunningServer, aci: AciFake, tmp_path: Path) -> Iterator[e2e.PoolWorkers]:
     """The pool ``aci`` with the fake's template; each test starts its workers."""
-    with pool_workers(
+    with e2e.pool_workers(
         server,
         "aci",
         "azure-container-instance",
@@ -114,22 +103,22 @@ def test_the_tutorial_flow_runs_in_a_container_group_and_completes_with_its_logs
     base_image: str,
     image_tag: str,
     aci: AciFake,
-    aci_pool: PoolWorkers,
+    aci_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag)
     aci_pool.start()
 
-    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
+    output, run = e2e.watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
     assert "hello ann from a container group" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from a container group" in run_logs(http, run["id"])
+    assert "hello ann from a container group" in e2e.run_logs(http, run["id"])
     resource_group, group = run["infrastructure_id"].split(":")
     assert resource_group == "flows-rg" and group.endswith(run["id"])
     puts = [p for m, p in aci.requests if m == "PUT"]
     assert len(puts) == 1 and puts[0].endswith(f"/containerGroups/{group}")
     aci_pool.workers[0].wait_for_output("hello ann from a container group")  # stream_output
-    wait_until(lambda: groups_gone(aci), 15, aci.groups)  # deleted once the container exited
+    e2e.wait_until(lambda: groups_gone(aci), 15, aci.groups)  # deleted once the container exited
 
 
 def test_cancelling_deletes_the_group_and_its_container(
@@ -139,20 +128,20 @@ def test_cancelling_deletes_the_group_and_its_container(
     base_image: str,
     image_tag: str,
     aci: AciFake,
-    aci_pool: PoolWorkers,
+    aci_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
     aci_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     assert aci.container_ids()
 
     started = time.monotonic()
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
 
-    assert wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    assert e2e.wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
     grace_and_slack = started + 2 + 15 - time.monotonic()  # + the engine's own shutdown
-    wait_until(lambda: groups_gone(aci), grace_and_slack, aci.groups)
+    e2e.wait_until(lambda: groups_gone(aci), grace_and_slack, aci.groups)
 
 
 def test_a_failing_command_ends_crashed_with_the_exit_explained(
@@ -161,13 +150,13 @@ def test_a_failing_command_ends_crashed_with_the_exit_explained(
     project: Path,
     base_image: str,
     image_tag: str,
-    aci_pool: PoolWorkers,
+    aci_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag, command="sh -c 'exit 7'")
     aci_pool.start()
 
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_for_state(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "exited with code 7 (Error)" in final["state_message"]
@@ -179,7 +168,7 @@ def test_a_missing_image_ends_crashed_naming_the_image(
     project: Path,
     base_image: str,
     image_tag: str,
-    aci_pool: PoolWorkers,
+    aci_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag)
     aci_pool.start()
@@ -192,7 +181,7 @@ def test_a_missing_image_ends_crashed_naming_the_image(
         "image=registry.example/flows:missing",
         env=server.env(),
     )
-    final = wait_for_state(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "'registry.example/flows:missing'" in final["state_message"]

@@ -21,25 +21,12 @@ import pytest
 from docker_env import engine_or_skip, flowyard_image, start_registry
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.e2e import (
-    DIES_HARD_FLOW,
-    FINAL_STATES,
-    HOG_FLOW,
-    create_work_pool,
-    flow_project,
-    pool_workers,
-    run_logs,
-    throwaway_image_tag,
-    tutorial_flows,
-    wait_for_state,
-    wait_until,
-)
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = tutorial_flows("docker", "from a container", DIES_HARD_FLOW, HOG_FLOW)
+FLOWS = e2e.tutorial_flows("docker", "from a container", e2e.DIES_HARD_FLOW, e2e.HOG_FLOW)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +37,7 @@ def base_image() -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = flow_project(tmp_path, FLOWS)
+    root = e2e.flow_project(tmp_path, FLOWS)
     (root / ".venv").mkdir()  # never copied into the image
     (root / ".venv" / "big").write_bytes(b"x" * 1024)
     return root
@@ -58,14 +45,14 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def image_tag() -> Iterator[str]:
-    with throwaway_image_tag("flowyard-e2e") as tag:
+    with e2e.throwaway_image_tag("flowyard-e2e") as tag:
         yield tag
 
 
 @pytest.fixture
 def docker_pool(server: RunningServer, tmp_path: Path) -> Iterator[WorkerProcess]:
     """The pool ``dock`` with one worker."""
-    with pool_workers(
+    with e2e.pool_workers(
         server,
         "dock",
         "docker",
@@ -111,9 +98,9 @@ def run_python(project: Path, code: str, env: dict[str, str]) -> subprocess.Comp
 
 
 def wait_final(
-    http: httpx.Client, run_id: str, states: frozenset[str] = FINAL_STATES, timeout: float = 90
+    http: httpx.Client, run_id: str, states: frozenset[str] = e2e.FINAL_STATES, timeout: float = 90
 ) -> dict[str, Any]:
-    return wait_for_state(http, run_id, states, timeout)
+    return e2e.wait_for_state(http, run_id, states, timeout)
 
 
 def container(container_id: str) -> dict[str, Any] | None:
@@ -143,7 +130,7 @@ def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
     run = cli_json("deployment", "run", "tutorial/dev", "--param", "name=ann", env=server.env())
     final = wait_final(http, run["id"])
     assert final["state_type"] == "COMPLETED", final
-    assert "hello ann from a container" in run_logs(http, run["id"])
+    assert "hello ann from a container" in e2e.run_logs(http, run["id"])
     info = container(final["infrastructure_id"])
     assert info is not None and info["Config"]["Image"] == image_tag
     assert info["Config"]["Labels"]["flowyard.flow-run-id"] == run["id"]
@@ -170,7 +157,9 @@ def test_cancelling_a_long_run_removes_its_container(
     assert container(container_id)["State"]["Running"]  # type: ignore[index]
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
     assert wait_final(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
-    wait_until(lambda: container(container_id) is None, 15, lambda: "the container is still there")
+    e2e.wait_until(
+        lambda: container(container_id) is None, 15, lambda: "the container is still there"
+    )
 
 
 def test_an_oom_killed_container_ends_crashed_with_the_reason(
@@ -228,7 +217,7 @@ def test_a_worker_killed_and_restarted_mid_run_reattaches_and_reports_the_contai
     image_tag: str,
     tmp_path: Path,
 ) -> None:
-    workers = pool_workers(
+    workers = e2e.pool_workers(
         server, "dock", "docker", directory=tmp_path, worker_args=("--name", "docker-1")
     )
     with workers as pool:
@@ -248,7 +237,7 @@ def test_a_worker_killed_and_restarted_mid_run_reattaches_and_reports_the_contai
 def test_a_failing_build_stops_the_deploy(
     server: RunningServer, http: httpx.Client, project: Path, base_image: str, image_tag: str
 ) -> None:
-    create_work_pool(server, "dock", "docker")
+    e2e.create_work_pool(server, "dock", "docker")
     (project / "requirements.txt").write_text("this-package-does-not-exist-anywhere==0.0.1\n")
     failed = deploy(server, project, base_image, "tutorial", "dev", image_tag)
     assert failed.returncode != 0
@@ -260,7 +249,7 @@ def test_own_dockerfile_and_base_image_argument(
     server: RunningServer, project: Path, base_image: str, image_tag: str
 ) -> None:
     """`DeploymentImage(dockerfile=...)` uses the project's Dockerfile; `base_image=` feeds the generated one."""
-    create_work_pool(server, "dock", "docker")
+    e2e.create_work_pool(server, "dock", "docker")
     (project / "Dockerfile.custom").write_text(
         f"FROM {base_image}\nCOPY flows.py /opt/flowyard/project/flows.py\nRUN echo custom-build-ran > /marker\n"
     )
@@ -294,7 +283,7 @@ def registry(tmp_path: Path) -> Iterator[str]:
 def test_push_sends_the_image_to_the_registry(
     server: RunningServer, project: Path, base_image: str, registry: str
 ) -> None:
-    create_work_pool(server, "dock", "docker")
+    e2e.create_work_pool(server, "dock", "docker")
     image = f"{registry}/team/flows:7"
     try:
         done = deploy(server, project, base_image, "tutorial", "pushed", image)

@@ -6,21 +6,12 @@ from typing import Any
 
 from flowyard.job import BaseVariables, FlowRunInfo, base_job_template
 from flowyard.testing.rendering import rendered_configuration, sample_flow_run
-from flowyard_fakes.images import BASE_IMAGE, checkout_root
-from flowyard_fakes.images import base_image_or_skip as docker_or_skip
-from flowyard_fakes.images import flowyard_image_or_skip as flowyard_image
+from flowyard_fakes import images
 
-__all__ = [
-    "ANONYMOUS",
-    "BASE_IMAGE",
-    "ROOT",
-    "configuration",
-    "docker_or_skip",
-    "flow_run",
-    "flowyard_image",
-]
-
-ROOT = checkout_root()
+ROOT = images.checkout_root()
+BASE_IMAGE = images.BASE_IMAGE
+docker_or_skip = images.base_image_or_skip  # (the names the type's other tests import)
+flowyard_image = images.flowyard_image_or_skip
 ANONYMOUS = {"anonymous": True, "project": "proj-1"}
 
 

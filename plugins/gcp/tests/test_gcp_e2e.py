@@ -15,16 +15,6 @@ import httpx
 import pytest
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.e2e import (
-    flow_project,
-    pool_workers,
-    run_logs,
-    throwaway_image_tag,
-    tutorial_flows,
-    wait_for_state,
-    wait_until,
-    watch_deployment_run,
-)
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import WorkerProcess
 from flowyard_fakes.cloud_run import CloudRunFake
@@ -33,7 +23,7 @@ from gcp_env import ANONYMOUS, flowyard_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = tutorial_flows("gcp", "from the cloud")
+FLOWS = e2e.tutorial_flows("gcp", "from the cloud")
 
 Fake = CloudRunFake | VertexFake
 
@@ -56,19 +46,19 @@ def fake(kind: str) -> Iterator[Fake]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return flow_project(tmp_path, FLOWS)
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture(scope="module")
 def image_tag(base_image: str) -> Iterator[str]:
-    with throwaway_image_tag("flowyard-gcp-e2e") as tag:
+    with e2e.throwaway_image_tag("flowyard-gcp-e2e") as tag:
         yield tag
 
 
 @pytest.fixture
 def pool(server: RunningServer, kind: str, tmp_path: Path) -> Iterator[list[WorkerProcess]]:
     """The pool ``gcp`` of the type under test, with one worker started."""
-    with pool_workers(
+    with e2e.pool_workers(
         server, "gcp", kind, directory=tmp_path, FLOWYARD_WORKER_KILL_GRACE_SECONDS="2"
     ) as workers:
         workers.start()
@@ -111,13 +101,13 @@ def test_the_tutorial_flow_runs_in_the_cloud_job_and_completes_with_its_logs(
 ) -> None:
     deploy(server, project, base_image, fake, "tutorial", image_tag)
 
-    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
+    output, run = e2e.watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
     assert "hello ann from the cloud" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from the cloud" in run_logs(http, run["id"])
+    assert "hello ann from the cloud" in e2e.run_logs(http, run["id"])
     assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/")
-    wait_until(lambda: jobs_gone(fake), 30, fake.jobs)  # deleted when done (keep_job false)
+    e2e.wait_until(lambda: jobs_gone(fake), 30, fake.jobs)  # deleted when done (keep_job false)
 
 
 def test_cancelling_removes_the_job_and_its_container(
@@ -131,13 +121,13 @@ def test_cancelling_removes_the_job_and_its_container(
 ) -> None:
     deploy(server, project, base_image, fake, "long_one", image_tag)
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     assert fake.container_ids()
 
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
 
-    assert wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
-    wait_until(lambda: jobs_gone(fake), 30, fake.jobs)
+    assert e2e.wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    e2e.wait_until(lambda: jobs_gone(fake), 30, fake.jobs)
 
 
 def test_a_failing_command_ends_crashed_with_the_exit_explained(
@@ -159,7 +149,7 @@ def test_a_failing_command_ends_crashed_with_the_exit_explained(
         "command=python -c 'import sys; sys.exit(7)'",
         env=server.env(),
     )
-    final = wait_for_state(http, run["id"], timeout=90)
+    final = e2e.wait_for_state(http, run["id"], timeout=90)
 
     assert final["state_type"] == "CRASHED", final
     assert re.search(r"exit code 7|non-zero status of 7", final["state_message"]), final
@@ -184,7 +174,7 @@ def test_an_image_that_does_not_exist_ends_crashed_naming_it(
         "image=registry.example/flows:missing",
         env=server.env(),
     )
-    final = wait_for_state(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "registry.example/flows:missing" in final["state_message"]

@@ -18,26 +18,13 @@ import httpx
 import pytest
 from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
-from flowyard.testing.e2e import (
-    DIES_HARD_FLOW,
-    HOG_FLOW,
-    PoolWorkers,
-    flow_project,
-    pool_workers,
-    run_logs,
-    throwaway_image_tag,
-    tutorial_flows,
-    wait_for_state,
-    wait_until,
-    watch_deployment_run,
-)
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard_fakes.kubernetes import KubernetesEmulator
 from kube_env import flowyard_image, host_network_template
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = tutorial_flows("kubernetes", "from a pod", DIES_HARD_FLOW, HOG_FLOW)
+FLOWS = e2e.tutorial_flows("kubernetes", "from a pod", e2e.DIES_HARD_FLOW, e2e.HOG_FLOW)
 
 
 @pytest.fixture(scope="module")
@@ -53,23 +40,23 @@ def emulator() -> Iterator[KubernetesEmulator]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    return flow_project(tmp_path, FLOWS)
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture(scope="module")
 def image_tag(base_image: str) -> Iterator[str]:
-    with throwaway_image_tag("flowyard-k8s-e2e") as tag:
+    with e2e.throwaway_image_tag("flowyard-k8s-e2e") as tag:
         yield tag
 
 
 @pytest.fixture
 def kube_pool(
     server: RunningServer, emulator: KubernetesEmulator, tmp_path: Path
-) -> Iterator[PoolWorkers]:
+) -> Iterator[e2e.PoolWorkers]:
     """The pool ``k8s`` (pods in the host network); each test starts its workers, all named
     ``k8s-worker`` (a restarted worker adopts its runs)."""
     kubeconfig = emulator.write_kubeconfig(tmp_path / "kubeconfig")
-    with pool_workers(
+    with e2e.pool_workers(
         server,
         "k8s",
         "kubernetes",
@@ -109,16 +96,16 @@ def test_the_tutorial_flow_runs_in_a_pod_and_completes_with_its_prints_in_the_lo
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag)
     kube_pool.start()
 
-    output, run = watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
+    output, run = e2e.watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
     assert "hello ann from a pod" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from a pod" in run_logs(http, run["id"])
+    assert "hello ann from a pod" in e2e.run_logs(http, run["id"])
     namespace, job_name = run["infrastructure_id"].split(":")
     assert namespace == "default"
     job = next(j for j in emulator.jobs() if j["metadata"]["name"] == job_name)
@@ -135,20 +122,20 @@ def test_cancelling_removes_the_job_pod_and_container_within_the_grace_period(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
     kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     assert emulator.container_ids()
 
     started = time.monotonic()
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
 
-    assert wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    assert e2e.wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
     grace_and_slack = started + 2 + 15 - time.monotonic()  # + the engine's own shutdown
-    wait_until(
+    e2e.wait_until(
         lambda: job_pod_and_container_gone(emulator),
         grace_and_slack,
         lambda: (emulator.jobs(), emulator.pods()),
@@ -161,7 +148,7 @@ def test_a_missing_image_ends_crashed_naming_the_image(
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag, pod_watch_timeout_seconds=3)
     kube_pool.start()
@@ -174,7 +161,7 @@ def test_a_missing_image_ends_crashed_naming_the_image(
         "image=registry.example/flows:missing",
         env=server.env(),
     )
-    final = wait_for_state(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "'registry.example/flows:missing' could not be pulled" in final["state_message"]
@@ -186,13 +173,13 @@ def test_an_oom_kill_ends_crashed_with_oomkilled(
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "hog", image_tag, memory_limit="64Mi")
     kube_pool.start()
 
     run = cli_json("deployment", "run", "hog/dev", env=server.env())
-    final = wait_for_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
 
     assert final["state_type"] == "CRASHED", final
     assert "OOMKilled" in final["state_message"] and "64Mi" in final["state_message"]
@@ -205,16 +192,16 @@ def test_a_watch_dropped_mid_run_still_ends_completed(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
     worker = kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", "--param", "seconds=4", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     emulator.drop_watches()
 
-    assert wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
+    assert e2e.wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
     assert "dropped" in worker.output()
 
 
@@ -225,18 +212,18 @@ def test_a_worker_killed_and_restarted_mid_run_observes_the_job_to_completion(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
     first = kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", "--param", "seconds=6", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     first.stop(signal.SIGKILL)  # no clean-up: the Job must not depend on the worker process
     second = kube_pool.start("worker-2.log")  # the same --name: it adopts its runs
 
-    assert wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
-    wait_until(  # the engine reports before its process has exited
+    assert e2e.wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
+    e2e.wait_until(  # the engine reports before its process has exited
         lambda: [p["status"]["phase"] for p in emulator.pods()] == ["Succeeded"],
         15,
         emulator.pods,
@@ -252,18 +239,18 @@ def test_a_pod_that_fails_after_its_worker_restarted_ends_crashed_with_its_exit_
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: PoolWorkers,
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "dies_hard", image_tag, backoff_limit=0)
     first = kube_pool.start()
     run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
-    wait_for_state(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     first.stop(signal.SIGKILL)
     kube_pool.start("worker-2.log")
 
     # the engine dies without a final state: only the restarted worker, watching the pod, ends it
-    final = wait_for_state(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
     assert final["state_type"] == "CRASHED", final
     assert "The container exited with code 3" in final["state_message"]
-    assert "The container exited with code 3" in run_logs(http, run["id"])
+    assert "The container exited with code 3" in e2e.run_logs(http, run["id"])
