@@ -84,46 +84,38 @@ def docker_plugin(session: nox.Session) -> None:
     session.install(
         "-e", "core", "-e", "plugins/process", "-e", PLUGINS["docker"], "pytest", "pytest-timeout"
     )
+    # flowyard_fakes.images only (the local images), so none of the cloud fakes' dependencies
+    session.install("--no-deps", "-e", "testsupport")
     session.run("pytest", f"{PLUGINS['docker']}/tests", *session.posargs)
+
+
+def install_cloud_plugin(session: nox.Session, name: str) -> None:
+    """Core, the process and docker plugins (deployment images), the plugin ``name``, the fakes in
+    testsupport/ and pytest."""
+    session.install(
+        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS[name],
+        "-e", "testsupport", "pytest", "pytest-timeout",
+    )  # fmt: skip
 
 
 @nox.session(name="kubernetes")
 def kubernetes_plugin(session: nox.Session) -> None:
     """The kubernetes plugin's tests against the emulator in testsupport/ (needs a Docker engine)."""
-    session.install(
-        "-e",
-        "core",
-        "-e",
-        "plugins/process",
-        "-e",
-        "plugins/docker",
-        "-e",
-        PLUGINS["kubernetes"],
-        "-e",
-        "testsupport",
-        "pytest",
-        "pytest-timeout",
-    )
+    install_cloud_plugin(session, "kubernetes")
     session.run("pytest", f"{PLUGINS['kubernetes']}/tests", "testsupport/tests", *session.posargs)
 
 
 @nox.session(name="aws")
 def aws_plugin(session: nox.Session) -> None:
     """The aws plugin's tests: moto in server mode; the agent needs a Docker engine."""
-    session.install(
-        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["aws"],
-        "-e", "testsupport", "pytest", "pytest-timeout",
-    )  # fmt: skip
+    install_cloud_plugin(session, "aws")
     session.run("pytest", f"{PLUGINS['aws']}/tests", *session.posargs)
 
 
 @nox.session(name="azure")
 def azure_plugin(session: nox.Session) -> None:
     """The azure plugin's tests against the ACI fake in testsupport/ (needs a Docker engine)."""
-    session.install(
-        "-e", "core", "-e", "plugins/process", "-e", "plugins/docker", "-e", PLUGINS["azure"],
-        "-e", "testsupport", "pytest", "pytest-timeout",
-    )  # fmt: skip
+    install_cloud_plugin(session, "azure")
     session.run(
         "pytest", f"{PLUGINS['azure']}/tests", "testsupport/tests/test_azure_aci_fake.py",
         *session.posargs,
@@ -133,20 +125,7 @@ def azure_plugin(session: nox.Session) -> None:
 @nox.session(name="gcp")
 def gcp_plugin(session: nox.Session) -> None:
     """The gcp plugin's tests against the Cloud Run / Vertex fakes in testsupport/ (needs Docker)."""
-    session.install(
-        "-e",
-        "core",
-        "-e",
-        "plugins/process",
-        "-e",
-        "plugins/docker",
-        "-e",
-        PLUGINS["gcp"],
-        "-e",
-        "testsupport",
-        "pytest",
-        "pytest-timeout",
-    )
+    install_cloud_plugin(session, "gcp")
     session.run("pytest", f"{PLUGINS['gcp']}/tests", *session.posargs)
 
 

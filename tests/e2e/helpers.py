@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 from flows_src import FLOWS
+from flowyard.testing import e2e
+from flowyard.testing.e2e import flow_project, run_logs
 from flowyard.testing.plugin import RunningServer
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
@@ -17,27 +17,14 @@ FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 def project(tmp_path: Path) -> Path:
     """A directory holding ``flows.py`` with the test flows."""
-    root = tmp_path / "project"
-    root.mkdir(exist_ok=True)
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return flow_project(tmp_path, FLOWS)
 
 
 def deploy(
     server: RunningServer, root: Path, flow: str, name: str, pool: str, **options: Any
 ) -> None:
     """``<flow>.deploy(name, work_pool_name=pool, **options)`` in a fresh interpreter, as a user would."""
-    code = (
-        f"from flows import {flow}\n{flow}.deploy({name!r}, work_pool_name={pool!r}, **{options!r})"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = e2e.deploy(server, root, flow, work_pool=pool, name=name, options=options, timeout=60)
     assert result.returncode == 0, result.stderr
 
 
@@ -55,9 +42,7 @@ def wait_for_state(
         time.sleep(0.1)
 
 
-def logs(api: httpx.Client, run_id: str) -> str:
-    """All stored log messages of a run, one per line."""
-    return "\n".join(line["message"] for line in api.get(f"/flow_runs/{run_id}/logs").json())
+logs = run_logs  # all stored log messages of a run, one per line
 
 
 def pid_alive(pid: int) -> bool:

@@ -3,18 +3,14 @@ and the pool template's ``{{ secret('name') }}`` is resolved from the secrets st
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from flowyard.schemas.common import utcnow
-from flowyard.server import tables as t
-from flowyard.server.api.deps import hash_key
-from flowyard.server.db import Database
 from flowyard.server.secret_cipher import generate_key
 from flowyard.settings import Settings
+from flowyard.testing.keys import insert_api_key
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer, start_server, stop_server
 from flowyard.testing.worker import start_worker
 from helpers import deploy, logs, project, wait_for_state
@@ -25,20 +21,7 @@ VALUE = "e2e-secret-value-51c0"
 
 
 def add_key(settings: Settings, role: str) -> str:
-    key = f"fy_e2e_{role}_{os.urandom(6).hex()}"
-    db = Database(settings.resolved_database_url())
-    with db.write() as conn:
-        conn.execute(
-            t.api_key.insert().values(
-                id=os.urandom(16).hex(),
-                name=key,
-                role=role,
-                key_hash=hash_key(key),
-                created=utcnow(),
-            )
-        )
-    db.dispose()
-    return key
+    return insert_api_key(settings, role, prefix="fy_e2e")
 
 
 @pytest.fixture

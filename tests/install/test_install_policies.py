@@ -18,8 +18,10 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,6 +50,14 @@ def build_wheel(
     distributions.build_wheel(source, out)
 
 
+def download(packages: Path, *requirements: str) -> None:
+    """``pip download`` the requirements' distributions (and theirs) into ``packages``."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(packages), *requirements],
+        check=True,
+    )
+
+
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, Path]]:
     """(index URL, packages dir, scratch dir): pypiserver on loopback serving the built wheels."""
@@ -62,21 +72,12 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path,
     build_wheel(ROOT / "plugins" / "azure", packages)
     # flowyard-kubernetes' and flowyard-azure's third-party dependencies, so the index can serve
     # them too
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "-d",
-            str(packages),
-            "kubernetes>=36,<37",
-            "azure-mgmt-containerinstance>=10.1,<11",
-            "azure-identity>=1.15,<2",
-            "azure-core>=1.30,<2",
-        ],
-        check=True,
+    download(
+        packages,
+        "kubernetes>=36,<37",
+        "azure-mgmt-containerinstance>=10.1,<11",
+        "azure-identity>=1.15,<2",
+        "azure-core>=1.30,<2",
     )
     port = free_port()
     server = subprocess.Popen(
@@ -214,91 +215,71 @@ def test_install_policies_end_to_end(
     api.close()
 
 
-def test_if_not_present_installs_flowyard_kubernetes_from_the_index(
-    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
+@dataclass(frozen=True)
+class BundledType:
+    """A worker type the bundled registry maps to a flowyard plugin on the index."""
+
+    worker_type: str
+    distribution: str
+    pool: str
+    is_its_template: Callable[[dict[str, Any]], bool]  # on the pool's job_configuration
+    index: str = "index"  # the fixture serving the plugin and its dependencies
+    preinstalled: tuple[str, ...] = ()  # from the machine's normal index, before the start
+    timeout: float = 300
+
+
+BUNDLED_TYPES = [
+    BundledType(
+        "kubernetes",
+        "flowyard-kubernetes",
+        "k8s-pool",
+        lambda config: config["job_manifest"]["kind"] == "Job",
+    ),
+    # The mission's own example: `worker start --type ecs --install-policy if-not-present`.
+    # flowyard-aws's third-party dependency comes from the machine's normal index, as the fresh
+    # venv's flowyard dependencies did; flowyard-aws itself only from the local index.
+    BundledType(
+        "ecs",
+        "flowyard-aws",
+        "my-ecs-pool",
+        lambda config: "task_definition" in config,
+        preinstalled=("boto3",),
+    ),
+    BundledType(
+        "azure-container-instance",
+        "flowyard-azure",
+        "aci-pool",
+        lambda config: (
+            config["container_group"]["properties"]["containers"][0]["name"] == "flowyard-job"
+        ),
+    ),
+    BundledType(
+        "cloud-run",
+        "flowyard-gcp",
+        "run-pool",
+        lambda config: "job_body" in config,
+        index="gcp_index",
+        timeout=600,
+    ),
+]
+
+
+@pytest.mark.parametrize("bundled", BUNDLED_TYPES, ids=lambda bundled: bundled.worker_type)
+def test_if_not_present_installs_the_types_plugin_from_the_index(
+    server: RunningServer,
+    fresh_venv: Path,
+    bundled: BundledType,
+    request: pytest.FixtureRequest,
 ) -> None:
-    url, _, _ = index
-    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
-    env.pop("PIP_EXTRA_INDEX_URL", None)
-    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps kubernetes
-    assert installed_version(fresh_venv, "flowyard-kubernetes") is None
-
-    started = subprocess.run(
-        [
-            str(fresh_venv / "bin" / "flowyard"),
-            "worker",
-            "start",
-            "--pool",
-            "k8s-pool",
-            "--type",
-            "kubernetes",
-            "--install-policy",
-            "if-not-present",
-            "--run-once",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-
-    assert started.returncode == 0, started.stdout + started.stderr
-    assert "Installing flowyard-kubernetes" in started.stderr
-    assert installed_version(fresh_venv, "flowyard-kubernetes") == "0.1.0"
-    pool = httpx.get(f"{server.api_url}/work_pools/k8s-pool").json()
-    assert pool["type"] == "kubernetes"
-    assert pool["base_job_template"]["job_configuration"]["job_manifest"]["kind"] == "Job"
-
-
-def test_worker_start_type_ecs_if_not_present_installs_flowyard_aws_from_the_index(
-    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
-) -> None:
-    """The mission's own example: `worker start --type ecs --install-policy if-not-present`."""
-    url, _, _ = index
+    url, _, _ = request.getfixturevalue(bundled.index)
     python = str(fresh_venv / "bin" / "python")
-    # flowyard-aws's third-party dependency comes from the machine's normal index, as the
-    # fresh venv's flowyard dependencies did; flowyard-aws itself only from the local index.
-    subprocess.run([python, "-m", "pip", "install", "-q", "boto3"], check=True)
-    assert installed_version(fresh_venv, "flowyard-aws") is None
-    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
-    env.pop("PIP_EXTRA_INDEX_URL", None)
-    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
-    started = subprocess.run(
-        [
-            str(fresh_venv / "bin" / "flowyard"),
-            "worker",
-            "start",
-            "--pool",
-            "my-ecs-pool",
-            "--type",
-            "ecs",
-            "--install-policy",
-            "if-not-present",
-            "--run-once",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    assert started.returncode == 0, started.stdout + started.stderr
-    assert "Installing flowyard-aws" in started.stderr
-    assert installed_version(fresh_venv, "flowyard-aws") == "0.1.0"
-    pool = httpx.get(f"{server.api_url}/work_pools/my-ecs-pool").json()
-    assert pool["type"] == "ecs"
-    assert "task_definition" in pool["base_job_template"]["job_configuration"]
-
-
-def test_if_not_present_installs_flowyard_azure_from_the_index(
-    server: RunningServer, index: tuple[str, Path, Path], fresh_venv: Path
-) -> None:
-    url, _, _ = index
+    for requirement in bundled.preinstalled:
+        subprocess.run([python, "-m", "pip", "install", "-q", requirement], check=True)
     env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
     env.pop("PIP_EXTRA_INDEX_URL", None)
     env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps the type
-    assert installed_version(fresh_venv, "flowyard-azure") is None
+    env["PATH"] = f"{fresh_venv / 'bin'}{os.pathsep}{env['PATH']}"
+    assert installed_version(fresh_venv, bundled.distribution) is None
 
     started = subprocess.run(
         [
@@ -306,9 +287,9 @@ def test_if_not_present_installs_flowyard_azure_from_the_index(
             "worker",
             "start",
             "--pool",
-            "aci-pool",
+            bundled.pool,
             "--type",
-            "azure-container-instance",
+            bundled.worker_type,
             "--install-policy",
             "if-not-present",
             "--run-once",
@@ -316,17 +297,16 @@ def test_if_not_present_installs_flowyard_azure_from_the_index(
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=bundled.timeout,
         stdin=subprocess.DEVNULL,
     )
 
     assert started.returncode == 0, started.stdout + started.stderr
-    assert "Installing flowyard-azure" in started.stderr
-    assert installed_version(fresh_venv, "flowyard-azure") == "0.1.0"
-    pool = httpx.get(f"{server.api_url}/work_pools/aci-pool").json()
-    assert pool["type"] == "azure-container-instance"
-    group = pool["base_job_template"]["job_configuration"]["container_group"]
-    assert group["properties"]["containers"][0]["name"] == "flowyard-job"
+    assert f"Installing {bundled.distribution}" in started.stderr
+    assert installed_version(fresh_venv, bundled.distribution) == "0.1.0"
+    pool = httpx.get(f"{server.api_url}/work_pools/{bundled.pool}").json()
+    assert pool["type"] == bundled.worker_type
+    assert bundled.is_its_template(pool["base_job_template"]["job_configuration"])
 
 
 @pytest.fixture(scope="module")
@@ -334,56 +314,10 @@ def gcp_index(index: tuple[str, Path, Path]) -> tuple[str, Path, Path]:
     """The index, also serving `flowyard-gcp` and its Google client dependencies."""
     url, packages, work = index
     build_wheel(ROOT / "plugins" / "gcp", packages)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "-q",
-            "-d",
-            str(packages),
-            "google-cloud-run>=0.16,<0.17",
-            "google-cloud-aiplatform>=2.7,<3",
-            "google-auth>=2.30,<3",
-        ],
-        check=True,
+    download(
+        packages,
+        "google-cloud-run>=0.16,<0.17",
+        "google-cloud-aiplatform>=2.7,<3",
+        "google-auth>=2.30,<3",
     )
     return url, packages, work
-
-
-def test_if_not_present_installs_flowyard_gcp_from_the_index(
-    server: RunningServer, gcp_index: tuple[str, Path, Path], fresh_venv: Path
-) -> None:
-    url, _, _ = gcp_index
-    env = server.env(PIP_INDEX_URL=url, PIP_NO_CACHE_DIR="1")
-    env.pop("PIP_EXTRA_INDEX_URL", None)
-    env.pop("FLOWYARD_WORKER_REGISTRY", None)  # the bundled registry maps cloud-run
-    assert installed_version(fresh_venv, "flowyard-gcp") is None
-
-    started = subprocess.run(
-        [
-            str(fresh_venv / "bin" / "flowyard"),
-            "worker",
-            "start",
-            "--pool",
-            "run-pool",
-            "--type",
-            "cloud-run",
-            "--install-policy",
-            "if-not-present",
-            "--run-once",
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        stdin=subprocess.DEVNULL,
-    )
-
-    assert started.returncode == 0, started.stdout + started.stderr
-    assert "Installing flowyard-gcp" in started.stderr
-    assert installed_version(fresh_venv, "flowyard-gcp") == "0.1.0"
-    pool = httpx.get(f"{server.api_url}/work_pools/run-pool").json()
-    assert pool["type"] == "cloud-run"
-    assert "job_body" in pool["base_job_template"]["job_configuration"]

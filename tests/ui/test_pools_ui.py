@@ -12,15 +12,9 @@ import pytest
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import start_worker
 from playwright.sync_api import expect
+from ui_helpers import make_pool
 
 pytestmark = [SQLITE_ONLY, pytest.mark.slow]
-
-
-def make_pool(server: RunningServer, name: str) -> None:
-    response = httpx.post(
-        f"{server.api_url}/work_pools", json={"name": name, "type": "process"}, timeout=10
-    )
-    assert response.status_code == 201, response.text
 
 
 def test_a_pool_created_from_the_form_uses_the_types_default_template(

@@ -11,16 +11,9 @@ import pytest
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import start_worker
 from playwright.sync_api import expect
-from ui_helpers import deploy
+from ui_helpers import deploy, make_pool
 
 pytestmark = [SQLITE_ONLY, pytest.mark.slow]
-
-
-def make_pool(server: RunningServer, name: str) -> None:
-    response = httpx.post(
-        f"{server.api_url}/work_pools", json={"name": name, "type": "process"}, timeout=10
-    )
-    assert response.status_code == 201, response.text
 
 
 def test_running_a_deployment_streams_its_logs_until_completed(

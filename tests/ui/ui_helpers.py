@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
-from flowyard.settings import Settings
+from flowyard.testing import e2e
+from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer
+
+__all__ = ["CLI", "FLOWS", "create_key", "deploy", "make_pool"]
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 
@@ -36,33 +38,17 @@ def deploy(server: RunningServer, root: Path, flow: str, name: str, pool: str) -
     """Deploy ``flow`` from the project as a user would (a fresh interpreter); returns its id."""
     import httpx
 
-    code = f"from flows import {flow}\n{flow}.deploy({name!r}, work_pool_name={pool!r})"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=root,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = e2e.deploy(server, root, flow, work_pool=pool, name=name, timeout=60)
     assert result.returncode == 0, result.stderr
     found = httpx.get(f"{server.api_url}/deployments/name/{flow}/{name}", timeout=10)
     return str(found.json()["id"])
 
 
-def create_key(settings: Settings, name: str, role: str) -> str:
-    """An API key made with the CLI against the server's database."""
-    env = {
-        "FLOWYARD_HOME": str(settings.home),
-        "FLOWYARD_DATABASE_URL": settings.resolved_database_url(),
-        "PATH": "",
-    }
-    result = subprocess.run(
-        [*CLI, "server", "api-key", "create", "--name", name, "--role", role],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
+def make_pool(server: RunningServer, name: str) -> None:
+    """A ``process`` work pool made through the API."""
+    import httpx
+
+    response = httpx.post(
+        f"{server.api_url}/work_pools", json={"name": name, "type": "process"}, timeout=10
     )
-    return result.stdout.strip()
+    assert response.status_code == 201, response.text

@@ -3,12 +3,12 @@ numbers (GAPIC REST), and answer errors in Google's JSON shape."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from flowyard_fakes.cloud_run import CloudRunFake
+from flowyard_fakes.images import skip_without_docker
 from flowyard_fakes.vertex import VertexFake
 
 pytestmark = pytest.mark.docker
@@ -18,8 +18,7 @@ PARENT = "projects/p/locations/us-central1"
 
 @pytest.fixture(scope="module")
 def cloud_run() -> Iterator[CloudRunFake]:
-    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
-        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
+    skip_without_docker()
     with CloudRunFake() as fake:
         yield fake
 
@@ -64,8 +63,7 @@ def test_cloud_run_operations_are_served(cloud_run: CloudRunFake) -> None:
 
 
 def test_vertex_create_answers_the_job_itself_queued_with_a_numeric_id() -> None:
-    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
-        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
+    skip_without_docker()
     with VertexFake() as fake:
         body = {
             "displayName": "d",

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,29 +17,9 @@ pytestmark = pytest.mark.docker
 IMAGE = "flowyard-python-base:bookworm"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[KubernetesEmulator]:
-    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
-        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
-    with KubernetesEmulator() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def api_client(emulator: KubernetesEmulator) -> client.ApiClient:
-    configuration = client.Configuration(host=emulator.url)
-    configuration.api_key = {"authorization": f"Bearer {emulator.token}"}
-    return client.ApiClient(configuration)
-
-
 @pytest.fixture
 def batch(api_client: client.ApiClient) -> client.BatchV1Api:
     return client.BatchV1Api(api_client)
-
-
-@pytest.fixture
-def core(api_client: client.ApiClient) -> client.CoreV1Api:
-    return client.CoreV1Api(api_client)
 
 
 def job(command: list[str], image: str = IMAGE, **spec: Any) -> dict[str, Any]:

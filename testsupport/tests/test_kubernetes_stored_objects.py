@@ -4,8 +4,6 @@ through the official ``kubernetes`` client: create, read, list, delete and their
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 
 import pytest
 from flowyard_fakes.kubernetes import KubernetesEmulator
@@ -13,26 +11,6 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 pytestmark = pytest.mark.docker  # the emulator's container runner talks to the Docker engine
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[KubernetesEmulator]:
-    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
-        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
-    with KubernetesEmulator() as fake:
-        yield fake
-
-
-@pytest.fixture(scope="module")
-def api_client(emulator: KubernetesEmulator) -> client.ApiClient:
-    configuration = client.Configuration(host=emulator.url)
-    configuration.api_key = {"authorization": f"Bearer {emulator.token}"}
-    return client.ApiClient(configuration)
-
-
-@pytest.fixture
-def core(api_client: client.ApiClient) -> client.CoreV1Api:
-    return client.CoreV1Api(api_client)
 
 
 @pytest.fixture

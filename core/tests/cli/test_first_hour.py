@@ -6,13 +6,12 @@ with ``python -c`` in a project directory.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing.e2e import deploy, flow_project
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.testing.worker import start_worker
 
@@ -29,21 +28,8 @@ def add(x: int, y: int = 1) -> int:
 
 
 def deploy_add(server: RunningServer, tmp_path: Path, **job_variables: object) -> None:
-    project = tmp_path / "project"
-    project.mkdir(exist_ok=True)
-    (project / "flows.py").write_text(FLOWS)
-    code = (
-        "from flows import add\n"
-        f"add.deploy('dev', work_pool_name='pool', job_variables={job_variables!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=server.env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    project = flow_project(tmp_path, FLOWS)
+    done = deploy(server, project, "add", work_pool="pool", job_variables=job_variables, timeout=60)
     assert done.returncode == 0, done.stderr
 
 

@@ -3,41 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from flowyard.settings import Settings
+from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer, start_server, stop_server
-
-
-def create_key(settings: Settings, name: str, role: str) -> str:
-    env = {
-        "FLOWYARD_HOME": str(settings.home),
-        "FLOWYARD_DATABASE_URL": settings.resolved_database_url(),
-        "PATH": "",
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flowyard.cli",
-            "server",
-            "api-key",
-            "create",
-            "--name",
-            name,
-            "--role",
-            role,
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture

@@ -2,35 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from flowyard.settings import Settings
+from flowyard.testing.keys import create_api_key as create_key
 from flowyard.testing.plugin import RunningServer, start_server, stop_server
-from test_auth import create_key
 
 
 def create_bound_key(settings: Settings, name: str, pools: list[str]) -> str:
-    env = {
-        "FLOWYARD_HOME": str(settings.home),
-        "FLOWYARD_DATABASE_URL": settings.resolved_database_url(),
-        "PATH": "",
-    }
-    args = ["server", "api-key", "create", "--name", name, "--role", "worker"]
-    for pool in pools:
-        args += ["--pool", pool]
-    done = subprocess.run(
-        [sys.executable, "-m", "flowyard.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.strip()
+    return create_key(settings, name, "worker", pools)
 
 
 @pytest.fixture

@@ -71,9 +71,9 @@ def test_job_variables_of_the_run_are_rendered_into_the_job(
     asyncio.run(scenario())
 
 
-def test_a_run_whose_infrastructure_exits_without_a_final_state_is_crashed_with_the_exit_code(
-    api: FakeApi, memory: ModuleType
-) -> None:
+def crashed_by_exit_3(api: FakeApi, memory: ModuleType) -> str:
+    """A run that reported RUNNING and whose infrastructure then exited 3, once the worker has
+    crashed it; returns its id."""
     run = api.schedule("mem")
 
     async def scenario() -> None:
@@ -84,26 +84,26 @@ def test_a_run_whose_infrastructure_exits_without_a_final_state_is_crashed_with_
             await until(lambda: api.state(run.id) is StateType.CRASHED)
 
     asyncio.run(scenario())
-    message = api.history[run.id][-1][1]
+    return run.id
+
+
+def test_a_run_whose_infrastructure_exits_without_a_final_state_is_crashed_with_the_exit_code(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run_id = crashed_by_exit_3(api, memory)
+
+    message = api.history[run_id][-1][1]
     assert message is not None and "exited with code 3" in message and "RUNNING" in message
 
 
 def test_why_a_run_was_crashed_is_written_into_its_own_logs(
     api: FakeApi, memory: ModuleType
 ) -> None:
-    run = api.schedule("mem")
+    run_id = crashed_by_exit_3(api, memory)
 
-    async def scenario() -> None:
-        async with running(api):
-            infrastructure = await job(memory, run.id)
-            api.report(run.id, StateType.RUNNING)
-            infrastructure.exit(3)
-            await until(lambda: api.state(run.id) is StateType.CRASHED)
-
-    asyncio.run(scenario())
-    (line,) = api.logs[run.id]
+    (line,) = api.logs[run_id]
     assert (line.level, line.name) == (logging.ERROR, "flowyard.worker.w1")
-    assert line.message == api.history[run.id][-1][1]
+    assert line.message == api.history[run_id][-1][1]
 
 
 def test_a_run_that_reported_its_final_state_is_left_as_it_is(

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from flowyard_fakes import images
 from flowyard_fakes.ecs import FakeAws, MotoServer, fake_aws
+from flowyard_fakes.images import engine_or_skip
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = images.checkout_root()
 
 
 @pytest.fixture(scope="session")
@@ -28,19 +27,6 @@ def aws_records(moto_server: MotoServer) -> Iterator[FakeAws]:
         yield aws
 
 
-def engine_or_skip() -> None:
-    """Skip unless a Docker engine answers (scripts/test starts one; FLOWYARD_SKIP_DOCKER skips)."""
-    if os.environ.get("FLOWYARD_SKIP_DOCKER"):
-        pytest.skip("FLOWYARD_SKIP_DOCKER is set")
-    import docker
-    from docker.errors import DockerException
-
-    try:
-        docker.from_env().ping()
-    except DockerException as exc:
-        pytest.fail(f"no Docker engine ({exc}); scripts/test starts one with scripts/start-dockerd")
-
-
 @pytest.fixture
 def aws(moto_server: MotoServer) -> Iterator[FakeAws]:
     """The fake with the agent running each task's container on the Docker engine."""
@@ -53,10 +39,4 @@ def aws(moto_server: MotoServer) -> Iterator[FakeAws]:
 def flowyard_image() -> str:
     """An image with this checkout's flowyard (scripts/build-flowyard-image, cached by source hash)."""
     engine_or_skip()
-    subprocess.run(
-        [str(ROOT / "scripts" / "build-python-base-image")], check=True, capture_output=True
-    )
-    built = subprocess.run(
-        [str(ROOT / "scripts" / "build-flowyard-image")], check=True, capture_output=True, text=True
-    )
-    return built.stdout.strip().splitlines()[-1]
+    return images.flowyard_image()

@@ -6,96 +6,58 @@ flowyard_fakes.ecs agent (see its docstring for what moto does not model).
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
-from flowyard.testing.worker import WorkerProcess, start_worker
+from flowyard.testing.worker import WorkerProcess
 from flowyard_fakes.ecs import FakeAws
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "ecs") -> str:
-    print(f"hello {name} from an ECS task")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-"""
+FLOWS = e2e.tutorial_flows("ecs", "from an ECS task")
 
 FAST = {"task_watch_poll_interval": 0.3, "task_start_timeout_seconds": 60}
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture
 def image_tag() -> Iterator[str]:
-    tag = f"flowyard-ecs-e2e-{uuid.uuid4().hex[:8]}:1"
-    yield tag
-    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    with e2e.throwaway_image_tag("flowyard-ecs-e2e") as tag:
+        yield tag
 
 
 @pytest.fixture
 def ecs_worker(server: RunningServer, aws: FakeAws, tmp_path: Path) -> Iterator[WorkerProcess]:
-    created = run_cli("work-pool", "create", "ecs-pool", "--type", "ecs", env=server.env())
-    assert created.returncode == 0, created.stderr
-    worker = start_worker(server, "--pool", "ecs-pool", log=tmp_path / "worker.log", **aws.env())
-    yield worker
-    worker.stop()
+    """The pool ``ecs-pool`` with one worker, talking to the fake."""
+    with e2e.pool_workers(
+        server, "ecs-pool", "ecs", directory=tmp_path, stop_timeout=30, **aws.env()
+    ) as pool:
+        yield pool.start()
 
 
 def deploy(
     server: RunningServer, project: Path, base_image: str, flow: str, image: str, **variables: Any
 ) -> subprocess.CompletedProcess[str]:
     """``flow.deploy(image=...)`` from the project directory: builds the image, registers."""
-    code = (
-        f"from flows import {flow}\n"
-        f"{flow}.deploy('dev', work_pool_name='ecs-pool', image={image!r}, "
-        f"job_variables={ {**FAST, **variables}!r})"
+    return e2e.deploy(
+        server,
+        project,
+        flow,
+        work_pool="ecs-pool",
+        image=image,
+        job_variables={**FAST, **variables},
+        base_image=base_image,
     )
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
-    )
-
-
-def wait_state(
-    http: httpx.Client,
-    run_id: str,
-    states: frozenset[str] = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}),
-    timeout: float = 120,
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
 
 
 def task_of(aws: FakeAws, infrastructure_id: str) -> dict[str, Any]:
@@ -160,7 +122,7 @@ def test_a_second_deploy_of_the_same_flow_registers_no_new_revision(
     for _ in range(2):
         assert deploy(server, project, flowyard_image, "tutorial", image_tag).returncode == 0
         run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-        final = wait_state(http, run["id"])
+        final = e2e.wait_for_state(http, run["id"])
         assert final["state_type"] == "COMPLETED", final
         arns.append(task_of(aws, final["infrastructure_id"])["taskDefinitionArn"])
     assert arns[0] == arns[1]
@@ -179,24 +141,27 @@ def test_cancelling_a_run_stops_its_task_and_removes_the_container(
 ) -> None:
     assert deploy(server, project, flowyard_image, "long_one", image_tag).returncode == 0
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    running = wait_state(http, run["id"], frozenset({"RUNNING"}))
+    running = e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     infrastructure_id = (
         running["infrastructure_id"]
         or http.get(f"/flow_runs/{run['id']}").json()["infrastructure_id"]
     )
     assert aws.agent is not None
-    container_ids = aws.agent.runner.ids_with_labels(
+    runner = aws.agent.runner
+    container_ids = runner.ids_with_labels(
         {"flowyard-fakes.ecs.task-arn": infrastructure_id.partition("::")[2]}
     )
     assert len(container_ids) == 1
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
-    assert wait_state(http, run["id"], timeout=60)["state_type"] == "CANCELLED"
-    deadline = time.monotonic() + 60
-    while task_of(aws, infrastructure_id)["lastStatus"] != "STOPPED" or aws.agent.runner.exists(
-        container_ids[0]
-    ):
-        assert time.monotonic() < deadline, task_of(aws, infrastructure_id)
-        time.sleep(0.2)
+    assert e2e.wait_for_state(http, run["id"], timeout=60)["state_type"] == "CANCELLED"
+    e2e.wait_until(
+        lambda: (
+            task_of(aws, infrastructure_id)["lastStatus"] == "STOPPED"
+            and not runner.exists(container_ids[0])
+        ),
+        60,
+        lambda: task_of(aws, infrastructure_id),
+    )
     assert task_of(aws, infrastructure_id)["stopCode"] == "UserInitiated"
 
 
@@ -212,7 +177,7 @@ def test_fargate_without_subnets_and_without_a_default_vpc_crashes_naming_networ
     aws.delete_default_vpc()
     assert deploy(server, project, flowyard_image, "tutorial", image_tag).returncode == 0
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "network_configuration" in final["state_message"]
     assert "no default VPC" in final["state_message"]
@@ -236,7 +201,7 @@ def test_an_image_that_cannot_be_pulled_crashes_with_the_pull_error(
         "image=no-such-image:404",
         env=server.env(),
     )
-    final = wait_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert (
         "could not pull" in final["state_message"] and "no-such-image:404" in final["state_message"]
@@ -259,7 +224,7 @@ def test_a_container_that_exits_without_a_state_is_crashed_with_its_exit_code(
         == 0
     )
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "essential container 'flowyard' exited with code 3" in final["state_message"]
 
@@ -281,6 +246,6 @@ def test_a_container_killed_for_memory_is_explained(
         == 0
     )
     run = cli_json("deployment", "run", "tutorial/dev", env=server.env())
-    final = wait_state(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
     assert final["state_type"] == "CRASHED"
     assert "running out of memory" in final["state_message"], final["state_message"]

@@ -12,8 +12,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,41 +19,14 @@ from typing import Any
 import httpx
 import pytest
 from docker_env import engine_or_skip, flowyard_image, start_registry
+from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
-from flowyard.testing.worker import WorkerProcess, start_worker
+from flowyard.testing.worker import WorkerProcess
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "docker") -> str:
-    print(f"hello {name} from a container")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-
-@flow(log_prints=True)
-def dies_hard(seconds: float = 8) -> None:
-    import os
-    print("started", flush=True)
-    time.sleep(seconds)
-    os._exit(3)  # no final state: only a worker waiting for the container can tell
-
-@flow
-def hog(megabytes: int = 400) -> None:
-    blocks = []
-    for _ in range(megabytes):
-        blocks.append(bytearray(1024 * 1024))
-        for i in range(0, len(blocks[-1]), 4096):
-            blocks[-1][i] = 1
-"""
+FLOWS = e2e.tutorial_flows("docker", "from a container", e2e.DIES_HARD_FLOW, e2e.HOG_FLOW)
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +37,7 @@ def base_image() -> str:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
+    root = e2e.flow_project(tmp_path, FLOWS)
     (root / ".venv").mkdir()  # never copied into the image
     (root / ".venv" / "big").write_bytes(b"x" * 1024)
     return root
@@ -76,24 +45,22 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def image_tag() -> Iterator[str]:
-    tag = f"flowyard-e2e-{uuid.uuid4().hex[:8]}:1"
-    yield tag
-    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    with e2e.throwaway_image_tag("flowyard-e2e") as tag:
+        yield tag
 
 
 @pytest.fixture
 def docker_pool(server: RunningServer, tmp_path: Path) -> Iterator[WorkerProcess]:
-    created = run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env())
-    assert created.returncode == 0, created.stderr
-    worker = start_worker(
+    """The pool ``dock`` with one worker."""
+    with e2e.pool_workers(
         server,
-        "--pool",
         "dock",
-        log=tmp_path / "worker.log",
+        "docker",
+        directory=tmp_path,
+        stop_timeout=30,
         FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
-    )
-    yield worker
-    worker.stop()
+    ) as pool:
+        yield pool.start()
 
 
 def deploy(
@@ -106,11 +73,16 @@ def deploy(
     **job_variables: Any,
 ) -> subprocess.CompletedProcess[str]:
     variables = {"image_pull_policy": "Never", "network_mode": "host", **job_variables}
-    code = (
-        f"from flows import {flow}\n"
-        f"{flow}.deploy({name!r}, work_pool_name='dock', image={image!r}, job_variables={variables!r})"
+    return e2e.deploy(
+        server,
+        project,
+        flow,
+        work_pool="dock",
+        image=image,
+        job_variables=variables,
+        name=name,
+        base_image=base_image,
     )
-    return run_python(project, code, server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image))
 
 
 def run_python(project: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -126,18 +98,9 @@ def run_python(project: Path, code: str, env: dict[str, str]) -> subprocess.Comp
 
 
 def wait_final(
-    http: httpx.Client,
-    run_id: str,
-    states: frozenset[str] = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}),
-    timeout: float = 90,
+    http: httpx.Client, run_id: str, states: frozenset[str] = e2e.FINAL_STATES, timeout: float = 90
 ) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
+    return e2e.wait_for_state(http, run_id, states, timeout)
 
 
 def container(container_id: str) -> dict[str, Any] | None:
@@ -167,8 +130,7 @@ def test_deploy_builds_an_image_and_the_run_completes_in_a_container(
     run = cli_json("deployment", "run", "tutorial/dev", "--param", "name=ann", env=server.env())
     final = wait_final(http, run["id"])
     assert final["state_type"] == "COMPLETED", final
-    logs = "\n".join(line["message"] for line in http.get(f"/flow_runs/{run['id']}/logs").json())
-    assert "hello ann from a container" in logs
+    assert "hello ann from a container" in e2e.run_logs(http, run["id"])
     info = container(final["infrastructure_id"])
     assert info is not None and info["Config"]["Image"] == image_tag
     assert info["Config"]["Labels"]["flowyard.flow-run-id"] == run["id"]
@@ -195,10 +157,9 @@ def test_cancelling_a_long_run_removes_its_container(
     assert container(container_id)["State"]["Running"]  # type: ignore[index]
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
     assert wait_final(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
-    deadline = time.monotonic() + 15
-    while container(container_id) is not None:
-        assert time.monotonic() < deadline, "the container is still there"
-        time.sleep(0.2)
+    e2e.wait_until(
+        lambda: container(container_id) is None, 15, lambda: "the container is still there"
+    )
 
 
 def test_an_oom_killed_container_ends_crashed_with_the_reason(
@@ -256,23 +217,17 @@ def test_a_worker_killed_and_restarted_mid_run_reattaches_and_reports_the_contai
     image_tag: str,
     tmp_path: Path,
 ) -> None:
-    assert (
-        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
+    workers = e2e.pool_workers(
+        server, "dock", "docker", directory=tmp_path, worker_args=("--name", "docker-1")
     )
-    assert deploy(server, project, base_image, "dies_hard", "dev", image_tag).returncode == 0
-
-    def start(log: str) -> WorkerProcess:
-        return start_worker(server, "--pool", "dock", "--name", "docker-1", log=tmp_path / log)
-
-    first = start("worker.log")
-    run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
-    wait_final(http, run["id"], frozenset({"RUNNING"}))
-    first.stop(signal.SIGKILL)  # the container goes on without it
-    second = start("worker-2.log")  # the same --name: it re-attaches to the container
-    try:
+    with workers as pool:
+        assert deploy(server, project, base_image, "dies_hard", "dev", image_tag).returncode == 0
+        first = pool.start("worker.log")
+        run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
+        wait_final(http, run["id"], frozenset({"RUNNING"}))
+        first.stop(signal.SIGKILL)  # the container goes on without it
+        second = pool.start("worker-2.log")  # the same --name: it re-attaches to the container
         final = wait_final(http, run["id"])
-    finally:
-        second.stop()
 
     assert final["state_type"] == "CRASHED", final
     assert "The container exited with code 3." in final["state_message"]
@@ -282,9 +237,7 @@ def test_a_worker_killed_and_restarted_mid_run_reattaches_and_reports_the_contai
 def test_a_failing_build_stops_the_deploy(
     server: RunningServer, http: httpx.Client, project: Path, base_image: str, image_tag: str
 ) -> None:
-    assert (
-        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
-    )
+    e2e.create_work_pool(server, "dock", "docker")
     (project / "requirements.txt").write_text("this-package-does-not-exist-anywhere==0.0.1\n")
     failed = deploy(server, project, base_image, "tutorial", "dev", image_tag)
     assert failed.returncode != 0
@@ -296,9 +249,7 @@ def test_own_dockerfile_and_base_image_argument(
     server: RunningServer, project: Path, base_image: str, image_tag: str
 ) -> None:
     """`DeploymentImage(dockerfile=...)` uses the project's Dockerfile; `base_image=` feeds the generated one."""
-    assert (
-        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
-    )
+    e2e.create_work_pool(server, "dock", "docker")
     (project / "Dockerfile.custom").write_text(
         f"FROM {base_image}\nCOPY flows.py /opt/flowyard/project/flows.py\nRUN echo custom-build-ran > /marker\n"
     )
@@ -332,9 +283,7 @@ def registry(tmp_path: Path) -> Iterator[str]:
 def test_push_sends_the_image_to_the_registry(
     server: RunningServer, project: Path, base_image: str, registry: str
 ) -> None:
-    assert (
-        run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env()).returncode == 0
-    )
+    e2e.create_work_pool(server, "dock", "docker")
     image = f"{registry}/team/flows:7"
     try:
         done = deploy(server, project, base_image, "tutorial", "pushed", image)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,9 +21,11 @@ from typing import Any
 import httpx
 import pytest
 from docker_env import engine_or_skip, flowyard_image, start_registry
-from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing import e2e
+from flowyard.testing.cli import cli_json
+from flowyard.testing.e2e import flow_project, pool_workers, run_logs, wait_for_state
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
-from flowyard.testing.worker import WorkerProcess, start_worker
+from flowyard.testing.worker import WorkerProcess
 
 pytestmark = [pytest.mark.docker, SQLITE_ONLY]
 
@@ -91,27 +92,22 @@ def hanging_registry() -> Iterator[str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture
 def docker_pool(server: RunningServer, tmp_path: Path) -> Iterator[WorkerProcess]:
     """A docker pool's worker whose environment holds the right and a wrong registry password."""
-    created = run_cli("work-pool", "create", "dock", "--type", "docker", env=server.env())
-    assert created.returncode == 0, created.stderr
-    worker = start_worker(
+    with pool_workers(
         server,
-        "--pool",
         "dock",
-        log=tmp_path / "worker.log",
+        "docker",
+        directory=tmp_path,
+        stop_timeout=30,
         REGISTRY_PASSWORD=PASSWORD,
         WRONG_REGISTRY_PASSWORD=WRONG,
-    )
-    yield worker
-    worker.stop()
+    ) as pool:
+        yield pool.start()
 
 
 def deploy(
@@ -124,19 +120,15 @@ def deploy(
     **job_variables: Any,
 ) -> None:
     """``private.deploy(...)`` from a user's script in the project directory."""
-    variables = {"network_mode": "host", "image_pull_policy": "Always", **job_variables}
-    code = (
-        "from flows import private\n"
-        f"private.deploy('dev', work_pool_name='dock', image={image!r}, build={build!r}, "
-        f"push=False, job_variables={variables!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+    done = e2e.deploy(
+        server,
+        project,
+        "private",
+        work_pool="dock",
+        image=image,
+        job_variables={"network_mode": "host", "image_pull_policy": "Always", **job_variables},
+        base_image=base_image,
+        options={"build": build, "push": False},
     )
     assert done.returncode == 0, done.stderr
 
@@ -158,13 +150,7 @@ def push_with_auth(image: str, registry: str) -> None:
 
 
 def wait_final(http: httpx.Client, run_id: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
-        if run["state_type"] in {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}:
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.1)
+    return wait_for_state(http, run_id, timeout=timeout, interval=0.1)
 
 
 def containers_of(run_id: str) -> list[str]:
@@ -175,10 +161,6 @@ def containers_of(run_id: str) -> list[str]:
         check=True,
     )
     return listed.stdout.split()
-
-
-def run_logs(http: httpx.Client, run_id: str) -> str:
-    return "\n".join(line["message"] for line in http.get(f"/flow_runs/{run_id}/logs").json())
 
 
 def test_a_private_image_is_pulled_with_the_workers_credentials_and_the_run_completes(

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +27,7 @@ import pytest
 from docker_env import engine_or_skip, flowyard_image
 from flowyard.server.listen import docker_bridge_address
 from flowyard.testing.cli import run_cli, start_cli
+from flowyard.testing.e2e import throwaway_image_tag
 from flowyard.testing.plugin import free_port
 
 pytestmark = [pytest.mark.docker]
@@ -86,9 +86,8 @@ def github_stub() -> Iterator[str]:
 
 @pytest.fixture
 def image_tag() -> Iterator[str]:
-    tag = f"my-first-deployment-image-{uuid.uuid4().hex[:8]}:tutorial"
-    yield tag
-    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    with throwaway_image_tag("my-first-deployment-image", "tutorial") as tag:
+        yield tag
 
 
 @pytest.fixture

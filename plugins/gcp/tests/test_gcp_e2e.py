@@ -8,41 +8,23 @@ The fakes run containers in the host network, so a flow reaches the loopback ser
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
-from flowyard.testing.worker import WorkerProcess, start_worker
+from flowyard.testing.worker import WorkerProcess
 from flowyard_fakes.cloud_run import CloudRunFake
 from flowyard_fakes.vertex import VertexFake
 from gcp_env import ANONYMOUS, flowyard_image
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
+FLOWS = e2e.tutorial_flows("gcp", "from the cloud")
 
-@flow(log_prints=True)
-def tutorial(name: str = "gcp") -> str:
-    print(f"hello {name} from the cloud")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-"""
-
-FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 Fake = CloudRunFake | VertexFake
 
 
@@ -64,35 +46,23 @@ def fake(kind: str) -> Iterator[Fake]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture(scope="module")
 def image_tag(base_image: str) -> Iterator[str]:
-    tag = f"flowyard-gcp-e2e-{uuid.uuid4().hex[:8]}:1"
-    yield tag
-    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    with e2e.throwaway_image_tag("flowyard-gcp-e2e") as tag:
+        yield tag
 
 
 @pytest.fixture
 def pool(server: RunningServer, kind: str, tmp_path: Path) -> Iterator[list[WorkerProcess]]:
-    created = run_cli("work-pool", "create", "gcp", "--type", kind, env=server.env())
-    assert created.returncode == 0, created.stderr
-    workers = [
-        start_worker(
-            server,
-            "--pool",
-            "gcp",
-            log=tmp_path / "worker.log",
-            FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
-        )
-    ]
-    yield workers
-    for worker in workers:
-        worker.stop(timeout=60)
+    """The pool ``gcp`` of the type under test, with one worker started."""
+    with e2e.pool_workers(
+        server, "gcp", kind, directory=tmp_path, FLOWYARD_WORKER_KILL_GRACE_SECONDS="2"
+    ) as workers:
+        workers.start()
+        yield workers.workers
 
 
 def deploy(
@@ -103,35 +73,21 @@ def deploy(
         "credentials": ANONYMOUS,
         "poll_interval_seconds": 0.5,
     }
-    code = (
-        f"from flows import {flow}\n"
-        f"{flow}.deploy('dev', work_pool_name='gcp', image={image!r}, job_variables={variables!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+    done = e2e.deploy(
+        server,
+        project,
+        flow,
+        work_pool="gcp",
+        image=image,
+        job_variables=variables,
+        base_image=base_image,
     )
     assert done.returncode == 0, done.stderr
 
 
-def wait_for(
-    http: httpx.Client, run_id: str, states: frozenset[str] = FINAL, timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
-
-
-def logs(http: httpx.Client, run_id: str) -> str:
-    return "\n".join(line["message"] for line in http.get(f"/flow_runs/{run_id}/logs").json())
+def jobs_gone(fake: Fake) -> bool:
+    """The fake holds no job and runs no container."""
+    return not (fake.jobs() or fake.container_ids())
 
 
 def test_the_tutorial_flow_runs_in_the_cloud_job_and_completes_with_its_logs(
@@ -145,22 +101,13 @@ def test_the_tutorial_flow_runs_in_the_cloud_job_and_completes_with_its_logs(
 ) -> None:
     deploy(server, project, base_image, fake, "tutorial", image_tag)
 
-    watched = run_cli(
-        "deployment", "run", "tutorial/dev", "--param", "name=ann", "--watch", env=server.env()
-    )
+    output, run = e2e.watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
-    assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert "finished: Completed" in watched.stdout
-    assert "hello ann from the cloud" in watched.stdout
-    run_id = re.search(r"Created flow run \S+ \(([0-9a-f-]+)\)", watched.stdout).group(1)  # type: ignore[union-attr]
-    run = http.get(f"/flow_runs/{run_id}").json()
+    assert "hello ann from the cloud" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from the cloud" in logs(http, run_id)
+    assert "hello ann from the cloud" in e2e.run_logs(http, run["id"])
     assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/")
-    deadline = time.monotonic() + 30  # the worker deletes the finished job (keep_job false)
-    while fake.jobs() or fake.container_ids():
-        assert time.monotonic() < deadline, fake.jobs()
-        time.sleep(0.2)
+    e2e.wait_until(lambda: jobs_gone(fake), 30, fake.jobs)  # deleted when done (keep_job false)
 
 
 def test_cancelling_removes_the_job_and_its_container(
@@ -174,16 +121,13 @@ def test_cancelling_removes_the_job_and_its_container(
 ) -> None:
     deploy(server, project, base_image, fake, "long_one", image_tag)
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    wait_for(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     assert fake.container_ids()
 
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
 
-    assert wait_for(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
-    deadline = time.monotonic() + 30
-    while fake.jobs() or fake.container_ids():
-        assert time.monotonic() < deadline, fake.jobs()
-        time.sleep(0.2)
+    assert e2e.wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    e2e.wait_until(lambda: jobs_gone(fake), 30, fake.jobs)
 
 
 def test_a_failing_command_ends_crashed_with_the_exit_explained(
@@ -205,7 +149,7 @@ def test_a_failing_command_ends_crashed_with_the_exit_explained(
         "command=python -c 'import sys; sys.exit(7)'",
         env=server.env(),
     )
-    final = wait_for(http, run["id"], timeout=90)
+    final = e2e.wait_for_state(http, run["id"], timeout=90)
 
     assert final["state_type"] == "CRASHED", final
     assert re.search(r"exit code 7|non-zero status of 7", final["state_message"]), final
@@ -230,7 +174,7 @@ def test_an_image_that_does_not_exist_ends_crashed_naming_it(
         "image=registry.example/flows:missing",
         env=server.env(),
     )
-    final = wait_for(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "registry.example/flows:missing" in final["state_message"]

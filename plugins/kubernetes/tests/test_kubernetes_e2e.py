@@ -8,58 +8,23 @@ so the flow's container reaches the loopback server as it is.
 
 from __future__ import annotations
 
-import json
-import re
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from flowyard.testing import e2e
 from flowyard.testing.cli import cli_json, run_cli
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
-from flowyard.testing.worker import WorkerProcess, start_worker
 from flowyard_fakes.kubernetes import KubernetesEmulator
 from kube_env import flowyard_image, host_network_template
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, SQLITE_ONLY]
 
-FLOWS = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def tutorial(name: str = "kubernetes") -> str:
-    print(f"hello {name} from a pod")
-    return name
-
-@flow(log_prints=True)
-def long_one(seconds: float = 120) -> None:
-    print("started", flush=True)
-    time.sleep(seconds)
-
-@flow(log_prints=True)
-def dies_hard(seconds: float = 8) -> None:
-    import os
-    print("started", flush=True)
-    time.sleep(seconds)
-    os._exit(3)  # no final state: only a worker observing the pod can tell what happened
-
-@flow
-def hog(megabytes: int = 400) -> None:
-    blocks = []
-    for _ in range(megabytes):
-        blocks.append(bytearray(1024 * 1024))
-        for i in range(0, len(blocks[-1]), 4096):
-            blocks[-1][i] = 1
-"""
-
-FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+FLOWS = e2e.tutorial_flows("kubernetes", "from a pod", e2e.DIES_HARD_FLOW, e2e.HOG_FLOW)
 
 
 @pytest.fixture(scope="module")
@@ -75,91 +40,53 @@ def emulator() -> Iterator[KubernetesEmulator]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    root.mkdir()
-    (root / "flows.py").write_text(FLOWS)
-    return root
+    return e2e.flow_project(tmp_path, FLOWS)
 
 
 @pytest.fixture(scope="module")
 def image_tag(base_image: str) -> Iterator[str]:
-    tag = f"flowyard-k8s-e2e-{uuid.uuid4().hex[:8]}:1"
-    yield tag
-    subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+    with e2e.throwaway_image_tag("flowyard-k8s-e2e") as tag:
+        yield tag
 
 
 @pytest.fixture
 def kube_pool(
     server: RunningServer, emulator: KubernetesEmulator, tmp_path: Path
-) -> Iterator[dict[str, Any]]:
-    template = tmp_path / "template.json"
-    template.write_text(json.dumps(host_network_template()))
-    created = run_cli(
-        "work-pool",
-        "create",
-        "k8s",
-        "--type",
-        "kubernetes",
-        "--base-job-template",
-        str(template),
-        env=server.env(),
-    )
-    assert created.returncode == 0, created.stderr
+) -> Iterator[e2e.PoolWorkers]:
+    """The pool ``k8s`` (pods in the host network); each test starts its workers, all named
+    ``k8s-worker`` (a restarted worker adopts its runs)."""
     kubeconfig = emulator.write_kubeconfig(tmp_path / "kubeconfig")
-    workers: list[WorkerProcess] = []
-
-    def start(log_name: str = "worker.log", name: str = "k8s-worker") -> WorkerProcess:
-        worker = start_worker(
-            server,
-            "--pool",
-            "k8s",
-            "--name",
-            name,
-            log=tmp_path / log_name,
-            KUBECONFIG=str(kubeconfig),
-            FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
-        )
-        workers.append(worker)
-        return worker
-
-    yield {"start": start, "workers": workers}
-    for worker in workers:
-        worker.stop(timeout=60)
+    with e2e.pool_workers(
+        server,
+        "k8s",
+        "kubernetes",
+        directory=tmp_path,
+        base_job_template=host_network_template(),
+        worker_args=("--name", "k8s-worker"),
+        KUBECONFIG=str(kubeconfig),
+        FLOWYARD_WORKER_KILL_GRACE_SECONDS="2",
+    ) as pool:
+        yield pool
 
 
 def deploy(
     server: RunningServer, project: Path, base_image: str, flow: str, image: str, **variables: Any
 ) -> None:
-    variables = {"image_pull_policy": "Never", **variables}
-    code = (
-        f"from flows import {flow}\n"
-        f"{flow}.deploy('dev', work_pool_name='k8s', image={image!r}, job_variables={variables!r})"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=server.env(FLOWYARD_DOCKER_BASE_IMAGE=base_image),
+    done = e2e.deploy(
+        server,
+        project,
+        flow,
+        work_pool="k8s",
+        image=image,
+        job_variables={"image_pull_policy": "Never", **variables},
+        base_image=base_image,
     )
     assert done.returncode == 0, done.stderr
 
 
-def wait_for(
-    http: httpx.Client, run_id: str, states: frozenset[str] = FINAL, timeout: float = 120
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run: dict[str, Any] = http.get(f"/flow_runs/{run_id}").json()
-        if run["state_type"] in states:
-            return run
-        assert time.monotonic() < deadline, run
-        time.sleep(0.2)
-
-
-def logs(http: httpx.Client, run_id: str) -> str:
-    return "\n".join(line["message"] for line in http.get(f"/flow_runs/{run_id}/logs").json())
+def job_pod_and_container_gone(emulator: KubernetesEmulator) -> bool:
+    """The emulator holds no Job or pod and runs no container."""
+    return not (emulator.jobs() or emulator.pods() or emulator.container_ids())
 
 
 def test_the_tutorial_flow_runs_in_a_pod_and_completes_with_its_prints_in_the_logs(
@@ -169,29 +96,23 @@ def test_the_tutorial_flow_runs_in_a_pod_and_completes_with_its_prints_in_the_lo
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag)
-    kube_pool["start"]()
+    kube_pool.start()
 
-    watched = run_cli(
-        "deployment", "run", "tutorial/dev", "--param", "name=ann", "--watch", env=server.env()
-    )
+    output, run = e2e.watch_deployment_run(server, http, "tutorial/dev", "--param", "name=ann")
 
-    assert watched.returncode == 0, watched.stdout + watched.stderr
-    assert "finished: Completed" in watched.stdout
-    assert "hello ann from a pod" in watched.stdout
-    run_id = re.search(r"Created flow run \S+ \(([0-9a-f-]+)\)", watched.stdout).group(1)  # type: ignore[union-attr]
-    run = http.get(f"/flow_runs/{run_id}").json()
+    assert "hello ann from a pod" in output
     assert run["state_type"] == "COMPLETED"
-    assert "hello ann from a pod" in logs(http, run["id"])
+    assert "hello ann from a pod" in e2e.run_logs(http, run["id"])
     namespace, job_name = run["infrastructure_id"].split(":")
     assert namespace == "default"
     job = next(j for j in emulator.jobs() if j["metadata"]["name"] == job_name)
     assert job["metadata"]["labels"]["flowyard.io/flow-run-id"] == run["id"]
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == image_tag
-    kube_pool["workers"][0].wait_for_output("hello ann from a pod")  # stream_output
+    kube_pool.workers[0].wait_for_output("hello ann from a pod")  # stream_output
 
 
 def test_cancelling_removes_the_job_pod_and_container_within_the_grace_period(
@@ -201,22 +122,24 @@ def test_cancelling_removes_the_job_pod_and_container_within_the_grace_period(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
-    kube_pool["start"]()
+    kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", env=server.env())
-    wait_for(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
     assert emulator.container_ids()
 
     started = time.monotonic()
     assert run_cli("flow-run", "cancel", run["id"], env=server.env()).returncode == 0
 
-    assert wait_for(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
-    deadline = started + 2 + 15  # grace period + slack for the engine's own shutdown
-    while emulator.jobs() or emulator.pods() or emulator.container_ids():
-        assert time.monotonic() < deadline, (emulator.jobs(), emulator.pods())
-        time.sleep(0.2)
+    assert e2e.wait_for_state(http, run["id"], timeout=30)["state_type"] == "CANCELLED"
+    grace_and_slack = started + 2 + 15 - time.monotonic()  # + the engine's own shutdown
+    e2e.wait_until(
+        lambda: job_pod_and_container_gone(emulator),
+        grace_and_slack,
+        lambda: (emulator.jobs(), emulator.pods()),
+    )
 
 
 def test_a_missing_image_ends_crashed_naming_the_image(
@@ -225,10 +148,10 @@ def test_a_missing_image_ends_crashed_naming_the_image(
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "tutorial", image_tag, pod_watch_timeout_seconds=3)
-    kube_pool["start"]()
+    kube_pool.start()
 
     run = cli_json(
         "deployment",
@@ -238,7 +161,7 @@ def test_a_missing_image_ends_crashed_naming_the_image(
         "image=registry.example/flows:missing",
         env=server.env(),
     )
-    final = wait_for(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
 
     assert final["state_type"] == "CRASHED", final
     assert "'registry.example/flows:missing' could not be pulled" in final["state_message"]
@@ -250,13 +173,13 @@ def test_an_oom_kill_ends_crashed_with_oomkilled(
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "hog", image_tag, memory_limit="64Mi")
-    kube_pool["start"]()
+    kube_pool.start()
 
     run = cli_json("deployment", "run", "hog/dev", env=server.env())
-    final = wait_for(http, run["id"])
+    final = e2e.wait_for_state(http, run["id"])
 
     assert final["state_type"] == "CRASHED", final
     assert "OOMKilled" in final["state_message"] and "64Mi" in final["state_message"]
@@ -269,16 +192,16 @@ def test_a_watch_dropped_mid_run_still_ends_completed(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
-    worker = kube_pool["start"]()
+    worker = kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", "--param", "seconds=4", env=server.env())
-    wait_for(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     emulator.drop_watches()
 
-    assert wait_for(http, run["id"])["state_type"] == "COMPLETED"
+    assert e2e.wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
     assert "dropped" in worker.output()
 
 
@@ -289,21 +212,22 @@ def test_a_worker_killed_and_restarted_mid_run_observes_the_job_to_completion(
     base_image: str,
     image_tag: str,
     emulator: KubernetesEmulator,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "long_one", image_tag)
-    first = kube_pool["start"]()
+    first = kube_pool.start()
     run = cli_json("deployment", "run", "long-one/dev", "--param", "seconds=6", env=server.env())
-    wait_for(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     first.stop(signal.SIGKILL)  # no clean-up: the Job must not depend on the worker process
-    second = kube_pool["start"]("worker-2.log")  # the same --name: it adopts its runs
+    second = kube_pool.start("worker-2.log")  # the same --name: it adopts its runs
 
-    assert wait_for(http, run["id"])["state_type"] == "COMPLETED"
-    deadline = time.monotonic() + 15  # the engine reports before its process has exited
-    while [p["status"]["phase"] for p in emulator.pods()] != ["Succeeded"]:
-        assert time.monotonic() < deadline, emulator.pods()
-        time.sleep(0.2)
+    assert e2e.wait_for_state(http, run["id"])["state_type"] == "COMPLETED"
+    e2e.wait_until(  # the engine reports before its process has exited
+        lambda: [p["status"]["phase"] for p in emulator.pods()] == ["Succeeded"],
+        15,
+        emulator.pods,
+    )
     output = second.output()
     assert f"Re-attached to flow run {run['name']} ({run['id']})" in output
     assert "started" in output  # the pod's log, streamed by the restarted worker
@@ -315,18 +239,18 @@ def test_a_pod_that_fails_after_its_worker_restarted_ends_crashed_with_its_exit_
     project: Path,
     base_image: str,
     image_tag: str,
-    kube_pool: dict[str, Any],
+    kube_pool: e2e.PoolWorkers,
 ) -> None:
     deploy(server, project, base_image, "dies_hard", image_tag, backoff_limit=0)
-    first = kube_pool["start"]()
+    first = kube_pool.start()
     run = cli_json("deployment", "run", "dies-hard/dev", env=server.env())
-    wait_for(http, run["id"], frozenset({"RUNNING"}))
+    e2e.wait_for_state(http, run["id"], frozenset({"RUNNING"}))
 
     first.stop(signal.SIGKILL)
-    kube_pool["start"]("worker-2.log")
+    kube_pool.start("worker-2.log")
 
     # the engine dies without a final state: only the restarted worker, watching the pod, ends it
-    final = wait_for(http, run["id"], timeout=60)
+    final = e2e.wait_for_state(http, run["id"], timeout=60)
     assert final["state_type"] == "CRASHED", final
     assert "The container exited with code 3" in final["state_message"]
-    assert "The container exited with code 3" in logs(http, run["id"])
+    assert "The container exited with code 3" in e2e.run_logs(http, run["id"])
