@@ -23,20 +23,27 @@ def check_push_type(pool_type: str) -> None:
     if base not in installed:
         if base in known_types():
             return
-        raise Invalid(
-            f"type: unknown worker type {base!r} in {pool_type!r}; `flowyard worker types` "
-            "lists them (push pools: cloud-run:push, ecs:push, azure-container-instance:push).",
-            field="type",
+        raise _invalid_type(
+            f"unknown worker type {base!r} in {pool_type!r}; `flowyard worker types` "
+            "lists them (push pools: cloud-run:push, ecs:push, azure-container-instance:push)."
         )
     try:
         supported = worker_types().hooks(base).implements("lookup")
     except PluginError as exc:
-        raise Invalid(f"type: worker type {base!r} cannot be loaded: {exc}", field="type") from exc
+        raise _invalid_type(f"worker type {base!r} cannot be loaded: {exc}") from exc
     if not supported:
-        raise Invalid(
-            f"type: worker type {base!r} does not support push pools (it has no 'lookup' hook, "
+        raise _invalid_type(
+            f"worker type {base!r} does not support push pools (it has no 'lookup' hook, "
             f"so the server could not submit its runs exactly once). Use type {base!r} with a "
             "worker, or a type that supports push: cloud-run:push, ecs:push, "
-            "azure-container-instance:push.",
-            field="type",
+            "azure-container-instance:push."
         )
+
+
+def _invalid_type(message: str) -> Invalid:
+    """A 422 on ``type``: the headline, then the field error (the CLI prints each once)."""
+    return Invalid(
+        f"Invalid work pool type: {message}",
+        field="type",
+        errors=[{"field": "type", "message": message}],
+    )
