@@ -18,7 +18,6 @@ from pydantic import BaseModel, ValidationError
 from flowyard import limits
 from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import ClaimedRun, Deployment
-from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.services import runs
 from flowyard.server.services.deployments import deployment_model, get_deployment_row
@@ -108,7 +107,7 @@ def _deployment(
 
 def _item(
     conn: sa.Connection,
-    row: sa.Row[Any],
+    row: runs.RunRow,
     claim: Claim,
     base_job_template: dict[str, Any],
     cache: dict[str, Deployment | Unanswerable],
@@ -132,7 +131,7 @@ def _item(
     )
 
 
-def set_aside(conn: sa.Connection, row: sa.Row[Any], problem: Unanswerable) -> None:
+def set_aside(conn: sa.Connection, row: runs.RunRow, problem: Unanswerable) -> None:
     """Mark a claimed run FAILED (state name ``Unclaimable``) with a message naming the field."""
     message = (
         f"The claim could not hand this run to a worker: its stored field '{problem.field}' "
@@ -140,7 +139,7 @@ def set_aside(conn: sa.Connection, row: sa.Row[Any], problem: Unanswerable) -> N
         "Fix or recreate the run (or its deployment)."
     )[: limits.MESSAGE_LENGTH]
     log.warning("claim: run %s set aside: %s", row.id, problem)
-    write_state(conn, m.typed(m.FlowRun, row), StateType.FAILED, SET_ASIDE_NAME, message)
+    write_state(conn, row.stored(), StateType.FAILED, SET_ASIDE_NAME, message)
 
 
 def claimed_runs(

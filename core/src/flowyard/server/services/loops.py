@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -170,28 +170,47 @@ def _insert_ignoring_duplicates(conn: sa.Connection, rows: list[dict[str, Any]])
     return len(inserted)
 
 
-def _active_schedules(ctx: ServerContext) -> list[Any]:
+class ScheduleRow(NamedTuple):
+    """A row of :func:`_active_schedules`: a ``deployment_schedule`` row, then what its runs copy
+    from the deployment (built from the row mapping without validation)."""
+
+    id: str
+    deployment_id: str
+    slug: str
+    schedule: dict[str, Any]
+    active: bool
+    created: dt.datetime
+    flow_id: str
+    pool_id: str | None
+    queue_id: str | None
+    parameters: dict[str, Any]
+    tags: list[str]
+    schedule_error: str | None
+
+
+_ACTIVE_SCHEDULES = (
+    sa.select(
+        t.deployment_schedule,
+        t.deployment.c.flow_id,
+        t.deployment.c.pool_id,
+        t.deployment.c.queue_id,
+        t.deployment.c.parameters,
+        t.deployment.c.tags,
+        t.deployment.c.schedule_error,
+    )
+    .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
+    .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
+)
+
+
+def _active_schedules(ctx: ServerContext) -> list[ScheduleRow]:
     """Every active schedule of an unpaused deployment, with what its runs copy."""
     with ctx.db.read() as conn:
-        return list(
-            conn.execute(
-                sa.select(
-                    t.deployment_schedule,
-                    t.deployment.c.flow_id,
-                    t.deployment.c.pool_id,
-                    t.deployment.c.queue_id,
-                    t.deployment.c.parameters,
-                    t.deployment.c.tags,
-                    t.deployment.c.schedule_error,
-                )
-                .join(t.deployment, t.deployment.c.id == t.deployment_schedule.c.deployment_id)
-                .where(t.deployment_schedule.c.active.is_(True), t.deployment.c.paused.is_(False))
-            ).all()
-        )
+        return [ScheduleRow(**row._mapping) for row in conn.execute(_ACTIVE_SCHEDULES)]
 
 
 def _future_runs(
-    ctx: ServerContext, item: Any, prefix: str, now: dt.datetime
+    ctx: ServerContext, item: ScheduleRow, prefix: str, now: dt.datetime
 ) -> tuple[int, dt.datetime | None]:
     """How many future SCHEDULED runs a schedule has, and the latest one's time.
 
@@ -213,7 +232,7 @@ def _future_runs(
 
 
 def _schedule_one(
-    ctx: ServerContext, item: Any, now: dt.datetime, limits: scheduling.SchedulingLimits
+    ctx: ServerContext, item: ScheduleRow, now: dt.datetime, limits: scheduling.SchedulingLimits
 ) -> int:
     """Top up one schedule's runs; returns how many were created (0 when it is stocked)."""
     from flowyard.schedules import upcoming

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 import sqlalchemy as sa
 
@@ -33,11 +33,32 @@ from flowyard.server.services.readable import readable_object
 from flowyard.server.services.states import get_run_row
 
 
-def _run_row(now: Any, **values: Any) -> dict[str, Any]:
+class RunValues(TypedDict, total=False):
+    """The columns a new run sets itself (:func:`_run_row` gives every other its default).
+
+    ``name`` None means a generated name; ``state_type`` is the state's enum.
+    """
+
+    name: str | None
+    flow_id: str
+    deployment_id: str
+    pool_id: str | None
+    queue_id: str | None
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    tags: list[str]
+    state_type: StateType
+    state_name: str
+    scheduled_time: dt.datetime
+    start_time: dt.datetime
+    idempotency_key: str | None
+
+
+def _run_row(now: dt.datetime, **values: Unpack[RunValues]) -> dict[str, Any]:
     """Every column of a new run (defaults: SCHEDULED now, generated id and name)."""
     state_type = values.pop("state_type", StateType.SCHEDULED)
     return {
-        "id": values.pop("id", None) or new_id(),
+        "id": new_id(),
         "name": values.pop("name", None) or run_name(),
         "parameters": {},
         "job_variables": {},
@@ -72,7 +93,7 @@ def _insert_rows(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     )
 
 
-def _insert_run(conn: sa.Connection, **values: Any) -> str:
+def _insert_run(conn: sa.Connection, **values: Unpack[RunValues]) -> str:
     row = _run_row(utcnow(), **values)
     _insert_rows(conn, [row])
     return str(row["id"])
@@ -91,7 +112,7 @@ def _run_values(
     pool: m.WorkPool | None,
     body: FlowRunCreate,
     queues: dict[str, str],
-) -> dict[str, Any]:
+) -> RunValues:
     """Check ``body`` against the deployment and its pool; the new run's column values."""
     queue_id = dep.queue_id
     if pool is not None:
@@ -206,8 +227,51 @@ def create_local(conn: sa.Connection, body: LocalFlowRunCreate) -> str:
         state_type=StateType.RUNNING,
         state_name="Running",
         start_time=now,
-        **({"name": body.name} if body.name else {}),
+        name=body.name,
     )
+
+
+class RunRow(NamedTuple):
+    """A row of ``_NAMES``: every ``flow_run`` column, then the names of the run's relations.
+
+    Built from the row mapping without validation (a stored row is trusted as stored, as
+    :func:`flowyard.server.models.typed` does); ``test_typed_rows.py`` checks the fields are the
+    select's columns.
+    """
+
+    id: str
+    name: str
+    flow_id: str
+    deployment_id: str | None
+    pool_id: str | None
+    queue_id: str | None
+    parameters: dict[str, Any]
+    job_variables: dict[str, Any]
+    tags: list[str]
+    labels: dict[str, Any]
+    state_type: str
+    state_name: str
+    state_message: str | None
+    state_timestamp: dt.datetime
+    scheduled_time: dt.datetime
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    infrastructure_id: str | None
+    worker_name: str | None
+    claim_id: str | None
+    lease_expires: dt.datetime | None
+    idempotency_key: str | None
+    auto_scheduled: bool
+    created: dt.datetime
+    updated: dt.datetime
+    flow_name: str
+    deployment_name: str | None
+    pool_name: str | None
+    queue_name: str | None
+
+    def stored(self) -> m.FlowRun:
+        """The ``flow_run`` row alone, as its table model (no validation)."""
+        return m.FlowRun.model_construct(**self._asdict())
 
 
 _NAMES = (
@@ -225,7 +289,12 @@ _NAMES = (
 )
 
 
-def run_model(row: Any, *, as_stored: bool = False) -> FlowRun:
+def _run_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[RunRow]:
+    """The rows of a ``_NAMES`` query, typed."""
+    return [RunRow(**row._mapping) for row in conn.execute(query)]
+
+
+def run_model(row: RunRow, *, as_stored: bool = False) -> FlowRun:
     """API model from a row of ``_NAMES``.
 
     JSON objects beyond the document bounds read as a placeholder
@@ -263,18 +332,18 @@ def run_model(row: Any, *, as_stored: bool = False) -> FlowRun:
     )
 
 
-def read_run_rows(conn: sa.Connection, ids: list[str]) -> list[sa.Row[Any]]:
+def read_run_rows(conn: sa.Connection, ids: list[str]) -> list[RunRow]:
     """The rows :func:`run_model` reads, by id (any order); no model is built."""
     if not ids:
         return []
-    return list(conn.execute(_NAMES.where(t.flow_run.c.id.in_(ids))).all())
+    return _run_rows(conn, _NAMES.where(t.flow_run.c.id.in_(ids)))
 
 
 def read_runs(conn: sa.Connection, ids: list[str]) -> list[FlowRun]:
     """Runs by id (any order)."""
     if not ids:
         return []
-    return [run_model(r) for r in conn.execute(_NAMES.where(t.flow_run.c.id.in_(ids))).all()]
+    return [run_model(r) for r in read_run_rows(conn, ids)]
 
 
 def read_run(conn: sa.Connection, run_id: str) -> FlowRun:
@@ -301,7 +370,7 @@ def due_in_pool(
         .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
         .limit(limit)
     )
-    return [run_model(r) for r in conn.execute(query).all()]
+    return [run_model(r) for r in _run_rows(conn, query)]
 
 
 def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
@@ -322,7 +391,7 @@ def filter_runs(conn: sa.Connection, f: FlowRunFilter) -> list[FlowRun]:
     if f.state_types:
         query = query.where(t.flow_run.c.state_type.in_([s.value for s in f.state_types]))
     query = query.order_by(t.flow_run.c.scheduled_time.desc()).limit(f.limit).offset(f.offset)
-    return [run_model(r) for r in conn.execute(query).all()]
+    return [run_model(r) for r in _run_rows(conn, query)]
 
 
 def history(conn: sa.Connection, run_id: str) -> list[State]:
