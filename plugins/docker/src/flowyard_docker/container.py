@@ -56,6 +56,8 @@ def client(timeout: float | None = None) -> Any:
 class _Starting:
     """What the thread starting a container shares with the submitting thread that waits for it."""
 
+    run_id: str = ""
+    """The flow run's id (a container name already in use gets its first 8 characters)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     phase: str = "connecting to the Docker engine"
     container: Any = None
@@ -159,12 +161,28 @@ def _create_kwargs(job: DockerJob) -> dict[str, Any]:
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
+def _create(docker_client: Any, job: DockerJob, run_id: str) -> Any:
+    """Create the container. Run names are not unique: when another container already has this
+    one's name (Docker answers 409), the name gets the run id's first 8 characters and the create
+    is tried once more."""
+    from docker.errors import APIError
+
+    kwargs = _create_kwargs(job)
+    try:
+        return docker_client.containers.create(**kwargs)
+    except APIError as exc:
+        if exc.status_code != 409 or "name" not in kwargs or not run_id:
+            raise
+        kwargs["name"] = f"{kwargs['name'][:100]}-{run_id[:8]}"
+        return docker_client.containers.create(**kwargs)
+
+
 def _start(job: DockerJob, state: _Starting) -> None:
     """Pull (if needed), create, connect, start; then wait until the container left ``created``."""
     docker_client = client(job.container_start_timeout_seconds)
     _ensure_image(docker_client, job, state)
     state.phase = "creating the container"
-    container = docker_client.containers.create(**_create_kwargs(job))
+    container = _create(docker_client, job, state.run_id)
     if not state.keep(container):
         _remove(container)
         return
@@ -198,7 +216,7 @@ def create_and_start(job: DockerJob, flow_run: FlowRunInfo) -> Submission[Contai
     timed out. The submission's id is the container id.
     """
     timeout = job.container_start_timeout_seconds
-    state = _Starting()
+    state = _Starting(run_id=flow_run.id)
     starter = threading.Thread(
         target=_start_in_thread, args=(job, state), daemon=True, name="flowyard-docker-start"
     )
