@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,47 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from flowyard.testing.plugin import free_port, reset_postgres
+from flowyard.testing.plugin import reset_postgres
+from harness import cpu_seconds, serve_database
 
 N = int(os.environ.get("N", "2000"))
 K = int(os.environ.get("K", "4"))
 BATCH = int(os.environ.get("BATCH", "200"))
 PER_CLAIM = 50
 CREATORS = 4
-CLI = [os.path.join(os.path.dirname(sys.executable), "flowyard")]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (load-independent)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def start(home: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """``flowyard server start`` on ``url`` (services off); (process, API URL) once healthy."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "FLOWYARD_HOME": str(home),
-        "FLOWYARD_DATABASE_URL": url,
-        "FLOWYARD_SERVER_SERVICES": "false",
-    }
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    server = subprocess.Popen(
-        [*CLI, "server", "start", "--port", str(port), "--no-docker-bridge"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    while True:
-        try:
-            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
-                return server, api
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with code {server.returncode}")
-        time.sleep(0.05)
 
 
 def main() -> None:
@@ -76,7 +42,7 @@ def main() -> None:
         reset_postgres(url)
     else:
         url = f"sqlite:///{home / 'bench.db'}"
-    server, api_url = start(home, url)
+    server, api_url = serve_database(home, url, FLOWYARD_SERVER_SERVICES="false")
     try:
         with httpx.Client(base_url=api_url, timeout=60) as http:
             http.post("/work_pools", json={"name": "bench", "type": "process"}).raise_for_status()

@@ -19,6 +19,50 @@ import httpx
 from flowyard.testing.plugin import free_port
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
+FLOWYARD = [os.path.join(os.path.dirname(sys.executable), "flowyard")]  # the installed script
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (load-independent)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_ready(api: httpx.Client, path: str = "/health", timeout: float = 30) -> None:
+    """Polls the server's ``path`` until it answers 200; exits after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if api.get(path).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not start")
+        time.sleep(0.1)
+
+
+def serve_database(home: Path, url: str, **extra_env: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``flowyard server start`` (the installed script) on the database at ``url``, with
+    ``extra_env`` added; (process, API URL) once healthy."""
+    port = free_port()
+    env = {**os.environ, "FLOWYARD_HOME": str(home), "FLOWYARD_DATABASE_URL": url, **extra_env}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    server = subprocess.Popen(
+        [*FLOWYARD, "server", "start", "--port", str(port), "--no-docker-bridge"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    api = f"http://127.0.0.1:{port}/api"
+    while True:
+        try:
+            if httpx.get(f"{api}/health", timeout=1).status_code == 200:
+                return server, api
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None:
+            raise SystemExit(f"the server exited with code {server.returncode}")
+        time.sleep(0.05)
 
 
 @dataclass
@@ -66,16 +110,7 @@ def stage(
     worker = None
     try:
         api = httpx.Client(base_url=env["FLOWYARD_API_URL"], timeout=30)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if api.get("/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not start")
-            time.sleep(0.1)
+        wait_ready(api)
         template_args: list[str] = []
         if base_job_template is not None:
             (home / "template.json").write_text(json.dumps(base_job_template))

@@ -30,6 +30,7 @@ from cryptography.fernet import Fernet
 from flowyard.testing.plugin import free_port
 from flowyard_fakes.cloud_run import CloudRunFake
 from flowyard_fakes.containers import ContainerExit, ContainerSpec, ContainerState
+from harness import wait_ready
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 N = int(os.environ.get("N", "150"))
@@ -135,16 +136,7 @@ def main() -> None:
 
 
 def _setup(env: dict[str, str], api: httpx.Client, home: Path, fake: CloudRunFake) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if api.get("/ready").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit("the server did not start")
-        time.sleep(0.1)
+    wait_ready(api, "/ready")
     secret = json.dumps({"anonymous": True, "project": "proj-1"})
     _cli(env, "secret", "create", "gcp-fake", "--kind", "gcp", stdin=secret)
     _cli(

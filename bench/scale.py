@@ -24,7 +24,6 @@ import datetime as dt
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,20 +40,14 @@ from flowyard.server import tables as t
 from flowyard.server.db import Database
 from flowyard.server.services import deployments, pools, scheduling
 from flowyard.server.services.ids import new_id
-from flowyard.testing.plugin import free_port, reset_postgres
+from flowyard.testing.plugin import reset_postgres
+from harness import cpu_seconds, serve_database
 
 RUNS = int(os.environ.get("RUNS", "100000"))
 CLAIMS = int(os.environ.get("CLAIMS", "400"))
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "20"))
 POOLS, QUEUES_PER_POOL = 10, 10
 CHUNK = 5000
-CLI = [os.path.join(os.path.dirname(sys.executable), "flowyard")]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (load-independent)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load(db: Database) -> None:
@@ -199,25 +192,8 @@ def main() -> None:
     db.dispose()
     print(f"{backend}: loaded {count} runs in {time.perf_counter() - started:.1f} s")
 
-    port = free_port()
-    env = {**os.environ, "FLOWYARD_HOME": str(home), "FLOWYARD_DATABASE_URL": url}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    server = subprocess.Popen(
-        [*CLI, "server", "start", "--port", str(port), "--no-docker-bridge"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
+    server, api = serve_database(home, url)
     try:
-        while True:
-            try:
-                if httpx.get(f"{api}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                raise SystemExit(f"the server exited with code {server.returncode}")
-            time.sleep(0.05)
         time.sleep(5)  # the loops' first ticks (the scheduler's first pass)
         before = cpu_seconds(server.pid)
         time.sleep(IDLE_SECONDS)

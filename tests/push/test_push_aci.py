@@ -9,26 +9,19 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import push_steps as steps
 import pytest
 from flowyard.job import base_job_template
 from flowyard_azure.job import group_name
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
-from push_env import (
-    PushServer,
-    deploy,
-    flowyard_image,
-    postgres_url,
-    secret_places,
-    write_project,
-)
+from push_env import PushServer, postgres_url
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -70,14 +63,13 @@ def push_server(aci: AciFake, home: Path, database_url: str | None = None) -> Pu
     running = PushServer(home, database_url, REQUESTS_CA_BUNDLE=str(aci.cert_path))
     for name in (*AZURE_VARIABLES, "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT"):
         running.env.pop(name, None)
-    return running.start()
+    return running
 
 
 @pytest.fixture(scope="module")
 def server(aci: CountingAciFake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = push_server(aci, tmp_path_factory.mktemp("push-aci"))
-    yield running
-    running.stop()
+    with steps.serving(push_server(aci, tmp_path_factory.mktemp("push-aci"))) as running:
+        yield running
 
 
 def pool_template(fake: AciFake) -> dict[str, Any]:
@@ -107,40 +99,27 @@ def prepare(
         "client_secret": MARKER,
         "authority_host": aci.authority,
     }
-    made = server.cli("secret", "create", "azure-fake", "--kind", "azure", stdin=json.dumps(secret))
-    assert made.returncode == 0, made.stderr
     template = server.home / "template.json"
     template.write_text(json.dumps(pool_template(aci)))
-    created = server.cli(
-        "work-pool",
-        "create",
+    options = ("--base-job-template", str(template))
+    steps.create_push_pool(
+        server,
         POOL,
-        "--type",
-        "azure-container-instance:push",
-        "--base-job-template",
-        str(template),
-        "--credentials",
-        "azure-fake",
+        "azure-container-instance",
+        secret,
+        secret_name="azure-fake",
+        kind="azure",
+        options=options,
     )
-    assert created.returncode == 0, created.stderr
-    base = flowyard_image()
-    return {
-        flow: deploy(server, project, base, POOL, flow, IMAGE, {}, build=build and i == 0)
-        for i, flow in enumerate(flows)
-    }
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_project(tmp_path_factory.mktemp("project"))
+    return steps.deploy_flows(server, project, POOL, IMAGE, {}, flows, build=build)
 
 
 @pytest.fixture(scope="module")
 def deployments(
     server: PushServer, aci: CountingAciFake, project: Path
 ) -> Iterator[dict[str, str]]:
-    yield prepare(server, aci, project, ["tutorial", "long_one", "environment"], build=True)
-    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+    with steps.image_removed(IMAGE):
+        yield prepare(server, aci, project, list(steps.TUTORIAL_FLOWS), build=True)
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +130,9 @@ def pg_server(
     deployments: object,
 ) -> Iterator[tuple[PushServer, dict[str, str]]]:
     """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
-    running = push_server(aci, tmp_path_factory.mktemp("push-aci-pg"), postgres_url())
-    yield running, prepare(running, aci, project, ["environment"], build=False)
-    running.stop()
+    home = tmp_path_factory.mktemp("push-aci-pg")
+    with steps.serving(push_server(aci, home, postgres_url())) as running:
+        yield running, prepare(running, aci, project, ["environment"], build=False)
 
 
 def groups_of(aci: AciFake, run_id: str) -> list[dict[str, Any]]:
@@ -163,11 +142,7 @@ def groups_of(aci: AciFake, run_id: str) -> list[dict[str, Any]]:
 def test_the_tutorial_flow_completes_submitted_by_the_server(
     server: PushServer, aci: CountingAciFake, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["tutorial"], name="aci")
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello aci, submitted by the server" in server.logs(run_id)
-    assert run["worker_name"] == "push@replica-a"
+    run_id, run = steps.run_tutorial(server, deployments["tutorial"], "aci")
     assert run["infrastructure_id"] == f"flows-rg:{group_name('tutorial', run_id)}" or run[
         "infrastructure_id"
     ].endswith(run_id.lower())
@@ -186,42 +161,28 @@ def test_the_server_gets_its_arm_token_with_the_client_secret_from_the_store(
 def test_cancelling_a_running_push_run_removes_its_group(
     server: PushServer, aci: CountingAciFake, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["long_one"])
-    server.wait_for(run_id, frozenset({"RUNNING"}))
-    assert server.http.post(f"/flow_runs/{run_id}/cancel").status_code == 200
-    assert server.wait_for(run_id, timeout=60)["state_type"] == "CANCELLED"
-    deadline = time.monotonic() + 60
-    while groups_of(aci, run_id):
-        assert time.monotonic() < deadline, groups_of(aci, run_id)
-        time.sleep(0.3)
+    run_id = steps.cancel_running(server, deployments["long_one"])
+    steps.wait_until(lambda: not groups_of(aci, run_id), lambda: groups_of(aci, run_id))
 
 
 def test_a_server_killed_as_a_group_starts_recovers_the_run_and_creates_one_group(
     server: PushServer, aci: CountingAciFake, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["tutorial"], name="again")
-    deadline = time.monotonic() + 60
-    while not groups_of(aci, run_id):
-        assert time.monotonic() < deadline, "the server never created the group"
-        time.sleep(0.05)
-    server.kill()
-    server.start()
-    run = server.wait_for(run_id, timeout=120)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello again, submitted by the server" in server.logs(run_id)
+    started = partial(groups_of, aci)
+    run_id = steps.kill_once_started(
+        server, deployments["tutorial"], started, "the server never created the group"
+    )
+    steps.assert_recovered(server, run_id)
     assert aci.creations(run_id) == 1
 
 
 def secret_found(server: PushServer, aci: CountingAciFake, deployment_id: str) -> list[str]:
     """Where the client secret shows after a run of the ``environment`` flow."""
-    run_id = server.run(deployment_id)
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    places = secret_places(server, POOL, run_id, deployment_id)
+    run_id, places = steps.environment_run(server, POOL, deployment_id)
     (name,) = {n for n in aci.created if n.endswith(run_id.lower())}
     places["the container group sent to ARM"] = json.dumps(aci.stored_body(name))
     places["the container group as ARM shows it"] = json.dumps(groups_of(aci, run_id))
-    return [where for where, text in places.items() if MARKER in text]
+    return steps.showing(places, MARKER)
 
 
 def test_the_secret_value_appears_nowhere(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import threading
 import time
 import uuid
@@ -19,16 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import push_steps as steps
 import pytest
 from flowyard_fakes.cloud_run import CloudRunFake
-from push_env import (
-    PushServer,
-    deploy,
-    flowyard_image,
-    postgres_url,
-    secret_places,
-    write_project,
-)
+from push_env import PushServer, postgres_url
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -92,13 +85,17 @@ def marker(key: dict[str, str]) -> str:
     return lines[len(lines) // 2]
 
 
+def push_server(home: Path, database_url: str | None = None) -> PushServer:
+    """A server with no Google credentials of its own: the key comes from the secret."""
+    running = PushServer(home, database_url)
+    running.env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    return running
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = PushServer(tmp_path_factory.mktemp("push-cloud-run"))
-    running.env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    running.start()
-    yield running
-    running.stop()
+    with steps.serving(push_server(tmp_path_factory.mktemp("push-cloud-run"))) as running:
+        yield running
 
 
 def prepare(
@@ -111,31 +108,17 @@ def prepare(
     build: bool,
 ) -> dict[str, str]:
     """The tutorial steps: the key as a secret, the push pool naming it, the flows deployed."""
-    made = server.cli("secret", "create", "gcp-fake", "--kind", "gcp", stdin=json.dumps(key))
-    assert made.returncode == 0, made.stderr
-    created = server.cli(
-        "work-pool", "create", POOL, "--type", "cloud-run:push", "--credentials", "gcp-fake"
-    )
-    assert created.returncode == 0, created.stderr
-    base = flowyard_image()
+    steps.create_push_pool(server, POOL, "cloud-run", key, secret_name="gcp-fake", kind="gcp")
     variables = {"api_endpoint": fake.endpoint, "poll_interval_seconds": 0.5}
-    return {
-        flow: deploy(server, project, base, POOL, flow, IMAGE, variables, build=build and i == 0)
-        for i, flow in enumerate(flows)
-    }
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_project(tmp_path_factory.mktemp("project"))
+    return steps.deploy_flows(server, project, POOL, IMAGE, variables, flows, build=build)
 
 
 @pytest.fixture(scope="module")
 def deployments(
     server: PushServer, fake: CountingCloudRunFake, key: dict[str, str], project: Path
 ) -> Iterator[dict[str, str]]:
-    yield prepare(server, fake, key, project, ["tutorial", "long_one", "environment"], build=True)
-    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+    with steps.image_removed(IMAGE):
+        yield prepare(server, fake, key, project, list(steps.TUTORIAL_FLOWS), build=True)
 
 
 @pytest.fixture(scope="module")
@@ -147,21 +130,15 @@ def pg_server(
     deployments: object,
 ) -> Iterator[tuple[PushServer, dict[str, str]]]:
     """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
-    running = PushServer(tmp_path_factory.mktemp("push-cloud-run-pg"), database_url=postgres_url())
-    running.env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
-    running.start()
-    yield running, prepare(running, fake, key, project, ["environment"], build=False)
-    running.stop()
+    home = tmp_path_factory.mktemp("push-cloud-run-pg")
+    with steps.serving(push_server(home, postgres_url())) as running:
+        yield running, prepare(running, fake, key, project, ["environment"], build=False)
 
 
 def test_the_tutorial_flow_completes_submitted_by_the_server(
     server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["tutorial"], name="cloud")
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello cloud, submitted by the server" in server.logs(run_id)
-    assert run["worker_name"] == "push@replica-a"
+    run_id, run = steps.run_tutorial(server, deployments["tutorial"], "cloud")
     assert run["infrastructure_id"].startswith("projects/proj-1/locations/us-central1/jobs/")
     assert fake.counts_for(run_id) == (1, 1)
 
@@ -190,11 +167,7 @@ def test_inspect_shows_the_replica_serving_the_pool_and_its_last_submit(
 def test_cancelling_a_running_push_run_stops_its_job(
     server: PushServer, fake: CountingCloudRunFake, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["long_one"])
-    server.wait_for(run_id, frozenset({"RUNNING"}))
-    assert server.http.post(f"/flow_runs/{run_id}/cancel").status_code == 200
-    run = server.wait_for(run_id, timeout=60)
-    assert run["state_type"] == "CANCELLED", run
+    steps.cancel_running(server, deployments["long_one"])
 
 
 def test_a_server_killed_mid_submit_recovers_the_run_and_submits_it_once(
@@ -208,10 +181,7 @@ def test_a_server_killed_mid_submit_recovers_the_run_and_submits_it_once(
         server.kill()  # the job exists; the submitter never heard back nor ran it
     finally:
         fake.hold_create_seconds = 0.0
-    server.start()
-    run = server.wait_for(run_id, timeout=120)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello again, submitted by the server" in server.logs(run_id)
+    steps.assert_recovered(server, run_id)
     assert fake.counts_for(run_id) == (1, 1)
 
 
@@ -219,13 +189,10 @@ def secret_found(
     server: PushServer, fake: CountingCloudRunFake, marker: str, deployment_id: str
 ) -> list[str]:
     """Where the key's private part shows after a run of the ``environment`` flow."""
-    run_id = server.run(deployment_id)
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    places = secret_places(server, POOL, run_id, deployment_id)
+    _, places = steps.environment_run(server, POOL, deployment_id)
     places["the jobs sent to Cloud Run"] = json.dumps(fake.bodies)
     places["Cloud Run's jobs and executions"] = json.dumps([fake.jobs(), fake.executions()])
-    return [where for where, text in places.items() if marker in text]
+    return steps.showing(places, marker)
 
 
 def test_the_secret_value_appears_nowhere(

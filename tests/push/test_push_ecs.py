@@ -7,23 +7,17 @@ value everywhere it must not be, on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
+import push_steps as steps
 import pytest
 from flowyard_aws.run import started_by
 from flowyard_fakes.ecs import FakeAws, MotoServer, fake_aws
-from push_env import (
-    PushServer,
-    deploy,
-    flowyard_image,
-    postgres_url,
-    secret_places,
-    write_project,
-)
+from push_env import PushServer, postgres_url
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -43,8 +37,9 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeAws]:
         moto.stop()
 
 
-def without_aws_variables(running: PushServer) -> PushServer:
-    """The server has no AWS variables: credentials come from the secret, through the contract."""
+def push_server(home: Path, database_url: str | None = None) -> PushServer:
+    """A server with no AWS variables: credentials come from the secret, through the contract."""
+    running = PushServer(home, database_url)
     for name in [k for k in running.env if k.startswith("AWS_")]:
         del running.env[name]
     return running
@@ -52,9 +47,8 @@ def without_aws_variables(running: PushServer) -> PushServer:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushServer]:
-    running = without_aws_variables(PushServer(tmp_path_factory.mktemp("push-ecs"))).start()
-    yield running
-    running.stop()
+    with steps.serving(push_server(tmp_path_factory.mktemp("push-ecs"))) as running:
+        yield running
 
 
 def prepare(
@@ -67,28 +61,14 @@ def prepare(
         "region_name": aws.region_name,
         "endpoint_url": aws.endpoint_url,
     }
-    made = server.cli("secret", "create", "aws-fake", "--kind", "aws", stdin=json.dumps(secret))
-    assert made.returncode == 0, made.stderr
-    created = server.cli(
-        "work-pool", "create", POOL, "--type", "ecs:push", "--credentials", "aws-fake"
-    )
-    assert created.returncode == 0, created.stderr
-    base = flowyard_image()
-    return {
-        flow: deploy(server, project, base, POOL, flow, IMAGE, FAST, build=build and i == 0)
-        for i, flow in enumerate(flows)
-    }
-
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_project(tmp_path_factory.mktemp("project"))
+    steps.create_push_pool(server, POOL, "ecs", secret, secret_name="aws-fake", kind="aws")
+    return steps.deploy_flows(server, project, POOL, IMAGE, FAST, flows, build=build)
 
 
 @pytest.fixture(scope="module")
 def deployments(server: PushServer, aws: FakeAws, project: Path) -> Iterator[dict[str, str]]:
-    yield prepare(server, aws, project, ["tutorial", "long_one", "environment"], build=True)
-    subprocess.run(["docker", "image", "rm", "-f", IMAGE], capture_output=True)
+    with steps.image_removed(IMAGE):
+        yield prepare(server, aws, project, list(steps.TUTORIAL_FLOWS), build=True)
 
 
 @pytest.fixture(scope="module")
@@ -97,9 +77,8 @@ def pg_server(
 ) -> Iterator[tuple[PushServer, dict[str, str]]]:
     """A second server, on PostgreSQL, with the same secret and pool (the image is built)."""
     home = tmp_path_factory.mktemp("push-ecs-pg")
-    running = without_aws_variables(PushServer(home, database_url=postgres_url())).start()
-    yield running, prepare(running, aws, project, ["environment"], build=False)
-    running.stop()
+    with steps.serving(push_server(home, postgres_url())) as running:
+        yield running, prepare(running, aws, project, ["environment"], build=False)
 
 
 def tasks_of(aws: FakeAws, run_id: str) -> list[str]:
@@ -113,60 +92,43 @@ def tasks_of(aws: FakeAws, run_id: str) -> list[str]:
 def test_the_tutorial_flow_completes_submitted_by_the_server(
     server: PushServer, aws: FakeAws, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["tutorial"], name="ecs")
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello ecs, submitted by the server" in server.logs(run_id)
-    assert run["worker_name"] == "push@replica-a"
+    run_id, _ = steps.run_tutorial(server, deployments["tutorial"], "ecs")
     assert len(tasks_of(aws, run_id)) == 1
 
 
 def test_cancelling_a_running_push_run_stops_its_task(
     server: PushServer, aws: FakeAws, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["long_one"])
-    server.wait_for(run_id, frozenset({"RUNNING"}))
-    assert server.http.post(f"/flow_runs/{run_id}/cancel").status_code == 200
-    assert server.wait_for(run_id, timeout=60)["state_type"] == "CANCELLED"
-    (arn,) = tasks_of(aws, run_id)
-    deadline = time.monotonic() + 60
-    while True:
-        task = aws.client("ecs").describe_tasks(cluster="default", tasks=[arn])["tasks"][0]
-        if task["lastStatus"] == "STOPPED":
-            break
-        assert time.monotonic() < deadline, task
-        time.sleep(0.3)
+    (arn,) = tasks_of(aws, steps.cancel_running(server, deployments["long_one"]))
+
+    def task() -> dict[str, Any]:
+        found: dict[str, Any] = aws.client("ecs").describe_tasks(cluster="default", tasks=[arn])
+        return dict(found["tasks"][0])
+
+    steps.wait_until(lambda: task()["lastStatus"] == "STOPPED", task)
 
 
 def test_a_server_killed_as_a_task_starts_recovers_the_run_and_runs_one_task(
     server: PushServer, aws: FakeAws, deployments: dict[str, str]
 ) -> None:
-    run_id = server.run(deployments["tutorial"], name="again")
-    deadline = time.monotonic() + 60
-    while not tasks_of(aws, run_id):
-        assert time.monotonic() < deadline, "the server never ran the task"
-        time.sleep(0.05)
-    server.kill()
-    server.start()
-    run = server.wait_for(run_id, timeout=120)
-    assert run["state_type"] == "COMPLETED", run
-    assert "hello again, submitted by the server" in server.logs(run_id)
+    started = partial(tasks_of, aws)
+    run_id = steps.kill_once_started(
+        server, deployments["tutorial"], started, "the server never ran the task"
+    )
+    steps.assert_recovered(server, run_id)
     assert len(tasks_of(aws, run_id)) == 1
 
 
 def secret_found(server: PushServer, aws: FakeAws, deployment_id: str) -> list[str]:
     """Where the secret's value shows after a run of the ``environment`` flow."""
-    run_id = server.run(deployment_id)
-    run = server.wait_for(run_id)
-    assert run["state_type"] == "COMPLETED", run
-    places = secret_places(server, POOL, run_id, deployment_id)
+    run_id, places = steps.environment_run(server, POOL, deployment_id)
     (arn,) = tasks_of(aws, run_id)
     ecs = aws.client("ecs")
     task = ecs.describe_tasks(cluster="default", tasks=[arn])["tasks"][0]
     definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])
     places["the ECS task (overrides, tags)"] = json.dumps(task, default=str)
     places["the task definition"] = json.dumps(definition, default=str)
-    return [where for where, text in places.items() if MARKER in text]
+    return steps.showing(places, MARKER)
 
 
 def test_the_secret_value_appears_nowhere(

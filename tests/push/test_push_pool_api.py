@@ -3,6 +3,7 @@ template a push pool gets, its status (installed, credentials, PAUSED) and `work
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import httpx
@@ -11,6 +12,7 @@ from cryptography.fernet import Fernet
 from flowyard.server.push.identity import replica_name
 from flowyard.settings import Settings
 from flowyard.testing.cli import cli_json, run_cli
+from flowyard.testing.keys import insert_api_key
 from flowyard.testing.plugin import SQLITE_ONLY, RunningServer
 from flowyard.worker_types import default_base_job_template
 from pydantic import SecretStr
@@ -23,6 +25,25 @@ def server_settings(server_settings: Settings) -> Settings:
     """The test server holds a secrets key (push pools read credentials from the store)."""
     return server_settings.model_copy(
         update={"server_secrets_key": SecretStr(Fernet.generate_key().decode())}
+    )
+
+
+def push_pool(http: httpx.Client, **extra: object) -> None:
+    """An ``ecs:push`` pool named ``tasks`` created through the API (``extra`` fields added)."""
+    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push", **extra}).raise_for_status()
+
+
+def create_push_pool(server: RunningServer, credentials: str) -> subprocess.CompletedProcess[str]:
+    """``flowyard work-pool create tasks --type ecs:push --credentials <credentials>``."""
+    return run_cli(
+        "work-pool",
+        "create",
+        "tasks",
+        "--type",
+        "ecs:push",
+        "--credentials",
+        credentials,
+        env=server.env(),
     )
 
 
@@ -54,7 +75,7 @@ def test_the_cli_refuses_a_type_without_push_support(server: RunningServer) -> N
 def test_a_push_pool_without_secrets_is_ready_with_ambient_credentials(
     http: httpx.Client,
 ) -> None:
-    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    push_pool(http)
     pool = http.get("/work_pools/tasks").json()
     assert pool["status"] == "READY"
     assert pool["push"]["worker_type"] == "ecs"
@@ -65,16 +86,7 @@ def test_a_push_pool_without_secrets_is_ready_with_ambient_credentials(
 def test_a_missing_credentials_secret_makes_the_pool_not_ready_naming_it(
     server: RunningServer, http: httpx.Client
 ) -> None:
-    created = run_cli(
-        "work-pool",
-        "create",
-        "tasks",
-        "--type",
-        "ecs:push",
-        "--credentials",
-        "aws-prod",
-        env=server.env(),
-    )
+    created = create_push_pool(server, credentials="aws-prod")
     assert created.returncode == 0, created.stderr
     pool = cli_json("work-pool", "inspect", "tasks", env=server.env())
     assert pool["status"] == "NOT_READY"
@@ -89,16 +101,7 @@ def test_a_missing_credentials_secret_makes_the_pool_not_ready_naming_it(
 def test_creating_the_named_secret_makes_the_pool_ready(
     server: RunningServer, http: httpx.Client
 ) -> None:
-    run_cli(
-        "work-pool",
-        "create",
-        "tasks",
-        "--type",
-        "ecs:push",
-        "--credentials",
-        "aws-prod",
-        env=server.env(),
-    )
+    create_push_pool(server, credentials="aws-prod")
     http.post(
         "/secrets", json={"name": "aws-prod", "kind": "aws", "value": '{"access_key_id": "a"}'}
     ).raise_for_status()
@@ -108,14 +111,12 @@ def test_creating_the_named_secret_makes_the_pool_ready(
 
 
 def test_a_paused_push_pool_is_paused(http: httpx.Client) -> None:
-    http.post(
-        "/work_pools", json={"name": "tasks", "type": "ecs:push", "is_paused": True}
-    ).raise_for_status()
+    push_pool(http, is_paused=True)
     assert http.get("/work_pools/tasks").json()["status"] == "PAUSED"
 
 
 def test_the_server_serves_a_push_pool_as_its_replica(http: httpx.Client) -> None:
-    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    push_pool(http)
     for _ in range(100):
         served = http.get("/work_pools/tasks").json()["push"]["served_by"]
         if served:
@@ -127,7 +128,7 @@ def test_the_server_serves_a_push_pool_as_its_replica(http: httpx.Client) -> Non
 def test_a_worker_refuses_to_start_for_a_push_pool(
     server: RunningServer, http: httpx.Client
 ) -> None:
-    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    push_pool(http)
     done = run_cli("worker", "start", "--pool", "tasks", "--run-once", env=server.env())
     assert done.returncode != 0
     assert "push pool" in done.stderr
@@ -136,16 +137,7 @@ def test_a_worker_refuses_to_start_for_a_push_pool(
 def test_the_cli_refuses_a_credentials_secret_name_that_cannot_be_one(
     server: RunningServer,
 ) -> None:
-    done = run_cli(
-        "work-pool",
-        "create",
-        "tasks",
-        "--type",
-        "ecs:push",
-        "--credentials",
-        "no such",
-        env=server.env(),
-    )
+    done = create_push_pool(server, credentials="no such")
     assert done.returncode != 0
     assert "--credentials" in done.stderr and "secret name" in done.stderr
 
@@ -158,13 +150,13 @@ def test_with_auth_on_the_replica_serves_a_push_pool_under_its_own_key(
 
     settings = server_settings.model_copy(update={"server_auth": True})
     Database(settings.resolved_database_url()).migrate()
-    admin = _admin_key(settings)
+    admin = insert_api_key(settings, "admin")
     running = start_server(settings)
     try:
         with httpx.Client(
             base_url=running.api_url, headers={"Authorization": f"Bearer {admin}"}
         ) as http:
-            http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+            push_pool(http)
             deadline = time.monotonic() + 15
             while not http.get("/work_pools/tasks").json()["push"]["served_by"]:
                 assert time.monotonic() < deadline, "no replica serves the pool"
@@ -186,32 +178,8 @@ def _push_key_names(settings: Settings) -> list[str]:
     return [n.name for n in names if n.name.startswith("push@") and n.role == "worker"]
 
 
-def _admin_key(settings: Settings) -> str:
-    import os
-
-    from flowyard.schemas.common import utcnow
-    from flowyard.server import tables as t
-    from flowyard.server.api.deps import hash_key
-    from flowyard.server.db import Database
-
-    key = f"fy_test_admin_{os.urandom(8).hex()}"
-    db = Database(settings.resolved_database_url())
-    with db.write() as conn:
-        conn.execute(
-            t.api_key.insert().values(
-                id=os.urandom(16).hex(),
-                name=key,
-                role="admin",
-                key_hash=hash_key(key),
-                created=utcnow(),
-            )
-        )
-    db.dispose()
-    return key
-
-
 def test_the_ui_pool_page_shows_the_push_status(server: RunningServer, http: httpx.Client) -> None:
-    http.post("/work_pools", json={"name": "tasks", "type": "ecs:push"}).raise_for_status()
+    push_pool(http)
     page = httpx.get(f"{server.url}/pools/tasks", follow_redirects=True)
     assert page.status_code == 200, page.text
     assert "submitted by the server (ecs)" in page.text

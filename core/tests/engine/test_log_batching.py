@@ -6,7 +6,9 @@ import logging
 import time
 from typing import TYPE_CHECKING, cast
 
-from flowyard.flows.logs import LINGER, ApiLogHandler
+import pytest
+from flowyard.errors import FlowyardError
+from flowyard.flows.logs import LINGER, ApiLogHandler, buffer_lines_setting
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
@@ -50,3 +52,19 @@ def test_a_line_is_shipped_within_the_linger_time_while_the_flow_runs() -> None:
         time.sleep(0.01)
     assert api.batches == [["working"]]
     handler.close()
+
+
+def test_the_log_buffer_size_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLOWYARD_ENGINE_LOG_BUFFER_LINES", "500")
+    assert buffer_lines_setting() == 500
+
+
+@pytest.mark.parametrize("value", ["many", "0", "1000001", "2.5"])
+def test_a_bad_log_buffer_size_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("FLOWYARD_ENGINE_LOG_BUFFER_LINES", value)
+    with pytest.raises(FlowyardError, match="FLOWYARD_ENGINE_LOG_BUFFER_LINES must be a whole"):
+        buffer_lines_setting()

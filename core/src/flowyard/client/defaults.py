@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import ssl
 
 DEFAULT_API_URL = "http://127.0.0.1:4200/api"
+
+Number = TypeVar("Number", int, float)
 
 
 def env_value(name: str) -> str | None:
@@ -27,6 +30,36 @@ def env_value(name: str) -> str | None:
         if key.lower() == lowered:
             return found
     return None
+
+
+def env_number(
+    name: str,
+    parse: Callable[[str], Number],
+    default: Number,
+    *,
+    minimum: Number,
+    maximum: Number | None = None,
+    expected: str,
+) -> Number:
+    """The environment variable ``name`` as a number from ``minimum`` to ``maximum`` (``parse``
+    is ``int`` or ``float``); ``default`` when it is unset or blank. Reads no settings object, so
+    a run's engine need not import pydantic-settings on its way to the flow body.
+
+    Raises :class:`~flowyard.errors.FlowyardError` naming the variable and what it must be
+    (``expected``, e.g. "a number of seconds >= 0") when the value is not such a number.
+    """
+    raw = env_value(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value: Number | None = parse(raw)
+    except ValueError:
+        value = None
+    if value is None or not minimum <= value or (maximum is not None and not value <= maximum):
+        from flowyard.errors import FlowyardError
+
+        raise FlowyardError(f"{name} must be {expected}, not {raw!r}.")
+    return value
 
 
 def default_api_url() -> str:

@@ -18,9 +18,8 @@ from typing import Any
 from flowyard.client import FlowyardClient
 from flowyard.client._httpx import httpx
 from flowyard.client.call import Call, T
-from flowyard.client.defaults import env_value
+from flowyard.client.defaults import env_number
 from flowyard.client.errors import ApiError, ServerUnreachable
-from flowyard.errors import FlowyardError
 
 RETRIED_STATUSES = frozenset({502, 503, 504})
 MAX_DELAY_SECONDS = 5.0
@@ -34,18 +33,13 @@ def outage_seconds_setting() -> float:
     A run's engine reads only this setting; building :class:`~flowyard.settings.Settings` would
     import pydantic-settings (~30 ms) and validate every field on the way to the flow body.
     """
-    raw = env_value("FLOWYARD_ENGINE_OUTAGE_SECONDS")
-    if raw is None or not raw.strip():
-        return DEFAULT_OUTAGE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not value >= 0:
-        raise FlowyardError(
-            f"FLOWYARD_ENGINE_OUTAGE_SECONDS must be a number of seconds >= 0, not {raw!r}."
-        )
-    return value
+    return env_number(
+        "FLOWYARD_ENGINE_OUTAGE_SECONDS",
+        float,
+        DEFAULT_OUTAGE_SECONDS,
+        minimum=0.0,
+        expected="a number of seconds >= 0",
+    )
 
 
 def _safe_to_repeat(call: Call[T], exc: Exception) -> bool:

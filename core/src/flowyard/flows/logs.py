@@ -50,22 +50,16 @@ def get_run_logger() -> logging.Logger:
 def buffer_lines_setting() -> int:
     """``FLOWYARD_ENGINE_LOG_BUFFER_LINES`` (default 10,000), read without building the settings
     (a run's engine avoids pydantic-settings on its way to the flow body)."""
-    from flowyard.client.defaults import env_value
-    from flowyard.errors import FlowyardError
+    from flowyard.client.defaults import env_number
 
-    raw = env_value("FLOWYARD_ENGINE_LOG_BUFFER_LINES")
-    if raw is None or not raw.strip():
-        return BUFFER_LINES_DEFAULT
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 1_000_000:
-        raise FlowyardError(
-            "FLOWYARD_ENGINE_LOG_BUFFER_LINES must be a whole number of lines from 1 to "
-            f"1,000,000, not {raw!r}."
-        )
-    return value
+    return env_number(
+        "FLOWYARD_ENGINE_LOG_BUFFER_LINES",
+        int,
+        BUFFER_LINES_DEFAULT,
+        minimum=1,
+        maximum=1_000_000,
+        expected="a whole number of lines from 1 to 1,000,000",
+    )
 
 
 def _retry_later(exc: Exception) -> bool:

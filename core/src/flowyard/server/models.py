@@ -65,7 +65,9 @@ def _id(**kw: Any) -> Any:
     return Field(primary_key=True, max_length=lim.ID_LENGTH, sa_type=sa.String(lim.ID_LENGTH), **kw)
 
 
-def _ref(target: str, ondelete: Literal["CASCADE", "SET NULL"], *, nullable: bool) -> Any:
+def _ref(
+    target: str, ondelete: Literal["CASCADE", "SET NULL"], *, nullable: bool, **kw: Any
+) -> Any:
     return Field(
         default=None if nullable else ...,
         max_length=lim.ID_LENGTH,
@@ -73,7 +75,16 @@ def _ref(target: str, ondelete: Literal["CASCADE", "SET NULL"], *, nullable: boo
         foreign_key=target,
         ondelete=ondelete,
         nullable=nullable,
+        **kw,
     )
+
+
+def _serial() -> Any:
+    return Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": True})
+
+
+def _message() -> Any:
+    return Field(default=None, max_length=lim.MESSAGE_LENGTH, sa_type=sa.Text, nullable=True)
 
 
 def _when(*, nullable: bool = False) -> Any:
@@ -221,9 +232,7 @@ class FlowRun(Table, table=True):
     labels: dict[str, Any] = _json()
     state_type: str = _str(lim.STATE_TYPE_LENGTH)
     state_name: str = _str(lim.STATE_NAME_LENGTH)
-    state_message: str | None = Field(
-        default=None, max_length=lim.MESSAGE_LENGTH, sa_type=sa.Text, nullable=True
-    )
+    state_message: str | None = _message()
     state_timestamp: AwareDatetime = _when()
     scheduled_time: AwareDatetime = _when()
     start_time: AwareDatetime | None = _when(nullable=True)
@@ -242,19 +251,11 @@ class FlowRunState(Table, table=True):
     """One entry of a run's state history."""
 
     __tablename__ = "flow_run_state"
-    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": True})
-    flow_run_id: str = Field(
-        max_length=lim.ID_LENGTH,
-        sa_type=sa.String(lim.ID_LENGTH),
-        foreign_key="flow_run.id",
-        ondelete="CASCADE",
-        index=True,
-    )
+    id: int | None = _serial()
+    flow_run_id: str = _ref("flow_run.id", "CASCADE", nullable=False, index=True)
     type: str = _str(lim.STATE_TYPE_LENGTH)
     name: str = _str(lim.STATE_NAME_LENGTH)
-    message: str | None = Field(
-        default=None, max_length=lim.MESSAGE_LENGTH, sa_type=sa.Text, nullable=True
-    )
+    message: str | None = _message()
     timestamp: AwareDatetime = _when()
 
 
@@ -262,14 +263,8 @@ class Log(Table, table=True):
     """One log line of a run."""
 
     __tablename__ = "log"
-    id: int | None = Field(default=None, primary_key=True, sa_column_kwargs={"autoincrement": True})
-    flow_run_id: str = Field(
-        max_length=lim.ID_LENGTH,
-        sa_type=sa.String(lim.ID_LENGTH),
-        foreign_key="flow_run.id",
-        ondelete="CASCADE",
-        index=True,
-    )
+    id: int | None = _serial()
+    flow_run_id: str = _ref("flow_run.id", "CASCADE", nullable=False, index=True)
     level: int = Field(ge=0, le=lim.LOG_LEVEL_MAX)
     name: str = _str(lim.NAME_LENGTH, default="")
     message: str = Field(max_length=lim.MESSAGE_LENGTH, sa_type=sa.Text)
