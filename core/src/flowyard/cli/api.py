@@ -8,7 +8,8 @@ the API models (~0.2 s less start-up); the server still validates every body the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 from flowyard.cli.output import describe_api_error, fail
@@ -41,25 +42,27 @@ def call(operation: Callable[[FlowyardClient], T]) -> T:
     Exits 1 with the server's message (each field error once) on an API error, 3 when the server
     cannot be reached.
     """
-    from flowyard.client import ApiError, FlowyardClient, ServerUnreachable
+    from flowyard.client import FlowyardClient
 
-    try:
-        with FlowyardClient() as client:
-            return operation(client)
-    except ServerUnreachable as exc:
-        fail(str(exc), code=3)
-    except ApiError as exc:
-        fail(describe_api_error(exc.detail, exc.errors))
+    with _failing_on_api_errors(), FlowyardClient() as client:
+        return operation(client)
 
 
 def plain(operation: Callable[[PlainClient], T]) -> T:
     """Like :func:`call`, with the plain JSON client (``lambda api: api.get("/work_pools")``)."""
-    from flowyard.client.errors import ApiError, ServerUnreachable
     from flowyard.client.plain import PlainClient
 
+    with _failing_on_api_errors(), PlainClient() as client:
+        return operation(client)
+
+
+@contextlib.contextmanager
+def _failing_on_api_errors() -> Iterator[None]:
+    """An API error exits 1 with the server's message; an unreachable server exits 3."""
+    from flowyard.client.errors import ApiError, ServerUnreachable
+
     try:
-        with PlainClient() as client:
-            return operation(client)
+        yield
     except ServerUnreachable as exc:
         fail(str(exc), code=3)
     except ApiError as exc:
