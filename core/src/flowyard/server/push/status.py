@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
 
 import sqlalchemy as sa
 
@@ -10,6 +10,7 @@ from flowyard.plugins import worker_types
 from flowyard.pool_types import worker_type_of
 from flowyard.schemas.common import PoolStatus, utcnow
 from flowyard.schemas.pools import PushStatus
+from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.push.identity import WORKER_PREFIX
 from flowyard.server.services.secrets import referenced_secrets
@@ -24,7 +25,9 @@ def _missing_secrets(conn: sa.Connection, names: set[str]) -> list[str]:
     return sorted(names - found)
 
 
-def _serving(conn: sa.Connection, pool_id: str, multiple: float) -> tuple[list[str], Any]:
+def _serving(
+    conn: sa.Connection, pool_id: str, multiple: float
+) -> tuple[list[str], dt.datetime | None]:
     """Online replicas serving the pool (``push@<replica>`` workers) and the latest submit."""
     from flowyard.server.services.pools import worker_is_online
 
@@ -45,7 +48,9 @@ def _serving(conn: sa.Connection, pool_id: str, multiple: float) -> tuple[list[s
     return served, max(submits) if submits else None
 
 
-def push_status(conn: sa.Connection, row: Any, multiple: float) -> tuple[PoolStatus, PushStatus]:
+def push_status(
+    conn: sa.Connection, row: m.WorkPool, multiple: float
+) -> tuple[PoolStatus, PushStatus]:
     """The pool's status and push details (PAUSED wins; then installed; then credentials)."""
     base = worker_type_of(row.type)
     installed = base in worker_types().installed()
