@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from flowyard import limits
@@ -14,14 +16,19 @@ from flowyard.schemas.pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
-from flowyard.schemas.runs import ClaimedRun, ClaimRequest, ClaimResponse, FlowRun
+from flowyard.schemas.runs import ClaimRequest, ClaimResponse, FlowRun
 from flowyard.server import run_tokens
 from flowyard.server.api.deps import Perm, context, refuse_worker_key, require, run_token_key
 from flowyard.server.api.longpoll import long_poll
 from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import claim as claims
 from flowyard.server.services import pools, runs, workers
-from flowyard.server.services.claimed import Claim, claimed_runs
+from flowyard.server.services.claimed import (
+    Claim,
+    answered_runs,
+    claim_answer_json,
+    claimed_runs,
+)
 from flowyard.server.services.context import ServerContext
 
 router = APIRouter(prefix="/work_pools", tags=["work pools"], route_class=RetryingRoute)
@@ -200,24 +207,25 @@ def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[st
 
 def _claim_once(
     ctx: ServerContext, name: str, body: ClaimRequest, *, record_poll: bool = False
-) -> tuple[str, ClaimResponse]:
-    """One claim attempt. ``record_poll``: also set the polled queues' ``last_polled`` (the
-    first attempt of a request), in the claim's own write transaction when there is one."""
+) -> tuple[str, ClaimResponse, bytes | None]:
+    """One claim attempt: (pool id, response, the response's JSON when it was built with the
+    runs). ``record_poll``: also set the polled queues' ``last_polled`` (the first attempt of a
+    request), in the claim's own write transaction when there is one."""
     if body.dry_run:
-        return _preview_once(ctx, name, body)
+        return (*_preview_once(ctx, name, body), None)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
     with ctx.db.read() as conn:
         pool_row = pools.get_pool_row(conn, name)
         pool_id = pool_row.id
         stale = (
-            workers.stale_polled_queues(conn, name, body.work_queue_names) if record_poll else []
+            workers.stale_polled_queues(conn, pool_id, body.work_queue_names) if record_poll else []
         )
         due = claims.anything_due(conn, pool_row, body) and body.limit > 0
     claimed: list[Claim] = []
     cancelling: list[str] = []
     lost: list[str] = []
     if due or body.held_run_ids:
-        run_token_key(ctx)  # read (or first stored) outside the claim's write transaction
+        token = run_token_issuer(ctx)  # the key is read (or first stored) outside the claim
         with ctx.db.write() as conn:
             locked = pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
             workers.record_poll(conn, name, stale, pool_locked=True)
@@ -232,26 +240,26 @@ def _claim_once(
                 )
             if due:  # the poll is recorded above (or by this request's first attempt)
                 claimed = claims.claim(conn, name, body, lease, pool=locked, mark_polled=False)
-            items = []
-            if claimed:  # built and serialised before the commit; a run whose answer cannot be
-                # built is set aside (FAILED, naming the field), the rest is answered
-                items = with_run_tokens(ctx, claimed_runs(conn, claimed, locked.base_job_template))
-            response = ClaimResponse(runs=items, cancelling=cancelling, lost=lost)
-        return pool_id, response
+            # built and serialised before the commit; a run whose answer cannot be built is set
+            # aside (FAILED, naming the field), the rest is answered
+            answered = answered_runs(conn, claimed, locked.base_job_template, run_token=token)
+        response = ClaimResponse(runs=answered.runs, cancelling=cancelling, lost=lost)
+        return pool_id, response, claim_answer_json(answered, cancelling, lost)
     if stale:
         with ctx.db.write() as conn:
             workers.record_poll(conn, name, stale)
-    return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost)
+    return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost), None
 
 
-def with_run_tokens(ctx: ServerContext, items: list[ClaimedRun]) -> list[ClaimedRun]:
-    """Each claimed run with its flow-run token (what the run uses as its API key)."""
+def run_token_issuer(ctx: ServerContext) -> Callable[[str], str]:
+    """Issues a claimed run's flow-run token (what the run uses as its API key)."""
     key = run_token_key(ctx)
     ttl = ctx.settings.server_run_token_seconds
-    return [
-        item.model_copy(update={"run_token": run_tokens.issue(key, item.flow_run.id, ttl)})
-        for item in items
-    ]
+
+    def issue(run_id: str) -> str:
+        return run_tokens.issue(key, run_id, ttl)
+
+    return issue
 
 
 @router.post("/{name}/claim", dependencies=[WORK], response_model=ClaimResponse)
@@ -265,11 +273,17 @@ async def claim(
     worker that hangs up (it is shutting down) ends its poll: nothing is claimed for it after that.
     """
     first = [not body.dry_run]  # a preview is not a poll: it changes nothing
+    built: list[tuple[ClaimResponse, bytes]] = []
 
     def attempt() -> tuple[str, ClaimResponse]:
         record, first[0] = first[0], False
-        return _claim_once(ctx, name, body, record_poll=record)
+        key, response, text = _claim_once(ctx, name, body, record_poll=record)
+        if text is not None:
+            built[:] = [(response, text)]
+        return key, response
 
     result = await long_poll(ctx, request, body.wait_seconds, attempt)
+    if built and built[0][0] is result:  # its JSON was built with the runs, in the claim
+        return Response(built[0][1], media_type="application/json")
     # serialised once, as is: the response model is already valid (no second validation pass)
     return Response(result.model_dump_json(), media_type="application/json")

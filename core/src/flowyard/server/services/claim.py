@@ -120,7 +120,12 @@ def _choose(
     """The ids of the runs the waterfall picks for ``request`` (nothing is changed)."""
     if pool.is_paused or request.limit == 0:
         return []
-    counts = active_counts(conn, pool.id)
+    # the counts only matter under a limit: an unlimited pool and queues skip the count, which
+    # costs in proportion to the pool's PENDING and RUNNING runs
+    limited = pool.concurrency_limit is not None or any(
+        q.concurrency_limit is not None for q in queues
+    )
+    counts = active_counts(conn, pool.id) if limited else {}
     budget = pool_budget(
         PoolSlots(bool(pool.is_paused), pool.concurrency_limit, sum(counts.values())),
         request.limit,

@@ -9,11 +9,14 @@ the batch is answered. So one bad row never blocks its pool.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from flowyard import limits
 from flowyard.schemas.common import StateType
@@ -111,6 +114,7 @@ def _item(
     claim: Claim,
     base_job_template: dict[str, Any],
     cache: dict[str, Deployment | Unanswerable],
+    run_token: str | None,
 ) -> ClaimedRun:
     _, claim_id, lease_expires = claim
     try:
@@ -120,14 +124,13 @@ def _item(
     except (ValueError, TypeError, RecursionError) as exc:
         raise Unanswerable("flow_run", exc) from exc
     deployment = _deployment(conn, run.deployment_id, cache) if run.deployment_id else None
-    return _checked(
-        ClaimedRun(
-            flow_run=run,
-            claim_id=claim_id,
-            lease_expires=lease_expires,
-            deployment=deployment,
-            base_job_template=base_job_template,
-        )
+    return ClaimedRun(
+        flow_run=run,
+        claim_id=claim_id,
+        lease_expires=lease_expires,
+        deployment=deployment,
+        base_job_template=base_job_template,
+        run_token=run_token,
     )
 
 
@@ -142,6 +145,63 @@ def set_aside(conn: sa.Connection, row: runs.RunRow, problem: Unanswerable) -> N
     write_state(conn, row.stored(), StateType.FAILED, SET_ASIDE_NAME, message)
 
 
+_RUNS = TypeAdapter(list[ClaimedRun])
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A claim's answered runs and the JSON array they serialise to (serialised once)."""
+
+    runs: list[ClaimedRun]
+    json: bytes
+
+
+def answered_runs(
+    conn: sa.Connection,
+    claims: list[Claim],
+    base_job_template: dict[str, Any],
+    *,
+    preview: bool = False,
+    run_token: Callable[[str], str] | None = None,
+) -> Answered:
+    """The response items for ``claims`` (deployments read once each), in claim order, with
+    their JSON.
+
+    Call it in the claim's write transaction: a run whose item cannot be built or serialised is
+    set aside (:func:`set_aside`) and left out, so the rest of the batch is still answered.
+    A ``preview`` (read-only) only leaves such a run out. The batch is serialised once; only
+    when that fails is each item checked on its own to find the runs at fault.
+
+    :param run_token: issues the run token of a run id (``None``: items carry no token).
+    """
+    if not claims:
+        return Answered([], b"[]")
+    by_id = {r.id: r for r in runs.read_run_rows(conn, [c[0] for c in claims])}
+    cache: dict[str, Deployment | Unanswerable] = {}
+    built: list[tuple[runs.RunRow, ClaimedRun]] = []
+    for claim in claims:
+        row = by_id[claim[0]]
+        try:
+            token = run_token(row.id) if run_token is not None else None
+            built.append((row, _item(conn, row, claim, base_job_template, cache, token)))
+        except Unanswerable as problem:
+            if not preview:
+                set_aside(conn, row, problem)
+    items = [item for _, item in built]
+    try:
+        return Answered(items, _RUNS.dump_json(items))
+    except (ValueError, TypeError, RecursionError):
+        pass
+    kept = []
+    for row, item in built:
+        try:
+            kept.append(_checked(item))
+        except Unanswerable as problem:
+            if not preview:
+                set_aside(conn, row, problem)
+    return Answered(kept, _RUNS.dump_json(kept))
+
+
 def claimed_runs(
     conn: sa.Connection,
     claims: list[Claim],
@@ -149,22 +209,23 @@ def claimed_runs(
     *,
     preview: bool = False,
 ) -> list[ClaimedRun]:
-    """The response items for ``claims`` (deployments read once each), in claim order.
+    """The response items for ``claims``: :func:`answered_runs` without the JSON."""
+    return answered_runs(conn, claims, base_job_template, preview=preview).runs
 
-    Call it in the claim's write transaction: a run whose item cannot be built or serialised is
-    set aside (:func:`set_aside`) and left out, so the rest of the batch is still answered.
-    A ``preview`` (read-only) only leaves such a run out.
-    """
-    if not claims:
-        return []
-    by_id = {r.id: r for r in runs.read_run_rows(conn, [c[0] for c in claims])}
-    cache: dict[str, Deployment | Unanswerable] = {}
-    items = []
-    for claim in claims:
-        row = by_id[claim[0]]
-        try:
-            items.append(_item(conn, row, claim, base_job_template, cache))
-        except Unanswerable as problem:
-            if not preview:
-                set_aside(conn, row, problem)
-    return items
+
+def claim_answer_json(answered: Answered, cancelling: list[str], lost: list[str]) -> bytes:
+    """The claim response's JSON (what ``ClaimResponse.model_dump_json()`` gives) around the
+    already serialised runs, so a claimed batch is serialised once."""
+
+    def ids(values: list[str]) -> bytes:
+        return json.dumps(values, separators=(",", ":"), ensure_ascii=False).encode()
+
+    return (
+        b'{"runs":'
+        + answered.json
+        + b',"cancelling":'
+        + ids(cancelling)
+        + b',"lost":'
+        + ids(lost)
+        + b"}"
+    )

@@ -214,6 +214,24 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> m.Deploym
     return m.typed(m.Deployment, row)
 
 
+def _names(conn: sa.Connection, row: m.Deployment) -> tuple[str, str | None, str | None]:
+    """The deployment's flow, pool and queue names, in one statement (scalar subqueries)."""
+
+    def name_of(table: sa.Table, key: str | None) -> sa.ScalarSelect[str | None]:
+        return sa.select(table.c.name).where(table.c.id == key).scalar_subquery()
+
+    names = conn.execute(
+        sa.select(
+            name_of(t.flow, row.flow_id),
+            name_of(t.work_pool, row.pool_id),
+            name_of(t.work_queue, row.queue_id),
+        )
+    ).one()
+    if names[0] is None:
+        raise NotFound(f"Flow of deployment '{row.id}' not found.", code="flow_not_found")
+    return str(names[0]), names[1], names[2]
+
+
 def deployment_model(
     conn: sa.Connection, row: m.Deployment, *, as_stored: bool = False
 ) -> Deployment:
@@ -230,18 +248,7 @@ def deployment_model(
         job_variables = readable_object(job_variables, "job_variables")
         if parameter_schema is not None:
             parameter_schema = readable_object(parameter_schema, "parameter_schema")
-    flow_name = conn.execute(
-        sa.select(t.flow.c.name).where(t.flow.c.id == row.flow_id)
-    ).scalar_one()
-    pool_name = queue_name = None
-    if row.pool_id:
-        pool_name = conn.execute(
-            sa.select(t.work_pool.c.name).where(t.work_pool.c.id == row.pool_id)
-        ).scalar()
-    if row.queue_id:
-        queue_name = conn.execute(
-            sa.select(t.work_queue.c.name).where(t.work_queue.c.id == row.queue_id)
-        ).scalar()
+    flow_name, pool_name, queue_name = _names(conn, row)
     schedules = [
         {"slug": s.slug, "active": s.active, **s.schedule}
         for s in conn.execute(

@@ -103,16 +103,17 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
     return [worker_model(m.typed(m.Worker, r), pool_name, multiple) for r in rows]
 
 
-def stale_polled_queues(conn: sa.Connection, pool_name: str, queue_names: list[str]) -> list[str]:
+def stale_polled_queues(conn: sa.Connection, pool_id: str, queue_names: list[str]) -> list[str]:
     """Ids of the polled queues (all the pool's when ``queue_names`` is empty) whose
     ``last_polled`` is unset or older than a second: the ones :func:`record_poll` should update.
 
-    A read, so a burst of polls does not take the write lock each time. Raises NotFound.
+    A read, so a burst of polls does not take the write lock each time.
+
+    :param pool_id: the pool's id (the caller has read its row already).
     """
-    pool = get_pool_row(conn, pool_name)
     recent = utcnow() - dt.timedelta(seconds=1)
     query = sa.select(t.work_queue.c.id).where(
-        t.work_queue.c.pool_id == pool.id,
+        t.work_queue.c.pool_id == pool_id,
         sa.or_(t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < recent),
     )
     if queue_names:
