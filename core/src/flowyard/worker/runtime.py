@@ -516,7 +516,13 @@ class Worker:
             )
 
     async def _after_exit(self, active: ActiveRun, status: ExitStatus) -> None:
-        """The infrastructure exited: a run left without a final state is CRASHED, with why."""
+        """The infrastructure exited: a run left without a final state is CRASHED, with why.
+
+        When the type learned that the server accepted the engine's final state
+        (``ExitStatus.final_state``), the run is final: nothing to read or do.
+        """
+        if status.final_state in TERMINAL_STATES:
+            return
         run = await self.client.read_flow_run(active.run_id)
         state = run.state_type
         if state in TERMINAL_STATES or run.claim_id != active.claim_id:
