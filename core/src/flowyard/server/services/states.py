@@ -13,6 +13,7 @@ Rules (server-enforced, so no client can break them; one guard each in ``state_r
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -126,6 +127,24 @@ def set_state(
     lease_seconds: float = 60.0,
     running_lease_seconds: float | None = None,
 ) -> SetStateResult:
+    """:func:`transition`'s answer alone."""
+    return transition(
+        conn,
+        run_id,
+        proposal,
+        lease_seconds=lease_seconds,
+        running_lease_seconds=running_lease_seconds,
+    ).result
+
+
+def transition(
+    conn: sa.Connection,
+    run_id: str,
+    proposal: SetState,
+    *,
+    lease_seconds: float = 60.0,
+    running_lease_seconds: float | None = None,
+) -> Transition:
     """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT.
 
     A claimed run (one with a worker) that goes RUNNING gets a liveness lease of
@@ -147,7 +166,7 @@ def set_state(
         elif proposal.type is StateType.RUNNING:
             extra = _running_lease(run, running_lease_seconds)
         write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
-        return _result("ACCEPT", get_run_row(conn, run_id))
+        return _accepted(conn, run)
     facts = _facts(run)
     if (
         proposal.type is StateType.RUNNING
@@ -157,10 +176,12 @@ def set_state(
     ):
         # The engine's start was applied but its answer was lost (a server replica died behind a
         # load balancer) and it retried: accept again, without a second RUNNING state.
-        return _result("ACCEPT", run)
+        return Transition(_result("ACCEPT", run), run, changed=False)
     refusal = first_refusal(facts, proposal, utcnow())
     if refusal is not None:
-        return _result(refusal.status, run, refusal.reason, refusal.delay_seconds)
+        return Transition(
+            _result(refusal.status, run, refusal.reason, refusal.delay_seconds), run, False
+        )
     if proposal.type is StateType.SCHEDULED:
         _hand_back(conn, run, proposal)
     else:
@@ -168,4 +189,27 @@ def set_state(
         name = proposal.name if proposal.type is target else None
         extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
         write_state(conn, run, target, name, proposal.message, extra)
-    return _result("ACCEPT", get_run_row(conn, run_id))
+    return _accepted(conn, run)
+
+
+def _accepted(conn: sa.Connection, before: m.FlowRun) -> Transition:
+    return Transition(_result("ACCEPT", get_run_row(conn, before.id)), before, changed=True)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What :func:`transition` did: the answer, the run's row before, whether a state was written."""
+
+    result: SetStateResult
+    before: m.FlowRun
+    changed: bool
+
+    @property
+    def wakes_claimers(self) -> bool:
+        """Whether claimers waiting on the run's pool may now see something new.
+
+        A new state can free a slot or a run (leaving PENDING/RUNNING, a hand-back), or change
+        what a held run's poll reports (CANCELLING, a released claim). Entering RUNNING does
+        neither: a run that was PENDING (or SCHEDULED) takes, if anything, a slot more.
+        """
+        return self.changed and self.result.state_type is not StateType.RUNNING
