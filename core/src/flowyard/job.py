@@ -178,6 +178,10 @@ class Submission(Generic[HandleT]):
     infrastructure_id: str
     handle: HandleT | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    reported_by_engine: bool = False
+    """The run's engine was given ``infrastructure_id`` and sends it with its RUNNING proposal,
+    so the worker does not report it separately (it still does when the run ends without having
+    reported it, e.g. it crashed before starting)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.infrastructure_id, str) or not self.infrastructure_id:

@@ -16,6 +16,10 @@ container's environment is visible in its spec and bounded, so container types p
   writes into it the final state the server accepted (:func:`write_result`), and the worker reads
   it once the process has exited (:func:`read_result`). An empty or missing file means "not
   known": the worker reads the run, as before.
+- :data:`INFRASTRUCTURE_ID_ENV` (``FLOWYARD_INFRASTRUCTURE_ID``): the run's infrastructure id,
+  when the type can give it to the process it started (the warm engine's fork server sets
+  ``<host>:<pid>`` in its child). The engine sends it with its RUNNING proposal, and the worker
+  does not report it separately (``Submission.reported_by_engine``).
 
 The engine removes both from its environment before the flow runs, so the flow (and anything it
 starts) does not see them. Importing this module is cheap (no pydantic, no client).
@@ -33,6 +37,7 @@ if TYPE_CHECKING:
 
 HANDOFF_ENV = "FLOWYARD_ENGINE_HANDOFF"
 RESULT_ENV = "FLOWYARD_ENGINE_RESULT_FILE"
+INFRASTRUCTURE_ID_ENV = "FLOWYARD_INFRASTRUCTURE_ID"
 MAX_HANDOFF_CHARS = 64 * 1024
 """Largest handoff passed (Linux refuses a single environment string over 128 KiB)."""
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -94,6 +99,11 @@ def take(flow_run_id: str) -> Handoff | None:
         and isinstance(handoff.path, str | None)
     )
     return handoff if valid else None
+
+
+def take_infrastructure_id() -> str | None:
+    """Remove :data:`INFRASTRUCTURE_ID_ENV` from the environment; the id it holds (None: none)."""
+    return os.environ.pop(INFRASTRUCTURE_ID_ENV, None) or None
 
 
 def take_result_file() -> str | None:

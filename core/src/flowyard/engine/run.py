@@ -33,13 +33,19 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
-    """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+def _start(
+    client: FlowyardClient, run_id: str, claim_id: str | None, infrastructure_id: str | None
+) -> bool:
+    """Propose RUNNING (naming where it runs, when the worker said), sleeping through WAIT
+    answers; False when the server says not to run."""
     from flowyard.schemas.common import StateType
     from flowyard.schemas.runs import SetState
 
+    proposal = SetState(
+        type=StateType.RUNNING, claim_id=claim_id, infrastructure_id=infrastructure_id
+    )
     while True:
-        result = client.set_state(run_id, SetState(type=StateType.RUNNING, claim_id=claim_id))
+        result = client.set_state(run_id, proposal)
         if result.status == "ACCEPT":
             return True
         if result.status == "WAIT":
@@ -114,6 +120,7 @@ def run(run_id: str, claim_id: str | None) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     given = handoff.take(run_id)  # the worker's copy of the run and deployment, if it passed one
     result_file = handoff.take_result_file()
+    infrastructure_id = handoff.take_infrastructure_id()
     with RetryingClient() as client:  # rides out a server outage or a replica going away
         plan = given or _from_api(client, run_id)
         if plan is None:
@@ -131,7 +138,7 @@ def run(run_id: str, claim_id: str | None) -> int:
             _finish(client, run_id, StateType.FAILED, message, result_file)
             return FAILED
         flow = target if isinstance(target, Flow) else Flow(target)
-        if not _start(client, run_id, claim_id):
+        if not _start(client, run_id, claim_id, infrastructure_id):
             return COMPLETED
         try:
             outcome = execute(flow, plan.parameters, run_id, client)

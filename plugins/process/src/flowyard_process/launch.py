@@ -41,6 +41,7 @@ def _environment(job: ProcessJob, flow_run: FlowRunInfo) -> dict[str, str]:
     env = dict(os.environ)
     env.pop(handoff.HANDOFF_ENV, None)  # never the worker's own (it runs no flow)
     env.pop(handoff.RESULT_ENV, None)
+    env.pop(handoff.INFRASTRUCTURE_ID_ENV, None)
     if flow_run.engine_handoff:
         env[handoff.HANDOFF_ENV] = flow_run.engine_handoff
     for key, value in job.env.items():
@@ -79,8 +80,11 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
     cwd = str(job.working_dir or scratch)
     env = _environment(job, flow_run)
     result_file = env[handoff.RESULT_ENV] = _result_file()
+    host = socket.gethostname()
+    # the engine itself, forked: it learns its pid (so its infrastructure id) and reports it
+    pid_env = (handoff.INFRASTRUCTURE_ID_ENV, f"{host}:") if argv == job.default_command() else None
     try:
-        warm_process, pumps = _start_warm(argv, cwd, env, job.stream_output)
+        warm_process, pumps = _start_warm(argv, cwd, env, job.stream_output, pid_env)
         process: subprocess.Popen[bytes] | WarmProcess
         if warm_process is None:
             process, pumps = _start_cold(argv, cwd, env, job.stream_output)
@@ -91,10 +95,12 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
             shutil.rmtree(scratch, ignore_errors=True)
         _remove(result_file)
         raise
+    warm = isinstance(process, WarmProcess)
     return Submission(
-        infrastructure_id=f"{socket.gethostname()}:{process.pid}",
+        infrastructure_id=f"{host}:{process.pid}",
         handle=ProcessHandle(process, scratch, pumps, result_file),
-        details={"pid": process.pid, "argv": argv, "warm": isinstance(process, WarmProcess)},
+        details={"pid": process.pid, "argv": argv, "warm": warm},
+        reported_by_engine=warm and pid_env is not None,
     )
 
 
@@ -117,14 +123,18 @@ def _start_cold(
 
 
 def _start_warm(
-    argv: list[str], cwd: str, env: dict[str, str], stream_output: bool
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    stream_output: bool,
+    pid_env: tuple[str, str] | None,
 ) -> tuple[WarmProcess | None, tuple[threading.Thread, ...]]:
     """A child of the warm engine, its output through a pipe like the cold start's; None: cold."""
     if not stream_output:
-        return start_warm(argv, cwd, env, None), ()
+        return start_warm(argv, cwd, env, None, pid_env), ()
     read_end, write_end = os.pipe()
     try:
-        process = start_warm(argv, cwd, env, write_end)
+        process = start_warm(argv, cwd, env, write_end, pid_env)
     except BaseException:
         os.close(read_end)
         raise

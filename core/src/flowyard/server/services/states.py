@@ -8,6 +8,9 @@ Rules (server-enforced, so no client can break them; one guard each in ``state_r
 - CANCELLING a run that has no infrastructure yet (SCHEDULED) cancels it at once;
 - from CANCELLING only CANCELLED is accepted (a CRASHED report becomes CANCELLED);
 - SCHEDULED from PENDING hands a claimed run back (the claim id must match).
+
+An accepted RUNNING proposal that names its ``infrastructure_id`` (an engine that knows where it
+runs) records it, as ``PATCH /flow_runs/{id}`` does.
 """
 
 from __future__ import annotations
@@ -188,6 +191,8 @@ def transition(
         target = resolved_target(StateType(run.state_type), proposal.type)
         name = proposal.name if proposal.type is target else None
         extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
+        if target is StateType.RUNNING and proposal.infrastructure_id is not None:
+            extra["infrastructure_id"] = proposal.infrastructure_id
         write_state(conn, run, target, name, proposal.message, extra)
     return _accepted(conn, run)
 
