@@ -55,8 +55,11 @@ def write_state(
     name: str | None,
     message: str | None,
     extra: dict[str, Any] | None = None,
-) -> None:
-    """Apply a state unconditionally and append it to the history (callers check the rules)."""
+) -> str:
+    """Apply a state unconditionally and append it to the history (callers check the rules).
+
+    Returns the state's name as stored.
+    """
     now = utcnow()
     values: dict[str, Any] = {
         "state_type": state_type.value,
@@ -82,6 +85,7 @@ def write_state(
             timestamp=now,
         )
     )
+    return str(values["state_name"])
 
 
 def _result(
@@ -103,9 +107,9 @@ def _facts(run: m.FlowRun) -> RunFacts:
     return RunFacts(StateType(run.state_type), run.claim_id, run.scheduled_time)
 
 
-def _hand_back(conn: sa.Connection, run: m.FlowRun, proposal: SetState) -> None:
+def _hand_back(conn: sa.Connection, run: m.FlowRun, proposal: SetState) -> str:
     """PENDING -> SCHEDULED ("Rescheduled"): the run is free to be claimed again."""
-    write_state(
+    return write_state(
         conn,
         run,
         StateType.SCHEDULED,
@@ -168,8 +172,8 @@ def transition(
             extra = {"claim_id": None, "worker_name": None, "infrastructure_id": None}
         elif proposal.type is StateType.RUNNING:
             extra = _running_lease(run, running_lease_seconds)
-        write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
-        return _accepted(conn, run)
+        name = write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
+        return _accepted(run, proposal.type, name)
     facts = _facts(run)
     if (
         proposal.type is StateType.RUNNING
@@ -186,19 +190,19 @@ def transition(
             _result(refusal.status, run, refusal.reason, refusal.delay_seconds), run, False
         )
     if proposal.type is StateType.SCHEDULED:
-        _hand_back(conn, run, proposal)
-    else:
-        target = resolved_target(StateType(run.state_type), proposal.type)
-        name = proposal.name if proposal.type is target else None
-        extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
-        if target is StateType.RUNNING and proposal.infrastructure_id is not None:
-            extra["infrastructure_id"] = proposal.infrastructure_id
-        write_state(conn, run, target, name, proposal.message, extra)
-    return _accepted(conn, run)
+        return _accepted(run, StateType.SCHEDULED, _hand_back(conn, run, proposal))
+    target = resolved_target(StateType(run.state_type), proposal.type)
+    given = proposal.name if proposal.type is target else None
+    extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
+    if target is StateType.RUNNING and proposal.infrastructure_id is not None:
+        extra["infrastructure_id"] = proposal.infrastructure_id
+    return _accepted(run, target, write_state(conn, run, target, given, proposal.message, extra))
 
 
-def _accepted(conn: sa.Connection, before: m.FlowRun) -> Transition:
-    return Transition(_result("ACCEPT", get_run_row(conn, before.id)), before, changed=True)
+def _accepted(before: m.FlowRun, state_type: StateType, state_name: str) -> Transition:
+    """The answer to an applied proposal: the state just written (no need to read it back)."""
+    result = SetStateResult(status="ACCEPT", state_type=state_type, state_name=state_name)
+    return Transition(result, before, changed=True)
 
 
 @dataclass(frozen=True)
