@@ -145,7 +145,9 @@ def observe(
     :param job: the object ``render`` returned for this run.
     :param submission: what ``submit`` returned for it (with its in-process ``handle``).
     :param flow_run: the flow run being observed.
-    :returns: an :class:`flowyard.job.ExitStatus` (code, and a reason a person can act on).
+    :returns: an :class:`flowyard.job.ExitStatus` (code, and a reason a person can act on;
+        ``final_state`` when the type learned the final state the server accepted from the
+        run's engine, so the worker need not read the run).
     """
 
 

@@ -15,6 +15,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowyard.json_schema import clean_variables_schema
+from flowyard.schemas.common import StateType
 
 
 class FlowRunInfo(BaseModel):
@@ -36,6 +37,11 @@ class FlowRunInfo(BaseModel):
     parameters: dict[str, Any] = Field(default_factory=dict)
     api_url: str | None = None
     api_key: str | None = None
+    engine_handoff: str | None = None
+    """The run and its deployment as the engine takes them from ``FLOWYARD_ENGINE_HANDOFF``
+    (:mod:`flowyard.engine.handoff`; None: too large or no deployment). A type that starts the
+    engine on the worker's machine may put it in the run's environment, so the engine does not
+    read them from the server; container types leave it out (their env is visible and bounded)."""
 
 
 class BaseVariables(BaseModel):
@@ -172,6 +178,10 @@ class Submission(Generic[HandleT]):
     infrastructure_id: str
     handle: HandleT | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    reported_by_engine: bool = False
+    """The run's engine was given ``infrastructure_id`` and sends it with its RUNNING proposal,
+    so the worker does not report it separately (it still does when the run ends without having
+    reported it, e.g. it crashed before starting)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.infrastructure_id, str) or not self.infrastructure_id:
@@ -186,6 +196,10 @@ class ExitStatus(BaseModel):
 
     code: int
     reason: str | None = None
+    final_state: StateType | None = None
+    """The final state the run's engine reported and the server accepted, when the type learns it
+    (the ``process`` type does, through ``FLOWYARD_ENGINE_RESULT_FILE``): the worker then knows
+    the run did not crash without reading it. None: unknown, the worker reads the run."""
 
 
 __all__ = [

@@ -7,6 +7,7 @@ end (test_claim.py, test_race.py).
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from flowyard.schemas.common import TERMINAL_STATES, StateType
@@ -271,3 +272,33 @@ def test_the_first_refusal_decides(
 )
 def test_allowed_transitions_pass_every_guard(current: StateType, target: StateType) -> None:
     assert first_refusal(run(current), propose(target), NOW) is None
+
+
+def _transition(before: StateType, after: StateType, changed: bool = True) -> Any:
+    from flowyard.schemas.runs import SetStateResult
+    from flowyard.server import models as m
+    from flowyard.server.services.states import Transition
+
+    return Transition(
+        SetStateResult(status="ACCEPT", state_type=after, state_name=after.value.title()),
+        m.FlowRun.model_construct(state_type=before.value, pool_id="p"),
+        changed,
+    )
+
+
+@pytest.mark.parametrize("before", [StateType.PENDING, StateType.SCHEDULED])
+def test_entering_running_does_not_wake_waiting_claimers(before: StateType) -> None:
+    assert not _transition(before, StateType.RUNNING).wakes_claimers
+
+
+@pytest.mark.parametrize(
+    "after", [StateType.SCHEDULED, StateType.CANCELLING, *sorted(TERMINAL_STATES)]
+)
+def test_a_state_that_frees_a_slot_or_changes_a_held_run_wakes_waiting_claimers(
+    after: StateType,
+) -> None:
+    assert _transition(StateType.RUNNING, after).wakes_claimers
+
+
+def test_an_answer_that_changed_nothing_wakes_no_claimer() -> None:
+    assert not _transition(StateType.RUNNING, StateType.COMPLETED, changed=False).wakes_claimers

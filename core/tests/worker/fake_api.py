@@ -53,6 +53,8 @@ class FakeApi:
         self.stopped: list[tuple[str, str]] = []
         """(pool, worker name) of each worker that said it is leaving."""
         self.deployments: dict[str, r.Deployment] = {}
+        self.reads: list[str] = []
+        """Ids of the runs the worker read (``read_flow_run``), in order."""
         self.failures = 0
         """The next ``failures`` claims fail as if the server could not be reached."""
         self._changed = asyncio.Event()
@@ -224,7 +226,11 @@ class FakeApi:
         raise LookupError(f"the fake API holds no secret {name!r} (pool {pool!r})")
 
     async def read_flow_run(self, run_id: str) -> r.FlowRun:
-        """The run, or ``FlowRunNotFound``."""
+        """The run, or ``FlowRunNotFound`` (each read is counted in ``reads``)."""
+        self.reads.append(run_id)
+        return self._run(run_id)
+
+    def _run(self, run_id: str) -> r.FlowRun:
         if run_id not in self.runs:
             raise FlowRunNotFound(404, f"Flow run '{run_id}' not found.")
         return self.runs[run_id]
@@ -248,7 +254,7 @@ class FakeApi:
 
     async def set_state(self, run_id: str, body: r.SetState) -> r.SetStateResult:
         """Accept the state unless the claim is stale (ABORT) or the run already ended (REJECT)."""
-        run = await self.read_flow_run(run_id)
+        run = self._run(run_id)
         if body.claim_id is not None and body.claim_id != run.claim_id:
             return self._result("ABORT", run, "The claim is no longer valid.")
         if run.state_type in TERMINAL_STATES and not body.force:
@@ -258,7 +264,7 @@ class FakeApi:
 
     async def update_flow_run(self, run_id: str, body: r.FlowRunUpdate) -> None:
         """Record the infrastructure id."""
-        run = await self.read_flow_run(run_id)
+        run = self._run(run_id)
         if body.infrastructure_id is not None:
             self.infrastructure[run_id] = body.infrastructure_id
             self.runs[run_id] = run.model_copy(update={"infrastructure_id": body.infrastructure_id})
@@ -266,7 +272,7 @@ class FakeApi:
     async def write_logs(self, lines: list[r.LogCreate]) -> r.LogsStored:
         """Keep each line under its run; ``FlowRunNotFound`` for a run that does not exist."""
         for line in lines:
-            await self.read_flow_run(line.flow_run_id)
+            self._run(line.flow_run_id)
         for line in lines:
             self.logs.setdefault(line.flow_run_id, []).append(line)
         return r.LogsStored(stored=len(lines))

@@ -4,7 +4,9 @@ Installed by ``conftest.py`` as distribution ``fy-memory`` with a real ``flowyar
 point, so the worker loads it exactly as it loads ``process`` or ``docker``. Tests see what was
 submitted (``SUBMITTED``, ``RUNNING``), make an infrastructure exit (``Infrastructure.exit``)
 and can hold runs between claim and submit (``RENDER_GATE``). Its ``reattach`` finds a job still
-in ``RUNNING`` (as a restarted worker would; ``leave_running`` plays the job a worker killed
+in ``RUNNING`` (as a restarted worker would; a job whose env has ``MEMORY_ENGINE_REPORTS=1``
+says its engine reports the infrastructure id, and ``exit`` may say the final state its engine
+had reported; ``leave_running`` plays the job a worker killed
 mid-run left behind), records what it was given (``REATTACHED``), and answers None while a test
 clears ``CAN_REATTACH``.
 """
@@ -16,6 +18,7 @@ import threading
 from flowyard.errors import InfrastructureNotFound
 from flowyard.hookspecs import hookimpl
 from flowyard.job import BaseJobConfiguration, ExitStatus, FlowRunInfo, Submission
+from flowyard.schemas.common import StateType
 
 OBSERVE_TIMEOUT = 30.0
 
@@ -32,11 +35,14 @@ class Infrastructure:
         self.run_id = run_id
         self.code: int | None = None
         self.reason: str | None = None
+        self.final_state: StateType | None = None
         self.exited = threading.Event()
 
-    def exit(self, code: int, reason: str | None = None) -> None:
-        """The job ends with ``code``."""
-        self.code, self.reason = code, reason
+    def exit(
+        self, code: int, reason: str | None = None, final_state: StateType | None = None
+    ) -> None:
+        """The job ends with ``code``; ``final_state``: what its engine told the type it ended in."""
+        self.code, self.reason, self.final_state = code, reason, final_state
         self.exited.set()
 
 
@@ -105,7 +111,10 @@ def submit(job: MemoryJob, flow_run: FlowRunInfo) -> Submission:
     infrastructure_id = f"mem-{flow_run.id}"
     RUNNING[infrastructure_id] = Infrastructure(job, flow_run.id)
     SUBMITTED.append(flow_run.id)
-    return Submission(infrastructure_id=infrastructure_id)
+    return Submission(
+        infrastructure_id=infrastructure_id,
+        reported_by_engine=job.env.get("MEMORY_ENGINE_REPORTS") == "1",
+    )
 
 
 @hookimpl
@@ -115,7 +124,11 @@ def observe(job: MemoryJob, submission: Submission, flow_run: FlowRunInfo) -> Ex
     if not infrastructure.exited.wait(OBSERVE_TIMEOUT):
         return ExitStatus(code=-1, reason="The test never ended this job.")
     assert infrastructure.code is not None
-    return ExitStatus(code=infrastructure.code, reason=infrastructure.reason)
+    return ExitStatus(
+        code=infrastructure.code,
+        reason=infrastructure.reason,
+        final_state=infrastructure.final_state,
+    )
 
 
 @hookimpl

@@ -175,3 +175,66 @@ def test_three_failed_polls_in_a_row_make_the_worker_unhealthy(api: FakeApi) -> 
             assert not healthy and details["consecutive_poll_failures"] >= 3
 
     asyncio.run(scenario())
+
+
+def test_a_run_whose_engine_reported_its_final_state_is_not_read_after_the_exit(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem")
+
+    async def scenario() -> None:
+        async with running(api, run_once=True) as worker:
+            infrastructure = await job(memory, run.id)
+            api.report(run.id, StateType.COMPLETED)
+            infrastructure.exit(0, final_state=StateType.COMPLETED)
+            await until(lambda: not worker.active)
+
+    asyncio.run(scenario())
+    assert run.id not in api.reads
+    assert api.state(run.id) is StateType.COMPLETED
+
+
+def test_a_run_whose_final_state_is_unknown_is_read_after_the_exit(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem")
+
+    async def scenario() -> None:
+        async with running(api, run_once=True) as worker:
+            infrastructure = await job(memory, run.id)
+            api.report(run.id, StateType.COMPLETED)
+            infrastructure.exit(0)
+            await until(lambda: not worker.active)
+
+    asyncio.run(scenario())
+    assert api.reads == [run.id]
+
+
+def test_an_infrastructure_id_the_engine_reports_is_not_reported_by_the_worker(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem", env={"MEMORY_ENGINE_REPORTS": "1"})
+
+    async def scenario() -> None:
+        async with running(api, run_once=True) as worker:
+            infrastructure = await job(memory, run.id)
+            api.report(run.id, StateType.COMPLETED)
+            infrastructure.exit(0, final_state=StateType.COMPLETED)
+            await until(lambda: not worker.active)
+
+    asyncio.run(scenario())
+    assert run.id not in api.infrastructure
+
+
+def test_a_run_that_exits_before_its_engine_reported_where_it_ran_gets_it_from_the_worker(
+    api: FakeApi, memory: ModuleType
+) -> None:
+    run = api.schedule("mem", env={"MEMORY_ENGINE_REPORTS": "1"})
+
+    async def scenario() -> None:
+        async with running(api) as worker:
+            (await job(memory, run.id)).exit(3)
+            await until(lambda: api.state(run.id) is StateType.CRASHED and not worker.active)
+
+    asyncio.run(scenario())
+    assert api.infrastructure[run.id] == f"mem-{run.id}"

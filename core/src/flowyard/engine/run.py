@@ -11,10 +11,12 @@ import time
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from flowyard.engine import handoff
 from flowyard.errors import FlowyardError
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
+    from flowyard.schemas.common import StateType
     from flowyard.schemas.runs import Deployment
 
 # The client, the API models (pydantic) and the flow SDK are imported in run(), once there is a
@@ -31,13 +33,19 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
 
 
-def _start(client: FlowyardClient, run_id: str, claim_id: str | None) -> bool:
-    """Propose RUNNING, sleeping through WAIT answers; False when the server says not to run."""
+def _start(
+    client: FlowyardClient, run_id: str, claim_id: str | None, infrastructure_id: str | None
+) -> bool:
+    """Propose RUNNING (naming where it runs, when the worker said), sleeping through WAIT
+    answers; False when the server says not to run."""
     from flowyard.schemas.common import StateType
     from flowyard.schemas.runs import SetState
 
+    proposal = SetState(
+        type=StateType.RUNNING, claim_id=claim_id, infrastructure_id=infrastructure_id
+    )
     while True:
-        result = client.set_state(run_id, SetState(type=StateType.RUNNING, claim_id=claim_id))
+        result = client.set_state(run_id, proposal)
         if result.status == "ACCEPT":
             return True
         if result.status == "WAIT":
@@ -71,43 +79,73 @@ def _read_in_background(client: FlowyardClient, deployment_id: str | None) -> _B
     return _Background(client, deployment_id) if deployment_id else None
 
 
+def _finish(
+    client: FlowyardClient, run_id: str, state: StateType, message: str, result_file: str | None
+) -> None:
+    """Propose the run's final state; record the one the server accepted for the worker."""
+    from flowyard.schemas.runs import SetState
+
+    answer = client.set_state(run_id, SetState(type=state, message=message))
+    if answer.status == "ACCEPT":
+        handoff.write_result(result_file, answer.state_type.value)
+
+
+def _from_api(client: FlowyardClient, run_id: str) -> handoff.Handoff | None:
+    """What the engine needs, read from the server (the run, then or alongside its deployment);
+    None when the run has no deployment."""
+    expected = _read_in_background(client, os.environ.get("FLOWYARD_DEPLOYMENT_ID") or None)
+    flow_run = client.read_flow_run(run_id)
+    if not flow_run.deployment_id:
+        return None
+    deployment = expected.result(flow_run.deployment_id) if expected else None
+    if deployment is None:
+        deployment = client.read_deployment(flow_run.deployment_id)
+    return handoff.Handoff(
+        flow_run_id=run_id,
+        deployment_id=flow_run.deployment_id,
+        parameters=flow_run.parameters,
+        entrypoint=deployment.entrypoint,
+        path=deployment.path,
+    )
+
+
 def run(run_id: str, claim_id: str | None) -> int:
     """Run flow run ``run_id`` to a final state; returns the process exit code."""
     from flowyard.engine.retry import RetryingClient
     from flowyard.flows.entrypoint import load
-    from flowyard.flows.execution import describe, execute, report
+    from flowyard.flows.execution import describe, execute
     from flowyard.flows.flow import Flow
     from flowyard.schemas.common import StateType
 
     signal.signal(signal.SIGTERM, _on_sigterm)
+    given = handoff.take(run_id)  # the worker's copy of the run and deployment, if it passed one
+    result_file = handoff.take_result_file()
+    infrastructure_id = handoff.take_infrastructure_id()
     with RetryingClient() as client:  # rides out a server outage or a replica going away
-        expected = _read_in_background(client, os.environ.get("FLOWYARD_DEPLOYMENT_ID") or None)
-        flow_run = client.read_flow_run(run_id)
-        if not flow_run.deployment_id:
+        plan = given or _from_api(client, run_id)
+        if plan is None:
             sys.stderr.write(f"flowyard engine: flow run {run_id} has no deployment to load.\n")
             return MISCONFIGURED
-        deployment = expected.result(flow_run.deployment_id) if expected else None
-        if deployment is None:
-            deployment = client.read_deployment(flow_run.deployment_id)
-        if not deployment.entrypoint:
-            report(client, run_id, StateType.FAILED, "The deployment has no entrypoint to run.")
+        if not plan.entrypoint:
+            message = "The deployment has no entrypoint to run."
+            _finish(client, run_id, StateType.FAILED, message, result_file)
             return FAILED
         try:
-            target = load(deployment.entrypoint, deployment.path)
+            target = load(plan.entrypoint, plan.path)
         except Exception as exc:  # the user's module failed to import: the run failed
-            message = f"Could not load entrypoint {deployment.entrypoint!r}: {describe(exc)}"
+            message = f"Could not load entrypoint {plan.entrypoint!r}: {describe(exc)}"
             sys.stderr.write(message + "\n")
-            report(client, run_id, StateType.FAILED, message)
+            _finish(client, run_id, StateType.FAILED, message, result_file)
             return FAILED
         flow = target if isinstance(target, Flow) else Flow(target)
-        if not _start(client, run_id, claim_id):
+        if not _start(client, run_id, claim_id, infrastructure_id):
             return COMPLETED
         try:
-            outcome = execute(flow, flow_run.parameters, run_id, client)
+            outcome = execute(flow, plan.parameters, run_id, client)
         except Terminated:
             sys.stderr.write("flowyard engine: terminated (the run is being cancelled).\n")
             return TERMINATED
-        report(client, run_id, outcome.state, outcome.message)
+        _finish(client, run_id, outcome.state, outcome.message, result_file)
         return COMPLETED if outcome.state is StateType.COMPLETED else FAILED
 
 

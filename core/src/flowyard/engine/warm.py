@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 ENGINE_MODULES = (
     "flowyard.engine.run",
+    "flowyard.engine.handoff",
     "flowyard.engine.retry",
     "flowyard.client",
     "flowyard.flows",

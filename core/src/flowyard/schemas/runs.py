@@ -198,6 +198,11 @@ class SetState(Model):
     message: Message | None = None
     claim_id: Id | None = None
     force: bool = False
+    infrastructure_id: InfrastructureId | None = Field(
+        default=None,
+        description="where the run runs, reported by its engine with RUNNING (recorded when "
+        "accepted; the worker then does not PATCH it)",
+    )
 
 
 class SetStateResult(Response):

@@ -16,6 +16,8 @@ def flow_run_info(
     ``api_key`` is the run's own token from the claim when the server issued one (the worker's
     key never reaches the run), else the worker's key (an older server).
     """
+    from flowyard.engine.handoff import encode
+
     run = claimed.flow_run
     return FlowRunInfo(
         id=run.id,
@@ -31,6 +33,7 @@ def flow_run_info(
         parameters=run.parameters,
         api_url=api_url,
         api_key=claimed.run_token or api_key,
+        engine_handoff=encode(claimed),
     )
 
 

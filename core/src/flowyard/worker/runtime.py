@@ -446,7 +446,8 @@ class Worker:
             submission = await self._submit(job, info)
             active.infrastructure_id = submission.infrastructure_id
             self.runs_submitted += 1
-            await self._report_infrastructure(active)
+            if not submission.reported_by_engine:
+                await self._report_infrastructure(active)
             await self._observe_to_end(active, job, submission, info)
         except Exception as exc:
             log.error("Flow run %s could not be run: %s", run.id, _describe(exc))
@@ -516,10 +517,20 @@ class Worker:
             )
 
     async def _after_exit(self, active: ActiveRun, status: ExitStatus) -> None:
-        """The infrastructure exited: a run left without a final state is CRASHED, with why."""
+        """The infrastructure exited: a run left without a final state is CRASHED, with why.
+
+        When the type learned that the server accepted the engine's final state
+        (``ExitStatus.final_state``), the run is final: nothing to read or do.
+        """
+        if status.final_state in TERMINAL_STATES:
+            return
         run = await self.client.read_flow_run(active.run_id)
         state = run.state_type
-        if state in TERMINAL_STATES or run.claim_id != active.claim_id:
+        if run.claim_id != active.claim_id:
+            return
+        if run.infrastructure_id is None and active.infrastructure_id is not None:
+            await self._report_infrastructure(active)  # its engine exited before reporting it
+        if state in TERMINAL_STATES:
             return
         if state is StateType.CANCELLING:
             await self._set_state(active, StateType.CANCELLED, "Infrastructure stopped.")

@@ -3,7 +3,8 @@
 Started by the worker (``python -m flowyard_process.forkserver <fd>``, see
 :mod:`flowyard_process.warm`) with one end of an ``AF_UNIX``/``SOCK_SEQPACKET`` socket pair. It
 imports the engine (:func:`flowyard.engine.warm.preload`), says ``ready`` and then serves
-requests, one JSON message each: ``{"id", "argv", "cwd", "env"}`` with, as ancillary data, the
+requests, one JSON message each: ``{"id", "argv", "cwd", "env"}`` (and optionally
+``"pid_env": [name, prefix]``: the child sets ``name`` to ``prefix`` + its pid) with, as ancillary data, the
 descriptor the child's stdout/stderr go to (none: ``/dev/null``). For each it forks a child that
 starts a new session (its own process group, like ``Popen(start_new_session=True)``), takes the
 run's stdio, working directory and environment and runs ``argv`` (``python -m module ...`` or
@@ -112,6 +113,9 @@ def _child(request: dict[str, Any], output: int | None, close: list[int]) -> NoR
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        pid_env = request.get("pid_env")
+        if pid_env:  # [name, prefix]: the child's own pid, which only it knows before it runs
+            os.environ[pid_env[0]] = f"{pid_env[1]}{os.getpid()}"
         settings = sys.modules.get("flowyard.settings")  # the engine reads no Settings
         if settings is not None:
             settings.get_settings.cache_clear()

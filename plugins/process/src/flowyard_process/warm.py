@@ -101,12 +101,23 @@ class ForkServer:
             )
 
     def spawn(
-        self, argv: list[str], cwd: str, env: dict[str, str], output: int | None
+        self,
+        argv: list[str],
+        cwd: str,
+        env: dict[str, str],
+        output: int | None,
+        pid_env: tuple[str, str] | None = None,
     ) -> WarmProcess:
-        """Fork a child running ``argv``; ForkServerGone when the request could not be sent."""
+        """Fork a child running ``argv``; ForkServerGone when the request could not be sent.
+
+        ``pid_env`` (name, prefix): the child sets that variable to ``prefix`` + its pid.
+        """
         request_id = next(self._ids)
         pending = _Pending()
-        data = json.dumps({"id": request_id, "argv": argv, "cwd": cwd, "env": env}).encode()
+        request: dict[str, Any] = {"id": request_id, "argv": argv, "cwd": cwd, "env": env}
+        if pid_env is not None:
+            request["pid_env"] = list(pid_env)
+        data = json.dumps(request).encode()
         with self._lock:
             if not self.alive:
                 raise ForkServerGone(f"the fork server exited (code {self.process.poll()})")
@@ -250,16 +261,23 @@ def _shared() -> ForkServer | None:
 
 
 def start_warm(
-    argv: list[str], cwd: str, env: dict[str, str], output: int | None
+    argv: list[str],
+    cwd: str,
+    env: dict[str, str],
+    output: int | None,
+    pid_env: tuple[str, str] | None = None,
 ) -> WarmProcess | None:
-    """Start ``argv`` from the warm engine, or None when it must start cold (see the module)."""
+    """Start ``argv`` from the warm engine, or None when it must start cold (see the module).
+
+    ``pid_env`` (name, prefix): the child sets that variable to ``prefix`` + its pid.
+    """
     if not enabled() or not _applies(argv, env):
         return None
     server = _shared()
     if server is None:
         return None
     try:
-        return server.spawn(argv, cwd, env, output)
+        return server.spawn(argv, cwd, env, output, pid_env)
     except ForkServerGone as exc:
         global _failed
         _failed = True

@@ -184,12 +184,10 @@ def run_history(
         return runs.history(conn, run_id)
 
 
-def _notify_run_pool(ctx: ServerContext, run_id: str) -> None:
-    with ctx.db.read() as conn:
-        pool_id = conn.execute(
-            sa.select(t.flow_run.c.pool_id).where(t.flow_run.c.id == run_id)
-        ).scalar()
-    ctx.notifier.notify(pool_id or "served")
+def _notify(ctx: ServerContext, done: states.Transition) -> None:
+    """Wake the claimers of the run's pool when the change may show them something new."""
+    if done.wakes_claimers:
+        ctx.notifier.notify(done.before.pool_id or "served")
 
 
 @router.post("/flow_runs/{run_id}/state", dependencies=[WORK], tags=["flow runs"])
@@ -204,27 +202,26 @@ def set_state(
         refuse_worker_key(request, "force a state")
     with ctx.db.write() as conn:
         check_run(request, conn, run_id)
-        result = states.set_state(
+        done = states.transition(
             conn,
             run_id,
             body,
             lease_seconds=ctx.settings.server_claim_lease_seconds,
             running_lease_seconds=ctx.settings.server_running_lease_seconds,
         )
-    if result.status == "ACCEPT":
-        _notify_run_pool(ctx, run_id)
-    return result
+    _notify(ctx, done)
+    return done.result
 
 
 @router.post("/flow_runs/{run_id}/cancel", dependencies=[RUNS], tags=["flow runs"])
 def cancel_run(run_id: str, ctx: ServerContext = Depends(context)) -> SetStateResult:
     """Ask a run to cancel: SCHEDULED runs are cancelled at once, others go CANCELLING."""
     with ctx.db.write() as conn:
-        result = states.set_state(
+        done = states.transition(
             conn, run_id, SetState(type=StateType.CANCELLING, message="Cancelled by a user.")
         )
-    _notify_run_pool(ctx, run_id)
-    return result
+    _notify(ctx, done)
+    return done.result
 
 
 @router.patch("/flow_runs/{run_id}", status_code=204, dependencies=[WORK], tags=["flow runs"])

@@ -50,14 +50,18 @@ def push_pool_names(ctx: ServerContext) -> set[str]:
     """Names of the push pools (type ending in ``:push``) whose worker type is installed here.
 
     A pool whose type is not installed is not served by this replica (its status says why).
+    The installed types (entry-point metadata, read from the package files) are looked up only
+    when there is a push pool: this runs every ``server_loop_seconds``.
     """
-    installed = worker_types().installed()
     with ctx.db.read() as conn:
         rows = conn.execute(
             sa.select(t.work_pool.c.name, t.work_pool.c.type).where(
                 t.work_pool.c.type.like("%" + PUSH_SUFFIX)
             )
         ).all()
+    if not rows:
+        return set()
+    installed = worker_types().installed()
     return {row.name for row in rows if worker_type_of(row.type) in installed}
 
 

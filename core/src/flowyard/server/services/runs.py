@@ -348,8 +348,10 @@ def read_runs(conn: sa.Connection, ids: list[str]) -> list[FlowRun]:
 
 def read_run(conn: sa.Connection, run_id: str) -> FlowRun:
     """One run. Raises NotFound."""
-    get_run_row(conn, run_id)
-    return read_runs(conn, [run_id])[0]
+    found = read_runs(conn, [run_id])
+    if not found:
+        get_run_row(conn, run_id)  # raises NotFound, worded as everywhere else
+    return found[0]
 
 
 def due_in_pool(

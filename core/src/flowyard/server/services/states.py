@@ -8,11 +8,15 @@ Rules (server-enforced, so no client can break them; one guard each in ``state_r
 - CANCELLING a run that has no infrastructure yet (SCHEDULED) cancels it at once;
 - from CANCELLING only CANCELLED is accepted (a CRASHED report becomes CANCELLED);
 - SCHEDULED from PENDING hands a claimed run back (the claim id must match).
+
+An accepted RUNNING proposal that names its ``infrastructure_id`` (an engine that knows where it
+runs) records it, as ``PATCH /flow_runs/{id}`` does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -51,8 +55,11 @@ def write_state(
     name: str | None,
     message: str | None,
     extra: dict[str, Any] | None = None,
-) -> None:
-    """Apply a state unconditionally and append it to the history (callers check the rules)."""
+) -> str:
+    """Apply a state unconditionally and append it to the history (callers check the rules).
+
+    Returns the state's name as stored.
+    """
     now = utcnow()
     values: dict[str, Any] = {
         "state_type": state_type.value,
@@ -78,6 +85,7 @@ def write_state(
             timestamp=now,
         )
     )
+    return str(values["state_name"])
 
 
 def _result(
@@ -99,9 +107,9 @@ def _facts(run: m.FlowRun) -> RunFacts:
     return RunFacts(StateType(run.state_type), run.claim_id, run.scheduled_time)
 
 
-def _hand_back(conn: sa.Connection, run: m.FlowRun, proposal: SetState) -> None:
+def _hand_back(conn: sa.Connection, run: m.FlowRun, proposal: SetState) -> str:
     """PENDING -> SCHEDULED ("Rescheduled"): the run is free to be claimed again."""
-    write_state(
+    return write_state(
         conn,
         run,
         StateType.SCHEDULED,
@@ -126,6 +134,24 @@ def set_state(
     lease_seconds: float = 60.0,
     running_lease_seconds: float | None = None,
 ) -> SetStateResult:
+    """:func:`transition`'s answer alone."""
+    return transition(
+        conn,
+        run_id,
+        proposal,
+        lease_seconds=lease_seconds,
+        running_lease_seconds=running_lease_seconds,
+    ).result
+
+
+def transition(
+    conn: sa.Connection,
+    run_id: str,
+    proposal: SetState,
+    *,
+    lease_seconds: float = 60.0,
+    running_lease_seconds: float | None = None,
+) -> Transition:
     """Propose a transition; returns ACCEPT (applied), ABORT/REJECT (not applied) or WAIT.
 
     A claimed run (one with a worker) that goes RUNNING gets a liveness lease of
@@ -146,8 +172,8 @@ def set_state(
             extra = {"claim_id": None, "worker_name": None, "infrastructure_id": None}
         elif proposal.type is StateType.RUNNING:
             extra = _running_lease(run, running_lease_seconds)
-        write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
-        return _result("ACCEPT", get_run_row(conn, run_id))
+        name = write_state(conn, run, proposal.type, proposal.name, proposal.message, extra)
+        return _accepted(run, proposal.type, name)
     facts = _facts(run)
     if (
         proposal.type is StateType.RUNNING
@@ -157,15 +183,42 @@ def set_state(
     ):
         # The engine's start was applied but its answer was lost (a server replica died behind a
         # load balancer) and it retried: accept again, without a second RUNNING state.
-        return _result("ACCEPT", run)
+        return Transition(_result("ACCEPT", run), run, changed=False)
     refusal = first_refusal(facts, proposal, utcnow())
     if refusal is not None:
-        return _result(refusal.status, run, refusal.reason, refusal.delay_seconds)
+        return Transition(
+            _result(refusal.status, run, refusal.reason, refusal.delay_seconds), run, False
+        )
     if proposal.type is StateType.SCHEDULED:
-        _hand_back(conn, run, proposal)
-    else:
-        target = resolved_target(StateType(run.state_type), proposal.type)
-        name = proposal.name if proposal.type is target else None
-        extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
-        write_state(conn, run, target, name, proposal.message, extra)
-    return _result("ACCEPT", get_run_row(conn, run_id))
+        return _accepted(run, StateType.SCHEDULED, _hand_back(conn, run, proposal))
+    target = resolved_target(StateType(run.state_type), proposal.type)
+    given = proposal.name if proposal.type is target else None
+    extra = _running_lease(run, running_lease_seconds) if target is StateType.RUNNING else {}
+    if target is StateType.RUNNING and proposal.infrastructure_id is not None:
+        extra["infrastructure_id"] = proposal.infrastructure_id
+    return _accepted(run, target, write_state(conn, run, target, given, proposal.message, extra))
+
+
+def _accepted(before: m.FlowRun, state_type: StateType, state_name: str) -> Transition:
+    """The answer to an applied proposal: the state just written (no need to read it back)."""
+    result = SetStateResult(status="ACCEPT", state_type=state_type, state_name=state_name)
+    return Transition(result, before, changed=True)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What :func:`transition` did: the answer, the run's row before, whether a state was written."""
+
+    result: SetStateResult
+    before: m.FlowRun
+    changed: bool
+
+    @property
+    def wakes_claimers(self) -> bool:
+        """Whether claimers waiting on the run's pool may now see something new.
+
+        A new state can free a slot or a run (leaving PENDING/RUNNING, a hand-back), or change
+        what a held run's poll reports (CANCELLING, a released claim). Entering RUNNING does
+        neither: a run that was PENDING (or SCHEDULED) takes, if anything, a slot more.
+        """
+        return self.changed and self.result.state_type is not StateType.RUNNING
