@@ -67,6 +67,7 @@ def main() -> None:
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "FLOWYARD_API_URL": api_url, "FLOWYARD_HOME": str(home)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode as an installed package has it
     server = subprocess.Popen(
         [exe, "server", "start", "--port", str(port), "--no-docker-bridge"],
         env=env,

@@ -3,7 +3,7 @@
 A cold start (empty SQLite database: migrations run) and then RUNS warm starts on the same
 database (schema current: no migration work); each start is a fresh process, stopped with
 SIGTERM afterwards. The idle RSS is read 5 s after the last warm start (median over the warm
-starts). The servers may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped), as an installed
+starts), with the CPU time used by then. The servers may write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped), as an installed
 package has it. For scale, the same run measures the floor: the CPU time and RSS of a process
 that only imports fastapi, sqlalchemy and uvicorn (what any server built on them pays).
 Run: `.venv/bin/python bench/server_start.py` (RUNS=3).
@@ -88,13 +88,14 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     server, cold, cold_cpu = start(home)
     stop(server)
-    warm, warm_cpu, idle_rss = [], [], []
+    warm, warm_cpu, idle_rss, idle_cpu = [], [], [], []
     for _ in range(RUNS):
         server, seconds, cpu = start(home)
         warm.append(seconds)
         warm_cpu.append(cpu)
         time.sleep(5)
         idle_rss.append(rss_mb(server.pid))
+        idle_cpu.append(cpu_seconds(server.pid))
         stop(server)
     idle = statistics.median(idle_rss)
     floors = [library_floor() for _ in range(3)]
@@ -111,6 +112,8 @@ def main() -> None:
     )
     print(
         f"idle RSS 5 s after a warm start, median: {idle:.1f} MB {[round(r, 1) for r in idle_rss]}"
+        f"; CPU used by then (start-up work done after /api/health shows here): "
+        f"{statistics.median(idle_cpu):.2f} s"
     )
     print(
         f"library floor (a process importing only fastapi, sqlalchemy, uvicorn): "

@@ -119,3 +119,21 @@ def test_help_imports_neither_heavy_modules_nor_rich(server: RunningServer) -> N
     modules = loaded_modules(server, "--help")
     assert heavy(modules) == []
     assert "rich" not in modules and "httpx" not in modules
+
+
+def test_help_imports_neither_click_nor_typer(server: RunningServer) -> None:
+    """The root help is stored text (``flowyard.cli.root_help``): no command parsing needed."""
+    modules = loaded_modules(server, "--help")
+    assert heavy(modules, ("click", "typer")) == []
+
+
+def test_a_command_imports_no_other_command_group(server: RunningServer) -> None:
+    modules = loaded_modules(server, "work-pool", "ls")
+    groups = {m for m in modules if m.startswith("flowyard.cli.") and m.endswith("_cmd")}
+    assert groups == {"flowyard.cli.work_pool_cmd"}
+
+
+def test_the_plain_client_does_not_import_http_client(server: RunningServer) -> None:
+    """``http.client`` brings the ``email`` parser and ``ssl`` (~0.02 s): a socket does the job."""
+    modules = loaded_modules(server, "flow-run", "ls")
+    assert heavy(modules, ("http.client", "email.parser", "ssl")) == []

@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 import typer
 
 from flowyard.cli.output import fail
+
+if TYPE_CHECKING:
+    import socket
+
+    import uvicorn
 
 app = typer.Typer(help="Run the flowyard server and manage its API keys.", no_args_is_help=True)
 keys = typer.Typer(
     help="Create and list API keys (run on the server's machine).", no_args_is_help=True
 )
 app.add_typer(keys, name="api-key")
+
+
+@contextlib.contextmanager
+def building_for_good() -> Iterator[None]:
+    """No garbage-collection passes while the server is built; afterwards its objects are frozen.
+
+    Importing and building the app creates a few hundred thousand objects that live as long as
+    the server. Collecting while they pile up walks them again and again (~0.1 s of a start);
+    frozen (:func:`gc.freeze`), no later full collection walks them either. The price: cyclic
+    garbage made during start-up (~0.4 MB) is never freed.
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
 
 
 @app.command("start")
@@ -30,6 +57,15 @@ def start(
     ),
 ) -> None:
     """Start the server: embedded SQLite under FLOWYARD_HOME, or FLOWYARD_DATABASE_URL."""
+    with building_for_good():
+        server, sockets = _build(host, port, auth, docker_bridge)
+    server.run(sockets=sockets)
+
+
+def _build(
+    host: str | None, port: int | None, auth: bool | None, docker_bridge: bool | None
+) -> tuple[uvicorn.Server, list[socket.socket]]:
+    """The server, with its app built and its listening sockets open (exits on a bad start)."""
     import uvicorn
 
     from flowyard.server.app import create_app
@@ -78,7 +114,7 @@ def start(
         log_level="warning",
         timeout_graceful_shutdown=2,  # long-polling workers retry; do not wait out their polls
     )
-    uvicorn.Server(config).run(sockets=sockets)
+    return uvicorn.Server(config), sockets
 
 
 @app.command("migrate")

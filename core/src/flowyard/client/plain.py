@@ -2,15 +2,15 @@
 
 The typed clients (:class:`~flowyard.client.FlowyardClient`) parse every answer into the API's
 pydantic models and send through httpx; importing them costs a short-lived command ~0.2 s of its
-start-up. :class:`PlainClient` sends and returns plain JSON over ``http.client`` (one kept-alive
-connection), with the same address, API key and TLS defaults and the same typed errors
+start-up. :class:`PlainClient` sends and returns plain JSON over one kept-alive HTTP/1.1
+connection (:mod:`flowyard.client.http11`: a socket, without ``http.client``'s imports), with
+the same address, API key and TLS defaults and the same typed errors
 (:mod:`flowyard.client.errors`). Request bodies are not checked before sending: the server
 validates them and its 422 names each field.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 from collections.abc import Mapping
 from types import TracebackType
@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flowyard.client.defaults import default_api_key, default_api_url
 from flowyard.client.errors import NotFoundError, ServerUnreachable, error_from
+from flowyard.client.http11 import Connection
 
 if TYPE_CHECKING:
     import ssl
@@ -41,15 +42,14 @@ class PlainClient:
                 f"FLOWYARD_API_URL {self.api_url!r} is not an http:// or https:// URL."
             )
         self._prefix = parts.path.rstrip("/")
-        self._connection: http.client.HTTPConnection
-        if parts.scheme == "https":
-            self._connection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=timeout, context=_tls_context(self.api_url)
-            )
-        else:
-            self._connection = http.client.HTTPConnection(
-                parts.hostname, parts.port, timeout=timeout
-            )
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise ServerUnreachable(
+                f"FLOWYARD_API_URL {self.api_url!r} has an invalid port."
+            ) from None
+        tls = _tls_context(self.api_url) if parts.scheme == "https" else None
+        self._connection = Connection(parts.hostname, port, timeout, tls)
         self._headers = {"Accept": "application/json"}
         if self.api_key:
             self._headers["Authorization"] = f"Bearer {self.api_key}"
@@ -86,18 +86,16 @@ class PlainClient:
             payload = json.dumps(body).encode()
             headers["Content-Type"] = "application/json"
         try:
-            self._connection.request(method, target, body=payload, headers=headers)
-            response = self._connection.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException) as exc:
+            status, data = self._connection.request(method, target, headers, payload)
+        except OSError as exc:
             self._connection.close()
             raise ServerUnreachable(
                 f"Cannot reach the flowyard server at {self.api_url} ({exc}). Start one "
                 "with `flowyard server start` or set FLOWYARD_API_URL."
             ) from exc
         text = data.decode("utf-8", errors="replace")
-        if not 200 <= response.status < 300:
-            raise error_from(response.status, text, not_found)
+        if not 200 <= status < 300:
+            raise error_from(status, text, not_found)
         return json.loads(text) if text else None
 
     def close(self) -> None:
