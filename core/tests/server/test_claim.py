@@ -127,6 +127,31 @@ def test_claim_moves_runs_to_pending_with_a_lease_and_history(api: Api) -> None:
     assert again == []
 
 
+def test_the_claim_answer_is_exactly_the_claim_response_models_json(api: Api) -> None:
+    """The runs are serialised once, in the claim's transaction, and the answer is assembled
+    around them: it must be byte for byte what the response model serialises to."""
+    from flowyard.schemas.runs import ClaimResponse
+
+    api.pool("json-pool")
+    dep = api.deployment("json-pool", parameters={"name": "zoë", "n": [1, 2.5, None]})
+    held = api.run(dep["id"], scheduled_time=at(-20))
+    api.run(dep["id"], scheduled_time=at(-10))
+    first = api.post("/work_pools/json-pool/claim", json={"worker_name": "w", "limit": 1})
+    assert [r["flow_run"]["id"] for r in first.json()["runs"]] == [held["id"]]
+    api.post(f"/flow_runs/{held['id']}/cancel")
+
+    answer = api.post(
+        "/work_pools/json-pool/claim",
+        json={"worker_name": "w", "limit": 5, "held_run_ids": [held["id"], "gone"]},
+    )
+
+    body = answer.json()
+    assert len(body["runs"]) == 1 and body["runs"][0]["run_token"]
+    assert body["cancelling"] == [held["id"]] and body["lost"] == ["gone"]
+    model = ClaimResponse.model_validate_json(answer.content)
+    assert answer.content == model.model_dump_json().encode()
+
+
 def test_running_needs_the_claim_id(api: Api) -> None:
     api.pool()
     dep = api.deployment()

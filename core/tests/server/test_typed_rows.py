@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flowyard.server import models as m
-from flowyard.server.services import loops, runs
+from flowyard.server.services import claim, loops, runs
 
 
 def test_a_run_row_has_exactly_the_columns_of_the_run_select_in_order() -> None:
@@ -20,6 +20,10 @@ def test_a_run_row_has_exactly_the_columns_of_the_run_select_in_order() -> None:
 
 def test_a_schedule_row_has_exactly_the_columns_of_the_schedule_select_in_order() -> None:
     assert loops.ScheduleRow._fields == tuple(loops._ACTIVE_SCHEDULES.selected_columns.keys())
+
+
+def test_a_claims_queue_row_has_exactly_the_columns_of_the_queue_select_in_order() -> None:
+    assert claim.QueueRow._fields == tuple(claim._QUEUES.selected_columns.keys())
 
 
 def test_a_run_rows_stored_model_is_its_flow_run_row_without_the_relation_names() -> None:

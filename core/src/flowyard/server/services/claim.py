@@ -13,6 +13,7 @@ without a lock or a write.
 from __future__ import annotations
 
 import datetime as dt
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -33,15 +34,62 @@ from flowyard.server.services.waterfall import (
 )
 
 
-def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) -> list[m.WorkQueue]:
-    queues = [
-        m.typed(m.WorkQueue, row)
-        for row in conn.execute(
-            sa.select(t.work_queue)
-            .where(t.work_queue.c.pool_id == pool.id)
-            .order_by(t.work_queue.c.priority)
-        ).all()
-    ]
+class QueueRow(NamedTuple):
+    """What a claim reads of a queue (a row of ``_QUEUES``; built without validation)."""
+
+    id: str
+    name: str
+    priority: int
+    concurrency_limit: int | None
+    is_paused: bool
+
+
+# The claim's hot statements are built once, with bound parameters: building a statement's
+# clauses on every call cost more than running it.
+_QUEUES = (
+    sa.select(
+        t.work_queue.c.id,
+        t.work_queue.c.name,
+        t.work_queue.c.priority,
+        t.work_queue.c.concurrency_limit,
+        t.work_queue.c.is_paused,
+    )
+    .where(t.work_queue.c.pool_id == sa.bindparam("pool_id"))
+    .order_by(t.work_queue.c.priority)
+)
+
+# any due run in a queue that is not paused: the read-only check before a claim's write lock
+_ANY_DUE = (
+    sa.select(t.flow_run.c.id)
+    .join(t.work_queue, t.work_queue.c.id == t.flow_run.c.queue_id)
+    .where(
+        t.flow_run.c.pool_id == sa.bindparam("pool_id"),
+        t.flow_run.c.state_type == StateType.SCHEDULED.value,
+        t.flow_run.c.scheduled_time <= sa.bindparam("due"),
+        t.work_queue.c.is_paused.is_(False),
+    )
+    .limit(1)
+)
+
+_DUE_IN_QUEUE = (
+    sa.select(t.flow_run.c.id)
+    .where(
+        t.flow_run.c.queue_id == sa.bindparam("queue_id"),
+        t.flow_run.c.state_type == StateType.SCHEDULED.value,
+        t.flow_run.c.scheduled_time <= sa.bindparam("due"),
+    )
+    .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
+    .limit(sa.bindparam("take", type_=sa.Integer))
+)
+# Claimers are already serialised by the pool-row lock, so SKIP LOCKED would only skip runs that
+# another writer (late marker, a cancel) holds for a moment, and hand out a lower-priority run
+# instead. Wait for those short transactions; FOR UPDATE re-checks the state of a run that
+# changed meanwhile (PostgreSQL).
+_DUE_IN_QUEUE_LOCKED = _DUE_IN_QUEUE.with_for_update()
+
+
+def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) -> list[QueueRow]:
+    queues = [QueueRow(*row) for row in conn.execute(_QUEUES, {"pool_id": pool.id})]
     if names:
         known = {q.name for q in queues}
         missing = sorted(set(names) - known)
@@ -51,7 +99,7 @@ def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) ->
                 code="work_queue_not_found",
             )
         queues = [q for q in queues if q.name in set(names)]
-    return list(queues)
+    return queues
 
 
 def anything_due(conn: sa.Connection, pool: m.WorkPool, request: ClaimRequest) -> bool:
@@ -59,24 +107,30 @@ def anything_due(conn: sa.Connection, pool: m.WorkPool, request: ClaimRequest) -
 
     :param pool: the pool's row; unknown queue names raise NotFound as in :func:`claim`.
     """
-    queues = _selected_queues(conn, pool, request.work_queue_names)
-    if pool.is_paused or not queues:
+    if pool.is_paused:
         return False
     due = utcnow() + dt.timedelta(seconds=request.prefetch_seconds)
+    if not request.work_queue_names:  # every queue of the pool: one statement
+        return conn.execute(_ANY_DUE, {"pool_id": pool.id, "due": due}).first() is not None
+    queues = [
+        q.id for q in _selected_queues(conn, pool, request.work_queue_names) if not q.is_paused
+    ]
+    if not queues:
+        return False
     query = (
         sa.select(t.flow_run.c.id)
         .where(
             t.flow_run.c.pool_id == pool.id,
             t.flow_run.c.state_type == StateType.SCHEDULED.value,
             t.flow_run.c.scheduled_time <= due,
-            t.flow_run.c.queue_id.in_([q.id for q in queues if not q.is_paused]),
+            t.flow_run.c.queue_id.in_(queues),
         )
         .limit(1)
     )
     return conn.execute(query).first() is not None
 
 
-def _queue_slots(queues: list[m.WorkQueue], counts: dict[str | None, int]) -> list[QueueSlots]:
+def _queue_slots(queues: list[QueueRow], counts: dict[str | None, int]) -> list[QueueSlots]:
     return [
         QueueSlots(q.id, bool(q.is_paused), q.concurrency_limit, counts.get(q.id, 0))
         for q in queues
@@ -85,25 +139,10 @@ def _queue_slots(queues: list[m.WorkQueue], counts: dict[str | None, int]) -> li
 
 def _due_runs(conn: sa.Connection, due: dt.datetime, lock: bool) -> DueRuns:
     """Reads a queue's earliest due runs; ``lock`` takes their row locks (PostgreSQL)."""
+    query = _DUE_IN_QUEUE_LOCKED if lock and conn.dialect.name == "postgresql" else _DUE_IN_QUEUE
 
     def read(queue_id: str, take: int) -> list[str]:
-        query = (
-            sa.select(t.flow_run.c.id)
-            .where(
-                t.flow_run.c.queue_id == queue_id,
-                t.flow_run.c.state_type == StateType.SCHEDULED.value,
-                t.flow_run.c.scheduled_time <= due,
-            )
-            .order_by(t.flow_run.c.scheduled_time, t.flow_run.c.id)
-            .limit(take)
-        )
-        if lock and conn.dialect.name == "postgresql":
-            # Claimers are already serialised by the pool-row lock, so SKIP LOCKED would only skip
-            # runs that another writer (late marker, a cancel) holds for a moment, and hand out a
-            # lower-priority run instead. Wait for those short transactions; FOR UPDATE re-checks
-            # the state of a run that changed meanwhile.
-            query = query.with_for_update()
-        return [r[0] for r in conn.execute(query).all()]
+        return [r[0] for r in conn.execute(query, {"queue_id": queue_id, "due": due, "take": take})]
 
     return read
 
@@ -111,7 +150,7 @@ def _due_runs(conn: sa.Connection, due: dt.datetime, lock: bool) -> DueRuns:
 def _choose(
     conn: sa.Connection,
     pool: m.WorkPool,
-    queues: list[m.WorkQueue],
+    queues: list[QueueRow],
     request: ClaimRequest,
     now: dt.datetime,
     *,
@@ -134,12 +173,31 @@ def _choose(
     return waterfall(_queue_slots(queues, counts), budget, _due_runs(conn, due, lock))
 
 
-def _mark_polled(conn: sa.Connection, queues: list[m.WorkQueue], now: dt.datetime) -> None:
+def _mark_polled(conn: sa.Connection, queues: list[QueueRow], now: dt.datetime) -> None:
     conn.execute(
         t.work_queue.update()
         .where(t.work_queue.c.id.in_([q.id for q in queues]))
         .values(last_polled=now)
     )
+
+
+_TO_PENDING = (
+    t.flow_run.update()
+    .where(
+        t.flow_run.c.id == sa.bindparam("b_id"),
+        t.flow_run.c.state_type == StateType.SCHEDULED.value,
+    )
+    .values(
+        state_type=StateType.PENDING.value,
+        state_name="Pending",
+        state_message=None,
+        state_timestamp=sa.bindparam("b_now"),
+        updated=sa.bindparam("b_now"),
+        claim_id=sa.bindparam("b_claim"),
+        lease_expires=sa.bindparam("b_lease"),
+        worker_name=sa.bindparam("b_worker"),
+    )
+)
 
 
 def _move_to_pending(
@@ -148,24 +206,11 @@ def _move_to_pending(
     """SCHEDULED -> PENDING with a fresh claim id and lease each, plus their history entries."""
     lease = now + dt.timedelta(seconds=lease_seconds)
     claims = [(run_id, new_id(), lease) for run_id in chosen]
-    update = (
-        t.flow_run.update()
-        .where(
-            t.flow_run.c.id == sa.bindparam("b_id"),
-            t.flow_run.c.state_type == StateType.SCHEDULED.value,
-        )
-        .values(
-            state_type=StateType.PENDING.value,
-            state_name="Pending",
-            state_message=None,
-            state_timestamp=now,
-            updated=now,
-            claim_id=sa.bindparam("b_claim"),
-            lease_expires=lease,
-            worker_name=worker_name,
-        )
+    shared = {"b_now": now, "b_lease": lease, "b_worker": worker_name}
+    conn.execute(
+        _TO_PENDING,
+        [{"b_id": run_id, "b_claim": claim_id, **shared} for run_id, claim_id, _ in claims],
     )
-    conn.execute(update, [{"b_id": run_id, "b_claim": claim_id} for run_id, claim_id, _ in claims])
     record_pending(conn, chosen, f"Claimed by worker '{worker_name}'", now)
     return claims
 

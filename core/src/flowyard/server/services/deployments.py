@@ -194,9 +194,29 @@ def delete_deployment(conn: sa.Connection, deployment_id: str) -> None:
     conn.execute(t.deployment.delete().where(t.deployment.c.id == deployment_id))
 
 
+# built once: a claim reads these for every deployment it answers
+_DEPLOYMENT_BY_ID = sa.select(t.deployment).where(t.deployment.c.id == sa.bindparam("id"))
+
+
+def _name_by_id(table: sa.Table, key: str) -> sa.ScalarSelect[str | None]:
+    return sa.select(table.c.name).where(table.c.id == sa.bindparam(key)).scalar_subquery()
+
+
+_NAMES = sa.select(
+    _name_by_id(t.flow, "flow_id"),
+    _name_by_id(t.work_pool, "pool_id"),
+    _name_by_id(t.work_queue, "queue_id"),
+)
+_SCHEDULES = (
+    sa.select(t.deployment_schedule)
+    .where(t.deployment_schedule.c.deployment_id == sa.bindparam("id"))
+    .order_by(t.deployment_schedule.c.slug)
+)
+
+
 def get_deployment_row(conn: sa.Connection, deployment_id: str) -> m.Deployment:
     """A deployment by id. Raises NotFound."""
-    row = conn.execute(sa.select(t.deployment).where(t.deployment.c.id == deployment_id)).first()
+    row = conn.execute(_DEPLOYMENT_BY_ID, {"id": deployment_id}).first()
     if row is None:
         raise NotFound(f"Deployment '{deployment_id}' not found.", code="deployment_not_found")
     return m.typed(m.Deployment, row)
@@ -216,17 +236,8 @@ def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> m.Deploym
 
 def _names(conn: sa.Connection, row: m.Deployment) -> tuple[str, str | None, str | None]:
     """The deployment's flow, pool and queue names, in one statement (scalar subqueries)."""
-
-    def name_of(table: sa.Table, key: str | None) -> sa.ScalarSelect[str | None]:
-        return sa.select(table.c.name).where(table.c.id == key).scalar_subquery()
-
-    names = conn.execute(
-        sa.select(
-            name_of(t.flow, row.flow_id),
-            name_of(t.work_pool, row.pool_id),
-            name_of(t.work_queue, row.queue_id),
-        )
-    ).one()
+    keys = {"flow_id": row.flow_id, "pool_id": row.pool_id, "queue_id": row.queue_id}
+    names = conn.execute(_NAMES, keys).one()
     if names[0] is None:
         raise NotFound(f"Flow of deployment '{row.id}' not found.", code="flow_not_found")
     return str(names[0]), names[1], names[2]
@@ -251,11 +262,7 @@ def deployment_model(
     flow_name, pool_name, queue_name = _names(conn, row)
     schedules = [
         {"slug": s.slug, "active": s.active, **s.schedule}
-        for s in conn.execute(
-            sa.select(t.deployment_schedule)
-            .where(t.deployment_schedule.c.deployment_id == row.id)
-            .order_by(t.deployment_schedule.c.slug)
-        ).all()
+        for s in conn.execute(_SCHEDULES, {"id": row.id}).all()
     ]
     return Deployment(
         id=row.id,

@@ -53,12 +53,15 @@ def _default_template(pool_type: str) -> dict[str, Any]:
         return {}
 
 
+# built once: every claim reads its pool (twice), so the clauses are not rebuilt per call
+_POOL_BY_NAME = sa.select(t.work_pool).where(t.work_pool.c.name == sa.bindparam("name"))
+_POOL_BY_NAME_LOCKED = _POOL_BY_NAME.with_for_update()
+
+
 def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> m.WorkPool:
     """The pool's row; ``lock`` takes a row lock on PostgreSQL. Raises NotFound."""
-    query = sa.select(t.work_pool).where(t.work_pool.c.name == name)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    query = _POOL_BY_NAME_LOCKED if lock and conn.dialect.name == "postgresql" else _POOL_BY_NAME
+    row = conn.execute(query, {"name": name}).first()
     if row is None:
         raise NotFound(f'Work pool "{name}" not found.', code="work_pool_not_found")
     return m.typed(m.WorkPool, row)

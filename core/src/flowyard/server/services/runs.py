@@ -289,6 +289,9 @@ _NAMES = (
 )
 
 
+_NAMES_BY_IDS = _NAMES.where(t.flow_run.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
 def _run_rows(conn: sa.Connection, query: sa.Select[Any]) -> list[RunRow]:
     """The rows of a ``_NAMES`` query, typed."""
     return [RunRow(**row._mapping) for row in conn.execute(query)]
@@ -336,7 +339,7 @@ def read_run_rows(conn: sa.Connection, ids: list[str]) -> list[RunRow]:
     """The rows :func:`run_model` reads, by id (any order); no model is built."""
     if not ids:
         return []
-    return _run_rows(conn, _NAMES.where(t.flow_run.c.id.in_(ids)))
+    return [RunRow(**row._mapping) for row in conn.execute(_NAMES_BY_IDS, {"ids": ids})]
 
 
 def read_runs(conn: sa.Connection, ids: list[str]) -> list[FlowRun]:
