@@ -214,6 +214,29 @@ def test_heartbeat_renews_held_leases(api: Api) -> None:
     assert api.get(f"/flow_runs/{run['id']}").json()["state_type"] == "PENDING"
 
 
+def test_a_long_poll_keeps_renewing_held_leases_shorter_than_its_wait(api: Api) -> None:
+    """Re-checks read the held runs without the write lock, but a lease that would lapse during
+    the poll is still renewed (every third of the lease)."""
+    api.pool()
+    dep = api.deployment()
+    run = api.run(dep["id"])
+    api.post("/work_pools/pool/claim", json={"worker_name": "w1", "lease_seconds": 1})
+
+    api.post(
+        "/work_pools/pool/claim",
+        json={
+            "worker_name": "w1",
+            "limit": 0,
+            "lease_seconds": 1,
+            "wait_seconds": 3,
+            "held_run_ids": [run["id"]],
+        },
+    )
+
+    read = api.get(f"/flow_runs/{run['id']}").json()
+    assert (read["state_type"], read["worker_name"]) == ("PENDING", "w1")
+
+
 def test_long_poll_returns_as_soon_as_a_run_is_created(api: Api, server: RunningServer) -> None:
     api.pool()
     dep = api.deployment()

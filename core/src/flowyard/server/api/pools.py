@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -206,11 +208,18 @@ def _preview_once(ctx: ServerContext, name: str, body: ClaimRequest) -> tuple[st
 
 
 def _claim_once(
-    ctx: ServerContext, name: str, body: ClaimRequest, *, record_poll: bool = False
+    ctx: ServerContext,
+    name: str,
+    body: ClaimRequest,
+    *,
+    record_poll: bool = False,
+    renew: bool = True,
 ) -> tuple[str, ClaimResponse, bytes | None]:
     """One claim attempt: (pool id, response, the response's JSON when it was built with the
     runs). ``record_poll``: also set the polled queues' ``last_polled`` (the first attempt of a
-    request), in the claim's own write transaction when there is one."""
+    request), in the claim's own write transaction when there is one. ``renew``: renew the held
+    runs' leases (a write); otherwise, with nothing due, their status is read without the write
+    lock (a long poll's re-checks: a finished run wakes every poller of its pool)."""
     if body.dry_run:
         return (*_preview_once(ctx, name, body), None)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
@@ -221,10 +230,12 @@ def _claim_once(
             workers.stale_polled_queues(conn, pool_id, body.work_queue_names) if record_poll else []
         )
         due = claims.anything_due(conn, pool_row, body) and body.limit > 0
+        cancelling: list[str] = []
+        lost: list[str] = []
+        if not due and not renew and body.held_run_ids:
+            cancelling, lost = claims.held_status(conn, body.worker_name, body.held_run_ids)
     claimed: list[Claim] = []
-    cancelling: list[str] = []
-    lost: list[str] = []
-    if due or body.held_run_ids:
+    if due or (renew and body.held_run_ids):
         token = run_token_issuer(ctx)  # the key is read (or first stored) outside the claim
         with ctx.db.write() as conn:
             locked = pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
@@ -274,10 +285,17 @@ async def claim(
     """
     first = [not body.dry_run]  # a preview is not a poll: it changes nothing
     built: list[tuple[ClaimResponse, bytes]] = []
+    # held leases are renewed by the first attempt, then again once a third of the lease has
+    # passed (a long poll's re-checks read the held runs' status without the write lock)
+    renew_every = (body.lease_seconds or ctx.settings.server_claim_lease_seconds) / 3
+    renewed = [-math.inf]
 
     def attempt() -> tuple[str, ClaimResponse]:
         record, first[0] = first[0], False
-        key, response, text = _claim_once(ctx, name, body, record_poll=record)
+        renew = time.monotonic() - renewed[0] >= renew_every
+        if renew:
+            renewed[0] = time.monotonic()
+        key, response, text = _claim_once(ctx, name, body, record_poll=record, renew=renew)
         if text is not None:
             built[:] = [(response, text)]
         return key, response
