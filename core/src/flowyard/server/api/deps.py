@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
+import anyio
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 
@@ -48,51 +49,63 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def context(request: Request) -> ServerContext:
-    """The app's :class:`ServerContext`."""
+async def context(request: Request) -> ServerContext:
+    """The app's :class:`ServerContext`.
+
+    ``async`` although it does no I/O: FastAPI runs a plain ``def`` dependency in its thread
+    pool, and that hop cost more than the rest of a small request.
+    """
     ctx: ServerContext = request.app.state.ctx
     return ctx
 
 
-def require(perm: Perm) -> Callable[[Request], None]:
-    """A dependency that answers 401 without a valid key and 403 when the role lacks ``perm``."""
+def require(perm: Perm) -> Callable[[Request, ServerContext], Awaitable[None]]:
+    """A dependency that answers 401 without a valid key and 403 when the role lacks ``perm``.
 
-    def check(request: Request, ctx: ServerContext = Depends(context)) -> None:
-        if not ctx.settings.server_auth:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            raise HTTPException(
-                401,
-                "Missing API key: send 'Authorization: Bearer <key>' (FLOWYARD_API_KEY).",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        if run_tokens.is_run_token(key):
-            _check_run_token(request, ctx, key)
-            return
-        with ctx.db.read() as conn:
-            found = conn.execute(
-                sa.select(t.api_key.c.role, t.api_key.c.pools).where(
-                    t.api_key.c.key_hash == hash_key(key)
-                )
-            ).first()
-        role = found.role if found else None
-        if role is None:
-            raise HTTPException(401, "Invalid API key.", headers={"WWW-Authenticate": "Bearer"})
-        request.state.api_role = role
-        if perm not in GRANTS[Role(role)]:
-            raise HTTPException(
-                403, f"API keys with role '{role}' may not do this (needs '{perm.value}')."
-            )
-        if role == Role.worker.value and found is not None and found.pools is not None:
-            request.state.worker_pools = list(found.pools)
-            # /work_pools/{name}/... and /work_pools/{pool}/secrets/{name}
-            pool = request.path_params.get("pool") or request.path_params.get("name")
-            if perm is Perm.work and request.url.path.startswith("/api/work_pools/"):
-                check_pool(request, pool)
+    Without auth it answers on the event loop; the key lookup (a database read) runs in the
+    thread pool.
+    """
+
+    async def check(request: Request, ctx: ServerContext = Depends(context)) -> None:
+        if ctx.settings.server_auth:
+            await anyio.to_thread.run_sync(_authorise, request, ctx, perm)
 
     return check
+
+
+def _authorise(request: Request, ctx: ServerContext, perm: Perm) -> None:
+    """The key checks of :func:`require` (blocking: reads the key's role)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        raise HTTPException(
+            401,
+            "Missing API key: send 'Authorization: Bearer <key>' (FLOWYARD_API_KEY).",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if run_tokens.is_run_token(key):
+        _check_run_token(request, ctx, key)
+        return
+    with ctx.db.read() as conn:
+        found = conn.execute(
+            sa.select(t.api_key.c.role, t.api_key.c.pools).where(
+                t.api_key.c.key_hash == hash_key(key)
+            )
+        ).first()
+    role = found.role if found else None
+    if role is None:
+        raise HTTPException(401, "Invalid API key.", headers={"WWW-Authenticate": "Bearer"})
+    request.state.api_role = role
+    if perm not in GRANTS[Role(role)]:
+        raise HTTPException(
+            403, f"API keys with role '{role}' may not do this (needs '{perm.value}')."
+        )
+    if role == Role.worker.value and found is not None and found.pools is not None:
+        request.state.worker_pools = list(found.pools)
+        # /work_pools/{name}/... and /work_pools/{pool}/secrets/{name}
+        pool = request.path_params.get("pool") or request.path_params.get("name")
+        if perm is Perm.work and request.url.path.startswith("/api/work_pools/"):
+            check_pool(request, pool)
 
 
 def is_worker_key(request: Request) -> bool:
