@@ -171,6 +171,8 @@ def test_the_flow_run_list_pages_read_flow_run_through_an_index(
     captured = capture_flow_run_selects(
         ctx.db.engine, lambda: [api.post("/flow_runs/filter", json=body) for body in bodies]
     )
+    # the pages' selects (with the run's relation names); the service loops run meanwhile
+    captured = [(statement, p) for statement, p in captured if "AS flow_name" in statement]
     assert len(captured) == len(bodies)
     for statement, parameters in captured:
         text = plan(ctx.db.engine, statement, parameters)

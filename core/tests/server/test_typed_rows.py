@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any
 
 from flowyard.server import models as m
-from flowyard.server.services import claim, loops, runs
+from flowyard.server.services import claim, loops, pools, runs
 
 
 def test_a_run_row_has_exactly_the_columns_of_the_run_select_in_order() -> None:
@@ -24,6 +24,10 @@ def test_a_schedule_row_has_exactly_the_columns_of_the_schedule_select_in_order(
 
 def test_a_claims_queue_row_has_exactly_the_columns_of_the_queue_select_in_order() -> None:
     assert claim.QueueRow._fields == tuple(claim._QUEUES.selected_columns.keys())
+
+
+def test_a_pool_head_has_exactly_the_columns_of_its_select_in_order() -> None:
+    assert pools.PoolHead._fields == tuple(pools._POOL_HEAD_BY_NAME.selected_columns.keys())
 
 
 def test_a_run_rows_stored_model_is_its_flow_run_row_without_the_relation_names() -> None:

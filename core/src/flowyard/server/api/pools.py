@@ -224,7 +224,7 @@ def _claim_once(
         return (*_preview_once(ctx, name, body), None)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
     with ctx.db.read() as conn:
-        pool_row = pools.get_pool_row(conn, name)
+        pool_row = pools.get_pool_head(conn, name)
         pool_id = pool_row.id
         stale = (
             workers.stale_polled_queues(conn, pool_id, body.work_queue_names) if record_poll else []

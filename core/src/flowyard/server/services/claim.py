@@ -24,7 +24,7 @@ from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.claimed import Claim, record_pending
 from flowyard.server.services.ids import new_id
-from flowyard.server.services.pools import active_counts, get_pool_row
+from flowyard.server.services.pools import PoolHead, active_counts, get_pool_row
 from flowyard.server.services.waterfall import (
     DueRuns,
     PoolSlots,
@@ -88,7 +88,9 @@ _DUE_IN_QUEUE = (
 _DUE_IN_QUEUE_LOCKED = _DUE_IN_QUEUE.with_for_update()
 
 
-def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) -> list[QueueRow]:
+def _selected_queues(
+    conn: sa.Connection, pool: m.WorkPool | PoolHead, names: list[str]
+) -> list[QueueRow]:
     queues = [QueueRow(*row) for row in conn.execute(_QUEUES, {"pool_id": pool.id})]
     if names:
         known = {q.name for q in queues}
@@ -102,10 +104,11 @@ def _selected_queues(conn: sa.Connection, pool: m.WorkPool, names: list[str]) ->
     return queues
 
 
-def anything_due(conn: sa.Connection, pool: m.WorkPool, request: ClaimRequest) -> bool:
+def anything_due(conn: sa.Connection, pool: m.WorkPool | PoolHead, request: ClaimRequest) -> bool:
     """Cheap read-only check: is any run of the selected queues due? (skips the write lock).
 
-    :param pool: the pool's row; unknown queue names raise NotFound as in :func:`claim`.
+    :param pool: the pool's row (or head); unknown queue names raise NotFound as in
+        :func:`claim`.
     """
     if pool.is_paused:
         return False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import sqlalchemy as sa
 
@@ -56,6 +56,29 @@ def _default_template(pool_type: str) -> dict[str, Any]:
 # built once: every claim reads its pool (twice), so the clauses are not rebuilt per call
 _POOL_BY_NAME = sa.select(t.work_pool).where(t.work_pool.c.name == sa.bindparam("name"))
 _POOL_BY_NAME_LOCKED = _POOL_BY_NAME.with_for_update()
+
+
+class PoolHead(NamedTuple):
+    """What a claim's read-only first look needs of a pool (a row of ``_POOL_HEAD_BY_NAME``;
+    the job template is not read, so it is not parsed)."""
+
+    id: str
+    name: str
+    is_paused: bool
+    concurrency_limit: int | None
+
+
+_POOL_HEAD_BY_NAME = sa.select(
+    t.work_pool.c.id, t.work_pool.c.name, t.work_pool.c.is_paused, t.work_pool.c.concurrency_limit
+).where(t.work_pool.c.name == sa.bindparam("name"))
+
+
+def get_pool_head(conn: sa.Connection, name: str) -> PoolHead:
+    """The pool's id, name, pause and limit, without its template. Raises NotFound."""
+    row = conn.execute(_POOL_HEAD_BY_NAME, {"name": name}).first()
+    if row is None:
+        raise NotFound(f'Work pool "{name}" not found.', code="work_pool_not_found")
+    return PoolHead(*row)
 
 
 def get_pool_row(conn: sa.Connection, name: str, *, lock: bool = False) -> m.WorkPool:
