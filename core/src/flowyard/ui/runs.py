@@ -286,15 +286,14 @@ async def run_cancel(request: Request, run_id: str) -> Response:
     await form_of(request, Perm.runs)
     ctx = ctx_of(request)
 
-    def cancel() -> tuple[str, str | None]:
+    def cancel() -> states.Transition:
         with ctx.db.write() as conn:
-            result = states.set_state(
+            return states.transition(
                 conn, run_id, SetState(type=StateType.CANCELLING, message="Cancelled by a user.")
             )
-            pool_id = states.get_run_row(conn, run_id).pool_id
-        return result.status, pool_id
 
-    status, pool_id = await run_in_threadpool(cancel)
-    ctx.notifier.notify(pool_id or "served")
+    done = await run_in_threadpool(cancel)
+    done.wake(ctx.notifier)
+    status = done.result.status
     message = "Cancellation requested." if status == "ACCEPT" else f"Cancel refused ({status})."
     return redirect(request, f"runs/{run_id}", message)

@@ -184,12 +184,6 @@ def run_history(
         return runs.history(conn, run_id)
 
 
-def _notify(ctx: ServerContext, done: states.Transition) -> None:
-    """Wake the claimers of the run's pool when the change may show them something new."""
-    if done.wakes_claimers:
-        ctx.notifier.notify(done.before.pool_id or "served")
-
-
 @router.post("/flow_runs/{run_id}/state", dependencies=[WORK], tags=["flow runs"])
 def set_state(
     run_id: str, body: SetState, request: Request, ctx: ServerContext = Depends(context)
@@ -209,7 +203,7 @@ def set_state(
             lease_seconds=ctx.settings.server_claim_lease_seconds,
             running_lease_seconds=ctx.settings.server_running_lease_seconds,
         )
-    _notify(ctx, done)
+    done.wake(ctx.notifier)
     return done.result
 
 
@@ -220,7 +214,7 @@ def cancel_run(run_id: str, ctx: ServerContext = Depends(context)) -> SetStateRe
         done = states.transition(
             conn, run_id, SetState(type=StateType.CANCELLING, message="Cancelled by a user.")
         )
-    _notify(ctx, done)
+    done.wake(ctx.notifier)
     return done.result
 
 

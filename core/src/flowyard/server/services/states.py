@@ -26,6 +26,7 @@ from flowyard.schemas.runs import SetState, SetStateResult
 from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
+from flowyard.server.services.notify import Notifier
 from flowyard.server.services.state_rules import RunFacts, first_refusal, resolved_target
 
 DEFAULT_NAMES = {
@@ -222,3 +223,9 @@ class Transition:
         neither: a run that was PENDING (or SCHEDULED) takes, if anything, a slot more.
         """
         return self.changed and self.result.state_type is not StateType.RUNNING
+
+    def wake(self, notifier: Notifier) -> None:
+        """Wake the claimers of the run's pool (``served`` for a pool-less run) when
+        :attr:`wakes_claimers`; call it after the transaction commits."""
+        if self.wakes_claimers:
+            notifier.notify(self.before.pool_id or "served")
