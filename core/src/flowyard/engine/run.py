@@ -83,9 +83,9 @@ def _finish(
     client: FlowyardClient, run_id: str, state: StateType, message: str, result_file: str | None
 ) -> None:
     """Propose the run's final state; record the one the server accepted for the worker."""
-    from flowyard.schemas.runs import SetState
+    from flowyard.flows.execution import report
 
-    answer = client.set_state(run_id, SetState(type=state, message=message))
+    answer = report(client, run_id, state, message)
     if answer.status == "ACCEPT":
         handoff.write_result(result_file, answer.state_type.value)
 

@@ -19,6 +19,7 @@ from flowyard.schemas.common import StateType
 
 if TYPE_CHECKING:
     from flowyard.client import FlowyardClient
+    from flowyard.schemas.runs import SetStateResult
 
 
 @dataclass
@@ -31,11 +32,11 @@ class Outcome:
     error: BaseException | None = None
 
 
-def report(client: FlowyardClient, run_id: str, state: StateType, message: str) -> None:
-    """Propose a final state for a run (no claim id is needed to finish a run)."""
+def report(client: FlowyardClient, run_id: str, state: StateType, message: str) -> SetStateResult:
+    """Propose a final state for a run (no claim id is needed to finish a run); the answer."""
     from flowyard.schemas.runs import SetState
 
-    client.set_state(run_id, SetState(type=state, message=message))
+    return client.set_state(run_id, SetState(type=state, message=message))
 
 
 def describe(exc: BaseException) -> str:
