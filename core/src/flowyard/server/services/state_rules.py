@@ -4,7 +4,7 @@ A guard reads the run's current state and the proposal and returns a :class:`Ref
 REJECT or WAIT, with the reason) or ``None`` when its rule has nothing against the proposal.
 :data:`GUARDS` lists them in the order :func:`first_refusal` applies them; a proposal none of
 them refuses is accepted, with the target :func:`resolved_target` gives. ``force`` bypasses all
-of them (:func:`flowyard.server.services.states.set_state`). The rules are described in
+of them (:func:`flowyard.server.services.states.transition`). The rules are described in
 docs/work-pools.md ("Flow-run states").
 """
 

@@ -127,24 +127,6 @@ def _running_lease(run: m.FlowRun, running_lease_seconds: float | None) -> dict[
     return {"lease_expires": utcnow() + dt.timedelta(seconds=running_lease_seconds)}
 
 
-def set_state(
-    conn: sa.Connection,
-    run_id: str,
-    proposal: SetState,
-    *,
-    lease_seconds: float = 60.0,
-    running_lease_seconds: float | None = None,
-) -> SetStateResult:
-    """:func:`transition`'s answer alone."""
-    return transition(
-        conn,
-        run_id,
-        proposal,
-        lease_seconds=lease_seconds,
-        running_lease_seconds=running_lease_seconds,
-    ).result
-
-
 def transition(
     conn: sa.Connection,
     run_id: str,
