@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flowyard.server.db import Database
 from flowyard.server.services.notify import Notifier
@@ -17,3 +17,7 @@ class ServerContext:
     settings: Settings
     notifier: Notifier
     run_token_key: bytes | None = None  # cached by flowyard.server.api.deps.run_token_key
+    backlogged_pools: set[str] = field(default_factory=set)
+    """Pools whose last claim on this replica took all the runs it asked for: their next claim
+    skips the read-only "anything due?" check and goes straight to its write transaction. A hint
+    only (other replicas' claims do not update it): the claim checks everything again."""
