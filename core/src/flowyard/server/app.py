@@ -73,23 +73,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     app.add_middleware(BoundaryMiddleware, max_body_bytes=settings.server_max_body_bytes)
 
-    from flowyard.server.api import pools, runs, secrets, serve
-
-    app.include_router(pools.router, prefix="/api")
-    app.include_router(serve.router, prefix="/api")
-    app.include_router(runs.router, prefix="/api")
-    app.include_router(secrets.router, prefix="/api")
-    if settings.server_ui:
-        # the page modules, templating and static files load with the first page request
-        from flowyard.server.lazy import LazyRoutes
-
-        def install_ui() -> None:
-            from flowyard.ui import install
-
-            install(app)
-
-        app.router.routes.append(LazyRoutes(install_ui, lambda path: not path.startswith("/api/")))
-
     @app.get("/api/health", tags=["health"])
     def health() -> Health:
         """Liveness: answers when the server and its database respond."""
@@ -107,6 +90,25 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             {"status": "ready" if status.ready else "not ready", "reason": status.reason},
             status_code=200 if status.ready else 503,
         )
+
+    from flowyard.server.api import pools, runs, secrets, serve
+
+    # the routers' routes go into the app's own list, after the health checks (routes are
+    # matched in order; the routers' prefixes start with /api): FastAPI matches an included
+    # router's routes twice per request (once to pick the router, once to pick the route), and a
+    # request to a later router also scans every earlier one
+    for module in (pools, serve, runs, secrets):
+        app.router.routes.extend(module.router.routes)
+    if settings.server_ui:
+        # the page modules, templating and static files load with the first page request
+        from flowyard.server.lazy import LazyRoutes
+
+        def install_ui() -> None:
+            from flowyard.ui import install
+
+            install(app)
+
+        app.router.routes.append(LazyRoutes(install_ui, lambda path: not path.startswith("/api/")))
 
     def _error(
         status: int,

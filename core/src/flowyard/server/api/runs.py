@@ -43,7 +43,7 @@ from flowyard.server.retry import RetryingRoute
 from flowyard.server.services import deployments, runs, states
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter(route_class=RetryingRoute)
+router = APIRouter(prefix="/api", route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 DEPLOY = Depends(require(Perm.deployments))
 RUNS = Depends(require(Perm.runs))

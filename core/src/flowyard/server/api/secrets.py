@@ -13,7 +13,7 @@ from flowyard.server.secret_cipher import SecretCipher
 from flowyard.server.services import secrets
 from flowyard.server.services.context import ServerContext
 
-router = APIRouter(tags=["secrets"], route_class=RetryingRoute)
+router = APIRouter(prefix="/api", tags=["secrets"], route_class=RetryingRoute)
 READ = Depends(require(Perm.read))
 ADMIN = Depends(require(Perm.secrets))
 WORK = Depends(require(Perm.work))

@@ -14,7 +14,7 @@ from flowyard.server.services.context import ServerContext
 from flowyard.server.services.deployments import get_deployment_row
 from flowyard.server.services.serve_claim import claim_served, due_runs
 
-router = APIRouter(tags=["deployments"], route_class=RetryingRoute)
+router = APIRouter(prefix="/api", tags=["deployments"], route_class=RetryingRoute)
 SERVED = "served"  # notifier key: something changed for pool-less (served) runs
 
 
