@@ -305,3 +305,45 @@ def test_a_retried_start_with_the_same_claim_is_accepted_once(api: Api) -> None:
     assert history == ["SCHEDULED", "PENDING", "RUNNING"]
     other = {"type": "RUNNING", "claim_id": "other"}
     assert api.post(f"/flow_runs/{run['id']}/state", json=other).json()["status"] == "ABORT"
+
+
+def claim_names(api: Api, limit: int = 1, **body: object) -> list[str]:
+    response = api.post("/work_pools/pool/claim", json={"worker_name": "w", "limit": limit, **body})
+    assert response.status_code == 200, response.text
+    return [r["flow_run"]["name"] for r in response.json()["runs"]]
+
+
+def backlogged_pool(api: Api, runs: int) -> None:
+    """A pool with ``runs`` due runs, one already claimed in full (so the server knows the pool as
+    backlogged and its next claim skips the read-only check)."""
+    api.pool()
+    dep = api.deployment()
+    for i in range(runs):
+        api.run(dep["id"], name=f"r{i}", scheduled_time=at(-100 + i))
+    assert claim_names(api) == ["r0"]
+
+
+def test_a_backlogged_pool_that_is_paused_gives_nothing_until_resumed(api: Api) -> None:
+    backlogged_pool(api, 4)
+    assert api.patch("/work_pools/pool", json={"is_paused": True}).status_code == 200
+    assert claim_names(api) == []
+    assert api.patch("/work_pools/pool", json={"is_paused": False}).status_code == 200
+    assert claim_names(api, limit=5) == ["r1", "r2", "r3"]
+    assert claim_names(api) == []
+
+
+def test_a_backlogged_pool_keeps_its_concurrency_limit(api: Api) -> None:
+    backlogged_pool(api, 4)
+    assert api.patch("/work_pools/pool", json={"concurrency_limit": 2}).status_code == 200
+    assert claim_names(api, limit=5) == ["r1"]  # r0 is PENDING: one slot of two is left
+    assert claim_names(api) == []
+
+
+def test_a_backlogged_pool_still_refuses_an_unknown_queue(api: Api) -> None:
+    backlogged_pool(api, 3)
+    response = api.post(
+        "/work_pools/pool/claim", json={"worker_name": "w", "work_queue_names": ["typo"]}
+    )
+    assert response.status_code == 404
+    assert "'typo'" in response.json()["detail"]
+    assert claim_names(api) == ["r1"]
