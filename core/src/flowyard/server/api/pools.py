@@ -226,6 +226,8 @@ def _claim_once(
     if body.dry_run:
         return (*_preview_once(ctx, name, body), None)
     lease = body.lease_seconds or ctx.settings.server_claim_lease_seconds
+    # recorded here less than a second ago: neither read nor written again (ctx.polls)
+    record_poll = record_poll and not ctx.polls.is_fresh(name, body.work_queue_names)
     # a pool whose last claim here took all it asked for most likely still has due runs: its
     # claim goes straight to the write transaction (three statements and a transaction fewer)
     backlogged = body.limit > 0 and name in ctx.backlogged_pools
@@ -246,8 +248,10 @@ def _claim_once(
     if due or (renew and body.held_run_ids):
         return _write_attempt(ctx, name, body, lease, stale, claim=due)
     if stale:
+        since = time.monotonic()
         with ctx.db.write() as conn:
             workers.record_poll(conn, name, stale)
+        ctx.polls.mark(name, body.work_queue_names, since)
     return pool_id, ClaimResponse(runs=[], cancelling=cancelling, lost=lost), None
 
 
@@ -267,6 +271,7 @@ def _write_attempt(
     cancelling: list[str] = []
     lost: list[str] = []
     claimed: list[Claim] = []
+    since = time.monotonic()
     with ctx.db.write() as conn:
         locked = pools.get_pool_row(conn, name, lock=True)  # the lock order: pool, queues, runs
         if stale is None:
@@ -286,6 +291,8 @@ def _write_attempt(
         # built and serialised before the commit; a run whose answer cannot be built is set
         # aside (FAILED, naming the field), the rest is answered
         answered = answered_runs(conn, claimed, locked.base_job_template, run_token=token)
+    if stale:
+        ctx.polls.mark(name, body.work_queue_names, since)
     if claim and len(claimed) >= body.limit:
         ctx.backlogged_pools.add(name)
     response = ClaimResponse(runs=answered.runs, cancelling=cancelling, lost=lost)

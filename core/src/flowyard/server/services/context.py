@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from flowyard.server.db import Database
 from flowyard.server.services.notify import Notifier
+from flowyard.server.services.poll_memo import PollMemo
 from flowyard.settings import Settings
 
 
@@ -21,3 +22,5 @@ class ServerContext:
     """Pools whose last claim on this replica took all the runs it asked for: their next claim
     skips the read-only "anything due?" check and goes straight to its write transaction. A hint
     only (other replicas' claims do not update it): the claim checks everything again."""
+    polls: PollMemo = field(default_factory=PollMemo)
+    """The polls recorded here in the last second (a claim then skips reading ``last_polled``)."""

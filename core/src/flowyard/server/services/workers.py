@@ -12,6 +12,7 @@ from flowyard.server import models as m
 from flowyard.server import tables as t
 from flowyard.server.errors import NotFound
 from flowyard.server.services.ids import new_id
+from flowyard.server.services.poll_memo import RECORD_EVERY_SECONDS
 from flowyard.server.services.pools import get_pool_row, worker_is_online
 
 
@@ -103,6 +104,15 @@ def list_workers(conn: sa.Connection, pool_name: str, multiple: float) -> list[W
     return [worker_model(m.typed(m.Worker, r), pool_name, multiple) for r in rows]
 
 
+_STALE = sa.select(t.work_queue.c.id).where(
+    t.work_queue.c.pool_id == sa.bindparam("pool_id"),
+    sa.or_(
+        t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < sa.bindparam("recent")
+    ),
+)
+_STALE_NAMED = _STALE.where(t.work_queue.c.name.in_(sa.bindparam("names", expanding=True)))
+
+
 def stale_polled_queues(conn: sa.Connection, pool_id: str, queue_names: list[str]) -> list[str]:
     """Ids of the polled queues (all the pool's when ``queue_names`` is empty) whose
     ``last_polled`` is unset or older than a second: the ones :func:`record_poll` should update.
@@ -111,14 +121,14 @@ def stale_polled_queues(conn: sa.Connection, pool_id: str, queue_names: list[str
 
     :param pool_id: the pool's id (the caller has read its row already).
     """
-    recent = utcnow() - dt.timedelta(seconds=1)
-    query = sa.select(t.work_queue.c.id).where(
-        t.work_queue.c.pool_id == pool_id,
-        sa.or_(t.work_queue.c.last_polled.is_(None), t.work_queue.c.last_polled < recent),
-    )
+    recent = utcnow() - dt.timedelta(seconds=RECORD_EVERY_SECONDS)
     if queue_names:
-        query = query.where(t.work_queue.c.name.in_(queue_names))
-    return [str(r.id) for r in conn.execute(query).all()]
+        rows = conn.execute(
+            _STALE_NAMED, {"pool_id": pool_id, "recent": recent, "names": queue_names}
+        )
+    else:
+        rows = conn.execute(_STALE, {"pool_id": pool_id, "recent": recent})
+    return [str(r.id) for r in rows]
 
 
 def record_poll(
