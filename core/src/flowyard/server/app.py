@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db.start_wal_checkpointer()  # SQLite: the WAL is copied off the requests' commits
         tasks = []
         if settings.server_services:
             from flowyard.server.services.loops import SERVICES

@@ -8,6 +8,7 @@ claim path serialises per pool with ``SELECT ... FOR UPDATE`` on the pool row.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+
+log = logging.getLogger("flowyard.server.db")
 
 
 class Database:
@@ -33,7 +36,9 @@ class Database:
                 pool_size=8,
                 max_overflow=16,
             )
-            event.listen(self.engine, "connect", _sqlite_on_connect)
+            self._autocheckpoint_pages = 1000  # SQLite's default
+            self._checkpointer: WalCheckpointer | None = None
+            event.listen(self.engine, "connect", self._sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
             self.engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -90,9 +95,79 @@ class Database:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
 
+    def start_wal_checkpointer(self, interval_seconds: float = 0.2) -> None:
+        """SQLite: copy the WAL into the database file from a background thread from now on.
+
+        By default SQLite checkpoints inside the commit that grows the WAL past 1,000 pages: that
+        commit (a claim, a state change) copies ~4 MB and waits for the disk's flush while it
+        holds the write lock, so every writer behind it waits too. With the checkpointer the
+        request connections only append to the WAL; a thread runs a PASSIVE checkpoint every
+        ``interval_seconds`` (it never blocks readers or writers). The commit-time checkpoint
+        stays as a backstop at 10,000 pages, should the thread fall behind. No-op on PostgreSQL.
+        """
+        if not self.is_sqlite or self._checkpointer is not None:
+            return
+        self._autocheckpoint_pages = 10_000
+        self.engine.dispose()  # pooled connections reconnect with the new setting
+        self._checkpointer = WalCheckpointer(self.engine, interval_seconds)
+        self._checkpointer.start()
+
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Stop the WAL checkpointer (after a last checkpoint) and close every pooled connection."""
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
+
+    def _sqlite_on_connect(self, dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={int(self._autocheckpoint_pages)}")
+        cursor.close()
+
+
+class WalCheckpointer:
+    """A daemon thread that runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection every
+    ``interval_seconds`` while the WAL has frames to copy (see
+    :meth:`Database.start_wal_checkpointer`)."""
+
+    def __init__(self, engine: sa.Engine, interval_seconds: float) -> None:
+        self._engine = engine
+        self._interval = interval_seconds
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="flowyard-wal-checkpoint", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread after its last checkpoint."""
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        conn = self._engine.raw_connection()
+        try:
+            while True:
+                stopping = self._stopping.wait(self._interval)
+                try:
+                    cursor = conn.cursor()
+                    cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    cursor.fetchall()
+                    cursor.close()
+                except Exception:  # a busy or closing database: the next tick tries again
+                    log.debug("WAL checkpoint failed", exc_info=True)
+                if stopping:
+                    return
+        finally:
+            conn.close()
 
 
 _REVISION = re.compile(r"^(down_)?revision\b[^=\n]*=(.*)$", re.MULTILINE)
@@ -124,16 +199,6 @@ def head_revisions() -> set[str]:
         if not found:
             return {f"<unreadable {script.name}>"}
     return revisions - parents
-
-
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
-    dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-    cursor = dbapi_conn.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
 
 
 def _sqlite_on_begin(conn: sa.Connection) -> None:
