@@ -29,6 +29,8 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = threading.Lock()
+        self._autocheckpoint_pages = 1000  # SQLite's default
+        self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             self.engine = sa.create_engine(
                 url,
@@ -36,8 +38,6 @@ class Database:
                 pool_size=8,
                 max_overflow=16,
             )
-            self._autocheckpoint_pages = 1000  # SQLite's default
-            self._checkpointer: WalCheckpointer | None = None
             event.listen(self.engine, "connect", self._sqlite_on_connect)
             event.listen(self.engine, "begin", _sqlite_on_begin)
         else:
