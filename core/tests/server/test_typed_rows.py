@@ -23,7 +23,10 @@ def test_a_schedule_row_has_exactly_the_columns_of_the_schedule_select_in_order(
 
 
 def test_a_claims_queue_row_has_exactly_the_columns_of_the_queue_select_in_order() -> None:
-    assert claim.QueueRow._fields == tuple(claim._QUEUES.selected_columns.keys())
+    assert claim.QueueRow._fields == tuple(claim._QUEUES_DUE.selected_columns.keys())
+    # the plain queue read is the same row without ``has_due`` (which then defaults to True)
+    assert claim.QueueRow._fields[:-1] == tuple(claim._QUEUES.selected_columns.keys())
+    assert claim.QueueRow._field_defaults == {"has_due": True}
 
 
 def test_a_pool_head_has_exactly_the_columns_of_its_select_in_order() -> None:
