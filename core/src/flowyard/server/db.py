@@ -21,6 +21,11 @@ from sqlalchemy import event
 
 log = logging.getLogger("flowyard.server.db")
 
+SQLITE_CHECKPOINT_PAGES = 1000
+"""SQLite's own commit-time checkpoint threshold (a ``Database`` without the checkpointer)."""
+BACKSTOP_CHECKPOINT_PAGES = 10_000
+"""The commit-time threshold while :class:`WalCheckpointer` runs: only if it falls behind."""
+
 
 class Database:
     """One engine plus the transaction helpers the services use."""
@@ -29,7 +34,6 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._write_lock = threading.Lock()
-        self._autocheckpoint_pages = 1000  # SQLite's default
         self._checkpointer: WalCheckpointer | None = None
         if self.is_sqlite:
             self.engine = sa.create_engine(
@@ -107,9 +111,8 @@ class Database:
         """
         if not self.is_sqlite or self._checkpointer is not None:
             return
-        self._autocheckpoint_pages = 10_000
-        self.engine.dispose()  # pooled connections reconnect with the new setting
         self._checkpointer = WalCheckpointer(self.engine, interval_seconds)
+        self.engine.dispose()  # pooled connections reconnect with the backstop setting
         self._checkpointer.start()
 
     def dispose(self) -> None:
@@ -126,14 +129,15 @@ class Database:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute(f"PRAGMA wal_autocheckpoint={int(self._autocheckpoint_pages)}")
+        pages = BACKSTOP_CHECKPOINT_PAGES if self._checkpointer else SQLITE_CHECKPOINT_PAGES
+        cursor.execute(f"PRAGMA wal_autocheckpoint={pages}")
         cursor.close()
 
 
 class WalCheckpointer:
     """A daemon thread that runs ``PRAGMA wal_checkpoint(PASSIVE)`` on its own connection every
-    ``interval_seconds`` while the WAL has frames to copy (see
-    :meth:`Database.start_wal_checkpointer`)."""
+    ``interval_seconds`` (a checkpoint of an already copied WAL returns at once), and once more
+    when stopped (see :meth:`Database.start_wal_checkpointer`)."""
 
     def __init__(self, engine: sa.Engine, interval_seconds: float) -> None:
         self._engine = engine
