@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 from flowyard.server.db import Database
 from harness import cpu_seconds, serve_database
+from scale import load, percentile
 
 CACHE = Path(tempfile.gettempdir()) / "flowyard-bench-scale100k.db"
 _HIDE_ACCELERATORS = 'import sys\nsys.modules["uvloop"] = None\nsys.modules["httptools"] = None\n'
@@ -36,13 +37,11 @@ _HIDE_ACCELERATORS = 'import sys\nsys.modules["uvloop"] = None\nsys.modules["htt
 def cached_database() -> Path:
     """The 100,000-run database of ``scale.py`` (built on first use, ~20 s)."""
     if not CACHE.exists():
-        import scale
-
         building = CACHE.with_suffix(".building")
         building.unlink(missing_ok=True)
         db = Database(f"sqlite:///{building}")
         db.migrate()
-        scale.load(db)
+        load(db)
         db.dispose()
         building.rename(CACHE)
     return CACHE
@@ -94,12 +93,11 @@ def main() -> None:
                     assert answer.status_code == 200 and answer.json()["runs"], answer.text
                 cpu[side].append((cpu_seconds(pid) - before) / args.block * 1000)
         for side in sides:
-            ordered = sorted(latencies[side])
-            n = len(ordered)
+            values = latencies[side]
             print(
-                f"{side}: claim p50 {ordered[n // 2]:.2f} ms, p90 {ordered[int(0.9 * n)]:.2f}, "
-                f"p99 {ordered[int(0.99 * n)]:.2f}; server CPU {statistics.median(cpu[side]):.2f} "
-                f"ms per claim; health p50 {statistics.median(health[side]):.2f} ms ({n} claims)"
+                f"{side}: claim p50 {percentile(values, 0.5):.2f} ms, p90 {percentile(values, 0.9):.2f}, "
+                f"p99 {percentile(values, 0.99):.2f}; server CPU {statistics.median(cpu[side]):.2f} "
+                f"ms per claim; health p50 {statistics.median(health[side]):.2f} ms ({len(values)} claims)"
             )
         print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)")
     finally:
