@@ -18,14 +18,13 @@ import datetime as dt
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from flowyard.job import base_job_template
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
-from harness import stage
+from harness import scratch_dir, stage
 
 N = int(os.environ.get("N", "10"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +50,7 @@ def main() -> None:
     ).stdout.split()[-1]
     deploy = "stamp.deploy('d', work_pool_name='bench', image='flowyard-bench-aci:1')"
     try:
-        with AciFake(Path(tempfile.mkdtemp(prefix="flowyard-bench-aci-"))) as fake:
+        with AciFake(scratch_dir("flowyard-bench-aci-")) as fake:
             template = base_job_template(AzureContainerInstanceVariables)
             properties = template["variables"]["properties"]
             for key, value in {

@@ -16,16 +16,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 from flowyard.testing.plugin import reset_postgres
-from harness import cpu_seconds, serve_database
+from harness import cpu_seconds, scratch_dir, serve_database
 
 N = int(os.environ.get("N", "2000"))
 K = int(os.environ.get("K", "4"))
@@ -36,7 +34,7 @@ CREATORS = 4
 
 def main() -> None:
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    home = Path(tempfile.mkdtemp())
+    home = scratch_dir()
     if backend == "postgres":
         url = os.environ["FLOWYARD_TEST_DATABASE_URL"]
         reset_postgres(url)

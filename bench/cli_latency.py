@@ -15,12 +15,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import httpx
 from flowyard.testing.plugin import free_port
+from harness import scratch_dir
 
 RUNS = 5
 COMMANDS = [
@@ -63,7 +62,7 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 
 def main() -> None:
     exe = flowyard_executable()
-    home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
+    home = scratch_dir()
     port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     env = {**os.environ, "FLOWYARD_API_URL": api_url, "FLOWYARD_HOME": str(home)}

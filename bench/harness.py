@@ -3,8 +3,10 @@ subprocesses started the way a user starts them, with default worker settings.""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,17 @@ from flowyard.testing.plugin import free_port
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 FLOWYARD = [os.path.join(os.path.dirname(sys.executable), "flowyard")]  # the installed script
+
+
+def scratch_dir(prefix: str = "flowyard-bench-") -> Path:
+    """A fresh temporary folder for one bench run (homes, databases, logs), removed when the bench
+    exits; ``FLOWYARD_BENCH_KEEP=1`` keeps it (its path is printed) to look at afterwards."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    if os.environ.get("FLOWYARD_BENCH_KEEP") == "1":
+        atexit.register(print, f"kept {path}", file=sys.stderr)
+    else:
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def cpu_seconds(pid: int) -> float:
@@ -92,9 +105,9 @@ def stage(
     ``deploy_call`` is the Python statement that deploys ``stamp`` (from ``bench_flow.py``) as
     deployment ``d`` on pool ``bench``; ``base_job_template`` replaces the type's default
     template of the pool; ``worker_args`` are added to ``worker start``. Everything is stopped on
-    exit; the worker's output is in ``<home>/worker.log``.
+    exit; the worker's output is in ``<home>/worker.log`` (its end is printed when the bench fails).
     """
-    home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
+    home = scratch_dir()
     port = free_port()
     env = {
         **{
@@ -137,6 +150,13 @@ def stage(
             stderr=subprocess.STDOUT,
         )
         yield Stage(home, env, api, deployment, worker, server)
+    except BaseException:
+        log = home / "worker.log"  # removed with the scratch folder at exit: show its end now
+        if log.exists():
+            print(
+                f"--- end of {log}:", *log.read_text().splitlines()[-40:], sep="\n", file=sys.stderr
+            )
+        raise
     finally:
         if worker is not None:
             worker.terminate()

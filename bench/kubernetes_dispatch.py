@@ -17,14 +17,13 @@ import datetime as dt
 import os
 import statistics
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 from flowyard.job import base_job_template
 from flowyard_fakes.kubernetes import KubernetesEmulator
 from flowyard_kubernetes.variables import KubernetesVariables
-from harness import stage
+from harness import scratch_dir, stage
 
 N = int(os.environ.get("N", "10"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +53,7 @@ def main() -> None:
         "stamp.deploy('d', work_pool_name='bench', image='flowyard-bench-k8s:1', job_variables="
         "{'image_pull_policy': 'Never'})"
     )
-    kubeconfig = Path(tempfile.mkdtemp(prefix="flowyard-bench-kube-")) / "config"
+    kubeconfig = scratch_dir("flowyard-bench-kube-") / "config"
     try:
         with KubernetesEmulator() as emulator:
             emulator.write_kubeconfig(kubeconfig)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 from flowyard.server.db import Database
-from harness import cpu_seconds, serve_database
+from harness import cpu_seconds, scratch_dir, serve_database
 from scale import load, percentile
 
 CACHE = Path(tempfile.gettempdir()) / "flowyard-bench-scale100k.db"
@@ -59,12 +59,12 @@ def main() -> None:
     seed = cached_database()
     a_path = args.a_path
     if args.a_plain:
-        hide = Path(tempfile.mkdtemp(prefix="paired-plain-"))
+        hide = scratch_dir("paired-plain-")
         (hide / "sitecustomize.py").write_text(_HIDE_ACCELERATORS)
         a_path = f"{a_path}{os.pathsep}{hide}"
     sides = {}
     for side, extra in (("A", {"PYTHONPATH": a_path}), ("B", {})):
-        home = Path(tempfile.mkdtemp(prefix=f"paired-{side}-"))
+        home = scratch_dir(f"paired-{side}-")
         shutil.copy(seed, home / "scale.db")
         sides[side] = serve_database(home, f"sqlite:///{home / 'scale.db'}", **extra)
     latencies: dict[str, list[float]] = {s: [] for s in sides}

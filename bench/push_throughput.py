@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -30,7 +29,7 @@ from cryptography.fernet import Fernet
 from flowyard.testing.plugin import free_port
 from flowyard_fakes.cloud_run import CloudRunFake
 from flowyard_fakes.containers import ContainerExit, ContainerSpec, ContainerState
-from harness import wait_ready
+from harness import scratch_dir, wait_ready
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 N = int(os.environ.get("N", "150"))
@@ -106,7 +105,7 @@ def _cli(
 
 
 def main() -> None:
-    home = Path(tempfile.mkdtemp(prefix="flowyard-push-bench-"))
+    home = scratch_dir("flowyard-push-bench-")
     port = free_port()
     env = {
         **os.environ,

@@ -25,11 +25,9 @@ import os
 import signal
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,7 +39,7 @@ from flowyard.server.db import Database
 from flowyard.server.services import deployments, pools, scheduling
 from flowyard.server.services.ids import new_id
 from flowyard.testing.plugin import reset_postgres
-from harness import cpu_seconds, serve_database
+from harness import cpu_seconds, scratch_dir, serve_database
 
 RUNS = int(os.environ.get("RUNS", "100000"))
 CLAIMS = int(os.environ.get("CLAIMS", "400"))
@@ -177,7 +175,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
-    home = Path(tempfile.mkdtemp(prefix="flowyard-scale-"))
+    home = scratch_dir("flowyard-scale-")
     if backend == "postgres":
         url = os.environ["FLOWYARD_TEST_DATABASE_URL"]
         reset_postgres(url)

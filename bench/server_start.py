@@ -16,12 +16,12 @@ import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from flowyard.testing.plugin import free_port
+from harness import scratch_dir
 
 RUNS = int(os.environ.get("RUNS", "3"))
 CLI = [os.path.join(os.path.dirname(sys.executable), "flowyard")]
@@ -84,7 +84,7 @@ def library_floor() -> tuple[float, float]:
 
 
 def main() -> None:
-    home = Path(tempfile.mkdtemp(prefix="flowyard-bench-"))
+    home = scratch_dir()
     load_before = os.getloadavg()[0]
     server, cold, cold_cpu = start(home)
     stop(server)

@@ -18,13 +18,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
 from flowyard.testing.plugin import free_port
+from harness import scratch_dir
 
 CLI = [sys.executable, "-m", "flowyard.cli"]
 # past runs are mostly finished; a few are running or still scheduled (one in 200 of each)
@@ -259,7 +259,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--deployments", type=int, default=1_000)
     options = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="flowyard-ui-bench-"))
+    home = scratch_dir("flowyard-ui-bench-")
     url = f"sqlite:///{home / 'flowyard.db'}"
     started = time.perf_counter()
     ids = seed(url, options.runs, options.deployments)
