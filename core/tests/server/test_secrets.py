@@ -8,14 +8,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from flowyard.schemas.pools import WorkPoolCreate
+from flowyard.schemas.secrets import SecretCreate
 from flowyard.server import tables as t
 from flowyard.server.db import Database
-from flowyard.server.secret_cipher import generate_key
-from flowyard.server.services.secrets import referenced_secrets
+from flowyard.server.errors import Forbidden
+from flowyard.server.secret_cipher import SecretCipher, generate_key
+from flowyard.server.services.pools import create_pool
+from flowyard.server.services.secrets import create_secret, referenced_secrets, reveal_for_pool
 from flowyard.settings import Settings
 from flowyard.testing.plugin import RunningServer, start_server, stop_server
 from pydantic import SecretStr
@@ -180,3 +185,25 @@ def test_cli_reads_the_value_from_stdin_and_lists_no_value(
 def test_a_template_names_secrets_with_either_quote_anywhere() -> None:
     template = {"a": "{{ secret('api-token') }}", "b": ['x-{{ secret("x.y") }}', 3, None]}
     assert referenced_secrets(template) == {"api-token", "x.y"}
+
+
+def test_a_pools_worker_gets_only_the_secrets_its_template_names_however_many_it_asks_for(
+    tmp_path: Path,
+) -> None:
+    """What both a pull worker's request and a push pool's in-server submitter go through."""
+    db = Database(f"sqlite:///{tmp_path / 'secrets.db'}")
+    db.migrate()
+    cipher = SecretCipher(generate_key())
+    with db.write() as conn:
+        create_pool(conn, WorkPoolCreate(name="p", type="process", base_job_template=TEMPLATE))
+        for name in ("api-token", "other", "third"):
+            create_secret(conn, cipher, SecretCreate(name=name, value=SecretStr(VALUE)))
+    with db.read() as conn:
+        named = reveal_for_pool(conn, cipher, "p", {"api-token"})
+        with pytest.raises(Forbidden) as refused:
+            reveal_for_pool(conn, cipher, "p", {"api-token", "third", "other"})
+        unrestricted = reveal_for_pool(conn, cipher, "p", {"other"}, unrestricted=True)
+    db.dispose()
+    assert named["api-token"].value == VALUE
+    assert "does not name secret(s) 'other', 'third'" in str(refused.value)
+    assert unrestricted["other"].value == VALUE

@@ -51,10 +51,11 @@ async def _runs_of(client: WorkerApi, pool: str, worker_name: str) -> list[FlowR
             return found
 
 
-async def _deployment(
+async def run_deployment(
     client: WorkerApi, run: FlowRun, cache: dict[str, Deployment | None]
 ) -> Deployment | None:
-    """The run's deployment (None when it has none or it was deleted since: its variables are gone)."""
+    """The run's deployment, read once per id into ``cache`` (None when it has none or it was
+    deleted since: its job is then rendered without the deployment's job variables)."""
     if run.deployment_id is None:
         return None
     if run.deployment_id not in cache:
@@ -99,7 +100,7 @@ async def held_runs(client: WorkerApi, pool: str, worker_name: str) -> list[Clai
                 flow_run=run,
                 claim_id=run.claim_id or "",  # adoptable(): never None here
                 lease_expires=utcnow(),
-                deployment=await _deployment(client, run, deployments),
+                deployment=await run_deployment(client, run, deployments),
                 base_job_template=template,
             )
         )

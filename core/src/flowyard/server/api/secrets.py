@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Response
 
 from flowyard.schemas.secrets import Secret, SecretCreate, SecretRotate, SecretValue
 from flowyard.server.api.deps import Perm, Role, caller_role, context, require
-from flowyard.server.errors import Forbidden
 from flowyard.server.retry import RetryingRoute
 from flowyard.server.secret_cipher import SecretCipher
 from flowyard.server.services import secrets
@@ -61,11 +60,7 @@ def reveal_for_pool(
 ) -> SecretValue:
     """A secret's value for a worker of ``pool``: only when the pool's template names it."""
     with ctx.db.read() as conn:
-        named = secrets.pool_references(conn, pool)
-        if role not in (None, Role.admin) and name not in named:
-            raise Forbidden(
-                f"Work pool {pool!r}'s base job template does not name secret {name!r}; "
-                f"workers may only read the secrets their pool's template references "
-                f"({{{{ secret('{name}') }}}})."
-            )
-        return secrets.reveal_secret(conn, _cipher(ctx), name)
+        values = secrets.reveal_for_pool(
+            conn, _cipher(ctx), pool, {name}, unrestricted=role in (None, Role.admin)
+        )
+    return values[name]

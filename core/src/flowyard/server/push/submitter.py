@@ -119,7 +119,7 @@ class PushSubmitter(Worker):
         from flowyard.schemas.common import utcnow
         from flowyard.server import run_tokens
         from flowyard.server.api.deps import run_token_key
-        from flowyard.worker.adopt import _deployment
+        from flowyard.worker.adopt import run_deployment
 
         run = await self.client.read_flow_run(run_id)
         template = (await self.client.read_pool(self.options.pool)).base_job_template
@@ -130,7 +130,7 @@ class PushSubmitter(Worker):
             flow_run=run,
             claim_id=run.claim_id or "",
             lease_expires=utcnow(),
-            deployment=await _deployment(self.client, run, {}),
+            deployment=await run_deployment(self.client, run, {}),
             base_job_template=template,
             run_token=token,
         )
@@ -156,18 +156,12 @@ class PushSubmitter(Worker):
 
     def _reveal(self, pool: str, names: set[str]) -> dict[str, str]:
         from flowyard.server.secret_cipher import SecretCipher
-        from flowyard.server.services.secrets import pool_references, reveal_secret
+        from flowyard.server.services.secrets import reveal_for_pool
 
         cipher = SecretCipher.from_settings(self.ctx.settings)
         with self.ctx.db.read() as conn:
-            allowed = pool_references(conn, pool)
-            refused = sorted(names - allowed)
-            if refused:
-                raise ValueError(
-                    f"secret(s) {', '.join(repr(n) for n in refused)}: only secrets named by the "
-                    f"base job template of pool {pool!r} are resolved (not job variables)"
-                )
-            return {name: reveal_secret(conn, cipher, name).value for name in names}
+            values = reveal_for_pool(conn, cipher, pool, names)  # as for a pull worker
+        return {name: value.value for name, value in values.items()}
 
     async def _submit(self, job: BaseJobConfiguration, info: FlowRunInfo) -> Submission[object]:
         """``lookup`` first; ``submit`` only when no live infrastructure of this run exists."""

@@ -11,7 +11,7 @@ from flowyard.schemas.common import utcnow
 from flowyard.schemas.secrets import Secret, SecretCreate, SecretKind, SecretValue
 from flowyard.server import models as m
 from flowyard.server import tables as t
-from flowyard.server.errors import Conflict, NotFound
+from flowyard.server.errors import Conflict, Forbidden, NotFound
 from flowyard.server.secret_cipher import SecretCipher
 from flowyard.server.services.ids import new_id
 from flowyard.templating.secret_refs import NAME
@@ -104,3 +104,31 @@ def pool_references(conn: sa.Connection, pool_name: str) -> set[str]:
     if template is None:
         raise NotFound(f"Work pool {pool_name!r} not found.", code="work_pool_not_found")
     return referenced_secrets(template)
+
+
+def reveal_for_pool(
+    conn: sa.Connection,
+    cipher: SecretCipher,
+    pool_name: str,
+    names: set[str],
+    *,
+    unrestricted: bool = False,
+) -> dict[str, SecretValue]:
+    """The values of ``names`` for a worker of ``pool_name`` (a pull worker's request, or a push
+    pool's in-server submitter): only secrets the pool's base job template names, never one named
+    only by job variables (a deployer could otherwise read any secret through a run).
+
+    :param unrestricted: skip that check (an administrator, or a server without auth).
+    :raises Forbidden: naming the secrets the template does not name.
+    :raises NotFound: the pool or a secret does not exist.
+    """
+    named = pool_references(conn, pool_name)
+    refused = sorted(names - named)
+    if refused and not unrestricted:
+        listed = ", ".join(repr(name) for name in refused)
+        raise Forbidden(
+            f"Work pool {pool_name!r}'s base job template does not name secret(s) {listed}; "
+            f"workers may only read the secrets their pool's template references "
+            f"({{{{ secret('{refused[0]}') }}}}), not secrets named by job variables."
+        )
+    return {name: reveal_secret(conn, cipher, name) for name in sorted(names)}
