@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from types import ModuleType
@@ -82,3 +83,19 @@ def test_a_stopping_worker_tells_the_server_it_left(api: FakeApi, memory: Module
 
     asyncio.run(scenario())
     assert api.stopped == [("mem", "w1")]
+
+
+def test_a_worker_cancelled_mid_poll_leaves_no_task_behind(api: FakeApi) -> None:
+    """How a server stops a push pool's in-server worker: its long-poll (an HTTP call that could
+    still claim runs) and the wait beside it end with it, instead of running on unowned."""
+
+    async def scenario() -> list[asyncio.Task[object]]:
+        task = asyncio.create_task(Worker(options(query_seconds=5.0), api).run())
+        await until(lambda: len(api.claims) >= 1)
+        await asyncio.sleep(0.05)  # inside the long-poll
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(scenario()) == []

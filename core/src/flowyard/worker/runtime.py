@@ -131,6 +131,14 @@ class ActiveRun:
         return self.claimed.claim_id
 
 
+async def cancel_and_wait(*tasks: asyncio.Future[Any]) -> None:
+    """Cancel ``tasks`` and wait until each has ended, so none is left pending (e.g. a long-poll
+    that could still claim runs for a worker that is gone); their outcomes are dropped."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _describe(exc: BaseException) -> str:
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
@@ -223,7 +231,7 @@ class Worker:
             await self._claim_loop()
             await self._drain()
         finally:
-            heartbeats.cancel()
+            await cancel_and_wait(heartbeats)
             if health is not None:
                 health.close()
             await self._say_stopped()
@@ -346,7 +354,11 @@ class Worker:
         wake = asyncio.ensure_future(
             self.stopping.wait() if limit > 0 else self._wake_when_slot_frees()
         )
-        done, _ = await asyncio.wait({poll, wake}, return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait({poll, wake}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the worker itself is cancelled (a push pool's server)
+            await cancel_and_wait(poll, wake)
+            raise
         if poll in done:
             wake.cancel()
             return poll.result()

@@ -30,7 +30,7 @@ from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import ClaimedRun
 from flowyard.server.services.context import ServerContext
 from flowyard.worker.api import WorkerApi
-from flowyard.worker.runtime import ActiveRun, Worker, WorkerOptions
+from flowyard.worker.runtime import ActiveRun, Worker, WorkerOptions, cancel_and_wait
 
 log = logging.getLogger("flowyard.server.push")
 
@@ -76,10 +76,7 @@ class PushSubmitter(Worker):
         try:
             await self._claim_loop()
         finally:
-            heartbeats.cancel()
-            takeovers.cancel()
-            for task in list(self.tasks):
-                task.cancel()
+            await cancel_and_wait(heartbeats, takeovers, *self.tasks)
 
     async def _takeover_loop(self) -> None:
         interval = max(self.ctx.settings.server_claim_lease_seconds / 2, 0.5)
