@@ -100,3 +100,38 @@ def test_lease_expiry_leaves_a_push_run_to_takeover_during_the_grace(
     assert expire_leases(ctx) == 0
     run = http.get(f"/flow_runs/{claimed['flow_run']['id']}").json()
     assert run["state_type"] == "PENDING" and run["claim_id"] == claimed["claim_id"]
+
+
+def _running_by(http: httpx.Client, replica: str) -> dict[str, Any]:
+    """A RUNNING run of push pool ``tasks`` held by ``push@<replica>``, which heartbeated once
+    (its lease is now the 300 s running lease)."""
+    claimed = _claimed_by(http, replica)
+    http.post(
+        "/work_pools/tasks/workers/heartbeat", json={"name": f"push@{replica}"}
+    ).raise_for_status()
+    http.post(
+        f"/flow_runs/{claimed['flow_run']['id']}/state",
+        json={"type": "RUNNING", "claim_id": claimed["claim_id"]},
+    ).raise_for_status()
+    return claimed
+
+
+def test_a_running_run_of_a_silent_replica_is_taken_after_a_claim_lease_not_the_running_lease(
+    http: httpx.Client, ctx: ServerContext
+) -> None:
+    claimed = _running_by(http, "dead")
+    run_id = claimed["flow_run"]["id"]
+    assert http.get(f"/flow_runs/{run_id}").json()["state_type"] == "RUNNING"
+    time.sleep(LEASE + 0.2)  # no heartbeat for a claim lease; the running lease is far off
+    assert take_over(ctx, "tasks", "push@alive", restarted=False) == [run_id]
+    run = http.get(f"/flow_runs/{run_id}").json()
+    assert (run["worker_name"], run["claim_id"]) == ("push@alive", claimed["claim_id"])
+
+
+def test_a_running_run_of_a_replica_that_heartbeats_is_left_alone(
+    http: httpx.Client, ctx: ServerContext
+) -> None:
+    _running_by(http, "busy")
+    time.sleep(LEASE + 0.2)
+    http.post("/work_pools/tasks/workers/heartbeat", json={"name": "push@busy"})
+    assert take_over(ctx, "tasks", "push@other", restarted=False) == []

@@ -1,11 +1,12 @@
 """Recovery: a replica takes over, under their claims, the push runs a stopped replica held.
 
 A push run is claimed by the pool's service, not by one process: when the replica holding it
-stops renewing its lease (SIGKILL, a crashed host), any replica serving the pool moves the run to
-itself **keeping its claim id** (one conditional UPDATE, so exactly one replica wins), then looks
-for its infrastructure with the type's ``lookup`` before it would submit. Keeping the claim
-matters: infrastructure the stopped replica had already started carries that claim in its
-environment, and its engine can still report RUNNING and its final state.
+stops renewing its lease (SIGKILL, a crashed host), or has not heartbeated for a claim lease (a
+RUNNING run's own lease is the much longer running lease), any replica serving the pool moves
+the run to itself **keeping its claim id** (one conditional UPDATE, so exactly one replica
+wins), then looks for its infrastructure with the type's ``lookup`` before it would submit.
+Keeping the claim matters: infrastructure the stopped replica had already started carries that
+claim in its environment, and its engine can still report RUNNING and its final state.
 
 At start a replica also takes back the runs held under its own name (it was restarted), whatever
 their leases. The lease-expiry services leave push runs to this for a grace period
@@ -37,16 +38,23 @@ def take_over(ctx: ServerContext, pool_name: str, me: str, *, restarted: bool) -
         replica just started under its old name).
     """
     now = utcnow()
-    lease = now + dt.timedelta(seconds=ctx.settings.server_claim_lease_seconds)
+    claim_lease = dt.timedelta(seconds=ctx.settings.server_claim_lease_seconds)
     run = t.flow_run
-    lapsed = sa.and_(run.c.worker_name != me, run.c.lease_expires < now)
-    who = sa.or_(run.c.worker_name == me, lapsed) if restarted else lapsed
     with ctx.db.write() as conn:
         pool_id = conn.execute(
             sa.select(t.work_pool.c.id).where(t.work_pool.c.name == pool_name)
         ).scalar()
         if pool_id is None:
             return []
+        # a RUNNING run's lease is the long running lease (300 s by default); its replica's
+        # silence is known sooner: no heartbeat for a claim lease (three missed heartbeats)
+        silent = sa.exists().where(
+            t.worker.c.pool_id == pool_id,
+            t.worker.c.name == run.c.worker_name,
+            t.worker.c.last_heartbeat < now - claim_lease,
+        )
+        lapsed = sa.and_(run.c.worker_name != me, sa.or_(run.c.lease_expires < now, silent))
+        who = sa.or_(run.c.worker_name == me, lapsed) if restarted else lapsed
         held = sa.and_(
             run.c.pool_id == pool_id,
             run.c.state_type.in_(HELD_STATES),
@@ -60,7 +68,7 @@ def take_over(ctx: ServerContext, pool_name: str, me: str, *, restarted: bool) -
             moved = conn.execute(
                 run.update()
                 .where(run.c.id == run_id, held)
-                .values(worker_name=me, lease_expires=lease, updated=now)
+                .values(worker_name=me, lease_expires=now + claim_lease, updated=now)
             )
             if moved.rowcount:
                 taken.append(run_id)
