@@ -28,8 +28,10 @@ class RoundRobin:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", 0)
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         self._loop.run_forever()
 
@@ -56,7 +58,16 @@ class RoundRobin:
         finally:
             writer.close()
 
+    async def _shut(self) -> None:
+        self._server.close()
+        pipes = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in pipes:
+            task.cancel()
+        await asyncio.gather(*pipes, return_exceptions=True)
+
     def close(self) -> None:
-        """Stop listening (open connections are dropped with the loop)."""
+        """Stop listening and drop the open connections (their pipes end before the loop does)."""
+        asyncio.run_coroutine_threadsafe(self._shut(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()

@@ -122,12 +122,13 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     logs.mkdir()
     for port in ports:
         started = time.monotonic()
-        servers[port] = subprocess.Popen(
-            _cli("server", "start", "--port", str(port)),
-            env=env,
-            stdout=(logs / f"server-{port}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with (logs / f"server-{port}.log").open("wb") as out:  # the child keeps its own copy
+            servers[port] = subprocess.Popen(
+                _cli("server", "start", "--port", str(port)),
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         _wait_ready(port, servers[port])
         starts.append(time.monotonic() - started)
     balancer = RoundRobin(ports)
@@ -144,20 +145,22 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
             == 201
         )
         for i in range(2):
-            c.workers.append(
-                subprocess.Popen(
-                    _cli("worker", "start", "--pool", "ha", "--name", f"w{i}", "--limit", "4"),
-                    env=env,
-                    stdout=(logs / f"worker-{i}.log").open("wb"),
-                    stderr=subprocess.STDOUT,
+            with (logs / f"worker-{i}.log").open("wb") as out:
+                c.workers.append(
+                    subprocess.Popen(
+                        _cli("worker", "start", "--pool", "ha", "--name", f"w{i}", "--limit", "4"),
+                        env=env,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                    )
                 )
-            )
         yield c
     finally:
         for process in [*c.workers, *servers.values()]:
             if process.poll() is None:
                 process.send_signal(signal.SIGKILL)
                 process.wait(10)
+        c.api.close()
         balancer.close()
 
 
