@@ -47,9 +47,7 @@ def _detail(
     who = viewer(request)
     with ctx_of(request).db.read() as conn:
         try:
-            dep = deployments.deployment_model(
-                conn, deployments.get_deployment_row(conn, deployment_id)
-            )
+            dep = deployments.read_deployment(conn, deployment_id)
         except NotFound as exc:
             return render(request, "not_found.html", who=who, status=404, message=str(exc))
         recent, _ = queries.run_page(conn, queries.RunFilter(deployment=deployment_id), limit=10)
@@ -127,11 +125,7 @@ async def deployment_run(request: Request, deployment_id: str) -> Response:
     schema = None
     if any(key.startswith("param.") for key in form):
         with ctx.db.read() as conn:
-            schema = parameter_schema_of(
-                deployments.deployment_model(
-                    conn, deployments.get_deployment_row(conn, deployment_id)
-                )
-            )
+            schema = parameter_schema_of(deployments.read_deployment(conn, deployment_id))
     try:
         if schema is not None:
             parameters, parse_errors = values_from_form(schema, form, "param.")

@@ -64,9 +64,7 @@ def upsert_deployment(body: DeploymentCreate, ctx: ServerContext = Depends(conte
     """Create or update a deployment by flow name + name (job variables validated)."""
     with ctx.db.write() as conn:
         deployment_id = deployments.upsert_deployment(conn, body)
-        return deployments.deployment_model(
-            conn, deployments.get_deployment_row(conn, deployment_id)
-        )
+        return deployments.read_deployment(conn, deployment_id)
 
 
 @router.get("/deployments", dependencies=[READ], tags=["deployments"])
@@ -82,18 +80,14 @@ def read_deployment_by_name(
 ) -> Deployment:
     """A deployment by ``flow/deployment``."""
     with ctx.db.read() as conn:
-        return deployments.deployment_model(
-            conn, deployments.find_deployment(conn, flow_name, name)
-        )
+        return deployments.find_deployment(conn, flow_name, name)
 
 
 @router.get("/deployments/{deployment_id}", dependencies=[READ], tags=["deployments"])
 def read_deployment(deployment_id: str, ctx: ServerContext = Depends(context)) -> Deployment:
     """A deployment by id."""
     with ctx.db.read() as conn:
-        return deployments.deployment_model(
-            conn, deployments.get_deployment_row(conn, deployment_id)
-        )
+        return deployments.read_deployment(conn, deployment_id)
 
 
 @router.patch("/deployments/{deployment_id}", dependencies=[DEPLOY], tags=["deployments"])
@@ -103,9 +97,7 @@ def update_deployment(
     """Pause/resume (pausing removes future scheduled runs) or change parameters/job variables."""
     with ctx.db.write() as conn:
         deployments.update_deployment(conn, deployment_id, body)
-        return deployments.deployment_model(
-            conn, deployments.get_deployment_row(conn, deployment_id)
-        )
+        return deployments.read_deployment(conn, deployment_id)
 
 
 @router.delete(

@@ -23,7 +23,7 @@ from flowyard.schemas.common import StateType
 from flowyard.schemas.runs import ClaimedRun, Deployment
 from flowyard.server import tables as t
 from flowyard.server.services import runs
-from flowyard.server.services.deployments import deployment_model, get_deployment_row
+from flowyard.server.services.deployments import read_deployment
 from flowyard.server.services.states import write_state
 
 log = logging.getLogger("flowyard.server.claim")
@@ -95,9 +95,7 @@ def _deployment(
 ) -> Deployment:
     if deployment_id not in cache:
         try:
-            cache[deployment_id] = deployment_model(
-                conn, get_deployment_row(conn, deployment_id), as_stored=True
-            )
+            cache[deployment_id] = read_deployment(conn, deployment_id, as_stored=True)
         except ValidationError as exc:
             cache[deployment_id] = Unanswerable(_validation_field(exc, "deployment"), exc)
         except (ValueError, TypeError, RecursionError) as exc:

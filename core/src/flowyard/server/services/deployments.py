@@ -198,60 +198,60 @@ def delete_deployment(conn: sa.Connection, deployment_id: str) -> None:
 _DEPLOYMENT_BY_ID = sa.select(t.deployment).where(t.deployment.c.id == sa.bindparam("id"))
 
 
-def _name_by_id(table: sa.Table, key: str) -> sa.ScalarSelect[str | None]:
-    return sa.select(table.c.name).where(table.c.id == sa.bindparam(key)).scalar_subquery()
+def _name_of(table: sa.Table, key: sa.Column[Any], label: str) -> sa.Label[str | None]:
+    return sa.select(table.c.name).where(table.c.id == key).scalar_subquery().label(label)
 
 
-_NAMES = sa.select(
-    _name_by_id(t.flow, "flow_id"),
-    _name_by_id(t.work_pool, "pool_id"),
-    _name_by_id(t.work_queue, "queue_id"),
+# a deployment with what its answer needs besides the row, in one statement: its flow's, pool's
+# and queue's names, and whether it has schedules (read only when it has)
+_ANSWERS = sa.select(
+    t.deployment,
+    _name_of(t.flow, t.deployment.c.flow_id, "flow_name"),
+    _name_of(t.work_pool, t.deployment.c.pool_id, "pool_name"),
+    _name_of(t.work_queue, t.deployment.c.queue_id, "queue_name"),
+    sa.exists()
+    .where(t.deployment_schedule.c.deployment_id == t.deployment.c.id)
+    .label("has_schedules"),
+)
+_ANSWER_BY_ID = _ANSWERS.where(t.deployment.c.id == sa.bindparam("id"))
+_ANSWER_BY_NAME = _ANSWERS.where(
+    t.deployment.c.name == sa.bindparam("name"),
+    t.deployment.c.flow_id
+    == sa.select(t.flow.c.id).where(t.flow.c.name == sa.bindparam("flow")).scalar_subquery(),
 )
 _SCHEDULES = (
     sa.select(t.deployment_schedule)
     .where(t.deployment_schedule.c.deployment_id == sa.bindparam("id"))
     .order_by(t.deployment_schedule.c.slug)
 )
+_EVERY_SCHEDULE = sa.select(t.deployment_schedule).order_by(
+    t.deployment_schedule.c.deployment_id, t.deployment_schedule.c.slug
+)
 
 
 def get_deployment_row(conn: sa.Connection, deployment_id: str) -> m.Deployment:
-    """A deployment by id. Raises NotFound."""
+    """A deployment's row by id (no relations). Raises NotFound."""
     row = conn.execute(_DEPLOYMENT_BY_ID, {"id": deployment_id}).first()
     if row is None:
         raise NotFound(f"Deployment '{deployment_id}' not found.", code="deployment_not_found")
     return m.typed(m.Deployment, row)
 
 
-def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> m.Deployment:
-    """A deployment by ``flow/deployment`` names. Raises NotFound."""
-    row = conn.execute(
-        sa.select(t.deployment)
-        .join(t.flow, t.flow.c.id == t.deployment.c.flow_id)
-        .where(t.flow.c.name == flow_name, t.deployment.c.name == name)
-    ).first()
-    if row is None:
-        raise NotFound(f"Deployment '{flow_name}/{name}' not found.", code="deployment_not_found")
-    return m.typed(m.Deployment, row)
+def _schedule(row: sa.Row[Any]) -> dict[str, Any]:
+    return {"slug": row.slug, "active": row.active, **row.schedule}
 
 
-def _names(conn: sa.Connection, row: m.Deployment) -> tuple[str, str | None, str | None]:
-    """The deployment's flow, pool and queue names, in one statement (scalar subqueries)."""
-    keys = {"flow_id": row.flow_id, "pool_id": row.pool_id, "queue_id": row.queue_id}
-    names = conn.execute(_NAMES, keys).one()
-    if names[0] is None:
-        raise NotFound(f"Flow of deployment '{row.id}' not found.", code="flow_not_found")
-    return str(names[0]), names[1], names[2]
-
-
-def deployment_model(
-    conn: sa.Connection, row: m.Deployment, *, as_stored: bool = False
+def _answer(
+    row: sa.Row[Any], schedules: list[dict[str, Any]], *, as_stored: bool = False
 ) -> Deployment:
-    """API model of a deployment.
+    """API model of a row of ``_ANSWERS`` with its schedules.
 
     JSON objects beyond the document bounds read as a placeholder
     (:func:`~flowyard.server.services.readable.readable_object`) unless ``as_stored`` (the claim
     path, which sets the deployment's runs aside instead of handing the placeholder out).
     """
+    if row.flow_name is None:
+        raise NotFound(f"Flow of deployment '{row.id}' not found.", code="flow_not_found")
     parameters, job_variables = row.parameters, row.job_variables
     parameter_schema = row.parameter_schema
     if not as_stored:
@@ -259,18 +259,13 @@ def deployment_model(
         job_variables = readable_object(job_variables, "job_variables")
         if parameter_schema is not None:
             parameter_schema = readable_object(parameter_schema, "parameter_schema")
-    flow_name, pool_name, queue_name = _names(conn, row)
-    schedules = [
-        {"slug": s.slug, "active": s.active, **s.schedule}
-        for s in conn.execute(_SCHEDULES, {"id": row.id}).all()
-    ]
     return Deployment(
         id=row.id,
         name=row.name,
         flow_id=row.flow_id,
-        flow_name=flow_name,
-        work_pool_name=pool_name,
-        work_queue_name=queue_name,
+        flow_name=row.flow_name,
+        work_pool_name=row.pool_name,
+        work_queue_name=row.queue_name,
         entrypoint=row.entrypoint,
         path=row.path,
         parameters=parameters,
@@ -286,7 +281,41 @@ def deployment_model(
     )
 
 
+def _one_answer(
+    conn: sa.Connection, row: sa.Row[Any] | None, missing: str, as_stored: bool
+) -> Deployment:
+    if row is None:
+        raise NotFound(f"Deployment '{missing}' not found.", code="deployment_not_found")
+    schedules = (
+        [_schedule(s) for s in conn.execute(_SCHEDULES, {"id": row.id})]
+        if row.has_schedules
+        else []
+    )
+    return _answer(row, schedules, as_stored=as_stored)
+
+
+def read_deployment(
+    conn: sa.Connection, deployment_id: str, *, as_stored: bool = False
+) -> Deployment:
+    """A deployment's API model by id: one statement, and one more only when it has schedules.
+    Raises NotFound.
+
+    :param as_stored: JSON objects as stored, even beyond the document bounds (the claim path).
+    """
+    row = conn.execute(_ANSWER_BY_ID, {"id": deployment_id}).first()
+    return _one_answer(conn, row, deployment_id, as_stored)
+
+
+def find_deployment(conn: sa.Connection, flow_name: str, name: str) -> Deployment:
+    """A deployment's API model by ``flow/deployment`` names (as :func:`read_deployment`)."""
+    row = conn.execute(_ANSWER_BY_NAME, {"flow": flow_name, "name": name}).first()
+    return _one_answer(conn, row, f"{flow_name}/{name}", False)
+
+
 def list_deployments(conn: sa.Connection) -> list[Deployment]:
-    """Every deployment, by name."""
-    rows = conn.execute(sa.select(t.deployment).order_by(t.deployment.c.name)).all()
-    return [deployment_model(conn, m.typed(m.Deployment, r)) for r in rows]
+    """Every deployment, by name: two statements, however many there are."""
+    schedules: dict[str, list[dict[str, Any]]] = {}
+    for s in conn.execute(_EVERY_SCHEDULE):
+        schedules.setdefault(s.deployment_id, []).append(_schedule(s))
+    rows = conn.execute(_ANSWERS.order_by(t.deployment.c.name))
+    return [_answer(row, schedules.get(row.id, [])) for row in rows]
