@@ -207,14 +207,14 @@ class FlowRun(Table, table=True):
     __table_args__ = (
         sa.UniqueConstraint("flow_id", "idempotency_key", name="uq_flow_run_idempotency"),
         sa.Index("ix_flow_run_claimable", "pool_id", "state_type", "scheduled_time"),
-        sa.Index("ix_flow_run_queue_state", "queue_id", "state_type"),
         sa.Index("ix_flow_run_lease", "state_type", "lease_expires"),
         # the UI's run lists: newest first by (scheduled_time, id), keyset-paginated (0003)
         sa.Index("ix_flow_run_scheduled", "scheduled_time", "id"),
         sa.Index("ix_flow_run_pool_scheduled", "pool_id", "scheduled_time", "id"),
         sa.Index("ix_flow_run_deployment_scheduled", "deployment_id", "scheduled_time", "id"),
         sa.Index("ix_flow_run_state_scheduled", "state_type", "scheduled_time", "id"),
-        # the claim's per-queue candidates and the late-runs loop (0005)
+        # the claim's per-queue candidates and the late-runs loop (0005); it also serves what
+        # (queue_id, state_type) did, its prefix, dropped in 0009
         sa.Index("ix_flow_run_queue_claimable", "queue_id", "state_type", "scheduled_time", "id"),
         sa.Index("ix_flow_run_late", "state_type", "state_name", "scheduled_time"),
         # the scheduler's per-schedule count of future runs (0007; replaces (deployment_id, state_type))
