@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from flowyard.testing.plugin import reset_postgres
-from harness import cpu_seconds, scratch_dir, serve_database
+from harness import cpu_seconds, host_speed, scratch_dir, serve_database
 
 N = int(os.environ.get("N", "2000"))
 K = int(os.environ.get("K", "4"))
@@ -33,6 +33,7 @@ CREATORS = 4
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     home = scratch_dir()
     if backend == "postgres":

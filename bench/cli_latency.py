@@ -19,7 +19,7 @@ import time
 
 import httpx
 from flowyard.testing.plugin import free_port
-from harness import scratch_dir
+from harness import host_speed, scratch_dir
 
 RUNS = 5
 COMMANDS = [
@@ -61,6 +61,7 @@ def measure(argv: list[str], env: dict[str, str]) -> tuple[float, float, int]:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     exe = flowyard_executable()
     home = scratch_dir()
     port = free_port()

@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from harness import stage
+from harness import host_speed, stage
 
 N = int(os.environ.get("N", "20"))
 FLOW = """
@@ -40,6 +40,7 @@ def rss_mb(pid: int) -> float:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     with stage(
         pool_type="process",
         flow_source=FLOW,

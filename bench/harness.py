@@ -35,6 +35,24 @@ def scratch_dir(prefix: str = "flowyard-bench-") -> Path:
     return path
 
 
+def host_speed() -> str:
+    """How fast this host runs Python at the moment, to print beside a bench's figures.
+
+    The CPU time of a fixed pure-Python loop (median of 5). On this kind of VM the same code's
+    figures move by up to 2x from one hour to the next while the load average and the kernel's
+    steal time stay low; this number moves with them, so figures from different runs can be
+    compared (lower is faster).
+    """
+    times = []
+    for _ in range(5):
+        started = time.process_time()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        times.append(time.process_time() - started)
+    return f"host speed: a fixed Python loop took {sorted(times)[2] * 1000:.0f} ms CPU (lower is faster)"
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (load-independent)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

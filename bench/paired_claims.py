@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 from flowyard.server.db import Database
-from harness import cpu_seconds, scratch_dir, serve_database
+from harness import cpu_seconds, host_speed, scratch_dir, serve_database
 from scale import load, percentile
 
 CACHE = Path(tempfile.gettempdir()) / "flowyard-bench-scale100k.db"
@@ -48,6 +48,7 @@ def cached_database() -> Path:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--a-path", required=True, help="source directory for side A (PYTHONPATH)")
     parser.add_argument("--a-plain", action="store_true", help="side A without httptools/uvloop")

@@ -13,7 +13,7 @@ import os
 import time
 
 from cpu import cpu_seconds, tree_cpu_seconds
-from harness import stage
+from harness import host_speed, stage
 
 N = int(os.environ.get("N", "200"))
 LIMIT = os.environ.get("LIMIT", "8")
@@ -27,6 +27,7 @@ def stamp() -> None:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     with stage(
         pool_type="process",
         flow_source=FLOW,

@@ -39,7 +39,7 @@ from flowyard.server.db import Database
 from flowyard.server.services import deployments, pools, scheduling
 from flowyard.server.services.ids import new_id
 from flowyard.testing.plugin import reset_postgres
-from harness import cpu_seconds, scratch_dir, serve_database
+from harness import cpu_seconds, host_speed, scratch_dir, serve_database
 
 RUNS = int(os.environ.get("RUNS", "100000"))
 CLAIMS = int(os.environ.get("CLAIMS", "400"))
@@ -174,6 +174,7 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     backend = sys.argv[1] if len(sys.argv) > 1 else "sqlite"
     home = scratch_dir("flowyard-scale-")
     if backend == "postgres":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 from flowyard.testing.plugin import free_port
-from harness import scratch_dir
+from harness import host_speed, scratch_dir
 
 RUNS = int(os.environ.get("RUNS", "3"))
 CLI = [os.path.join(os.path.dirname(sys.executable), "flowyard")]
@@ -84,6 +84,7 @@ def library_floor() -> tuple[float, float]:
 
 
 def main() -> None:
+    print(host_speed(), flush=True)
     home = scratch_dir()
     load_before = os.getloadavg()[0]
     server, cold, cold_cpu = start(home)
