@@ -35,14 +35,8 @@ def scratch_dir(prefix: str = "flowyard-bench-") -> Path:
     return path
 
 
-def host_speed() -> str:
-    """How fast this host runs Python at the moment, to print beside a bench's figures.
-
-    The CPU time of a fixed pure-Python loop (median of 5). On this kind of VM the same code's
-    figures move by up to 2x from one hour to the next while the load average and the kernel's
-    steal time stay low; this number moves with them, so figures from different runs can be
-    compared (lower is faster).
-    """
+def host_loop_ms() -> float:
+    """The CPU time of a fixed pure-Python loop, in ms (median of 5; lower is faster)."""
     times = []
     for _ in range(5):
         started = time.process_time()
@@ -50,7 +44,17 @@ def host_speed() -> str:
         for i in range(1_000_000):
             total += i * i
         times.append(time.process_time() - started)
-    return f"host speed: a fixed Python loop took {sorted(times)[2] * 1000:.0f} ms CPU (lower is faster)"
+    return sorted(times)[2] * 1000
+
+
+def host_speed() -> str:
+    """How fast this host runs Python at the moment, to print beside a bench's figures.
+
+    On this kind of VM the same code's figures move by up to 2x from one hour to the next while
+    the load average and the kernel's steal time stay low; :func:`host_loop_ms` moves with them,
+    so figures from different runs can be compared.
+    """
+    return f"host speed: a fixed Python loop took {host_loop_ms():.0f} ms CPU (lower is faster)"
 
 
 def cpu_seconds(pid: int) -> float:

@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import peer
 from cpu import tree_cpu_seconds
 from flowyard.testing.plugin import free_port
+from harness import host_loop_ms
 
 DISPATCH_RUNS = int(os.environ.get("DISPATCH_RUNS", "5"))
 CREATE_RUNS = int(os.environ.get("CREATE_RUNS", "100"))
@@ -458,9 +459,16 @@ def main() -> None:
     try:
         ours = flowyard_system(root)
         theirs = prefect_system(root)
+        speeds = [host_loop_ms()]
         run_system(ours, flowyard_setup)
+        speeds.append(host_loop_ms())
         run_system(theirs, prefect_setup)
+        speeds.append(host_loop_ms())
         report(ours, theirs)
+        print(
+            "host speed (a fixed Python loop's CPU time, lower is faster) before flowyard, "
+            "before the peer, at the end: " + " / ".join(f"{ms:.0f} ms" for ms in speeds)
+        )
     finally:
         if os.environ.get("KEEP") != "1":
             shutil.rmtree(root, ignore_errors=True)
