@@ -14,41 +14,27 @@ Run: `.venv/bin/python bench/azure_dispatch.py` (needs dockerd: scripts/start-do
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import statistics
-import subprocess
-import time
-from pathlib import Path
-
+from container_dispatch import (
+    FLOW,
+    N,
+    Run,
+    base_image,
+    docker_time,
+    remove_image,
+    report,
+    time_runs,
+)
 from flowyard.job import base_job_template
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
 from harness import scratch_dir, stage
 
-N = int(os.environ.get("N", "10"))
-ROOT = Path(__file__).resolve().parents[1]
-FLOW = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def stamp() -> None:
-    print("BODY", repr(time.time()), flush=True)
-"""
-
-
-def docker_time(raw: str) -> float:
-    head, _, frac = raw.rstrip("Z").partition(".")
-    stamp = dt.datetime.fromisoformat(head).replace(tzinfo=dt.UTC)
-    return stamp.timestamp() + float("0." + (frac or "0"))
+IMAGE = "flowyard-bench-aci:1"
 
 
 def main() -> None:
-    base = subprocess.run(
-        [str(ROOT / "scripts" / "build-flowyard-image")], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
-    deploy = "stamp.deploy('d', work_pool_name='bench', image='flowyard-bench-aci:1')"
+    deploy = f"stamp.deploy('d', work_pool_name='bench', image={IMAGE!r})"
+    base = base_image()
     try:
         with AciFake(scratch_dir("flowyard-bench-aci-")) as fake:
             template = base_job_template(AzureContainerInstanceVariables)
@@ -61,6 +47,10 @@ def main() -> None:
             }.items():
                 properties[key]["default"] = value
             template["variables"]["required"] = []
+
+            def started_at(run: Run) -> float:
+                return docker_time(fake.started_at[run["infrastructure_id"].split(":")[1]])
+
             with stage(
                 pool_type="azure-container-instance",
                 flow_source=FLOW,
@@ -69,40 +59,14 @@ def main() -> None:
                 FLOWYARD_DOCKER_BASE_IMAGE=base,
                 **fake.identity_env(),
             ) as bench:
-                time.sleep(3)
-                to_start, to_body, to_done = [], [], []
-                for _ in range(N):
-                    created = time.time()
-                    run = bench.api.post(
-                        f"/deployments/{bench.deployment['id']}/runs", json={}
-                    ).json()
-                    while True:
-                        current = bench.api.get(f"/flow_runs/{run['id']}").json()
-                        if current["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                            break
-                        time.sleep(0.02)
-                    done = time.time()
-                    assert current["state_type"] == "COMPLETED", current
-                    group = current["infrastructure_id"].split(":")[1]
-                    to_start.append(docker_time(fake.started_at[group]) - created)
-                    logs = bench.api.get(f"/flow_runs/{run['id']}/logs").json()
-                    body = next(
-                        float(line["message"].split()[1])
-                        for line in logs
-                        if line["message"].startswith("BODY")
-                    )
-                    to_body.append(body - created)
-                    to_done.append(done - created)
-                    time.sleep(1.5)  # let the worker delete the group
+                # a pause long enough for the worker to delete each container group
+                timings = time_runs(bench, started_at, pause=1.5)
     finally:
-        subprocess.run(["docker", "image", "rm", "-f", "flowyard-bench-aci:1"], capture_output=True)
-    print(f"runs: {N}, azure-container-instance worker (official client) against the ACI fake")
-    print(
-        f"creation -> container started: median {statistics.median(to_start):.3f} s "
-        f"(min {min(to_start):.3f}, max {max(to_start):.3f})"
+        remove_image(IMAGE)
+    report(
+        f"runs: {N}, azure-container-instance worker (official client) against the ACI fake",
+        timings,
     )
-    print(f"creation -> flow body:         median {statistics.median(to_body):.3f} s")
-    print(f"creation -> COMPLETED seen:    median {statistics.median(to_done):.3f} s")
 
 
 if __name__ == "__main__":

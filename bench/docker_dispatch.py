@@ -11,46 +11,43 @@ Run: `.venv/bin/python bench/docker_dispatch.py` (needs dockerd: scripts/start-d
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
-import statistics
 import subprocess
-import time
-from pathlib import Path
 
+from container_dispatch import (
+    FLOW,
+    N,
+    Run,
+    base_image,
+    docker_time,
+    remove_image,
+    report,
+    time_runs,
+)
 from harness import stage
 
-N = int(os.environ.get("N", "10"))
-ROOT = Path(__file__).resolve().parents[1]
-FLOW = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def stamp() -> None:
-    print("BODY", repr(time.time()), flush=True)
-"""
+IMAGE = "flowyard-bench:1"
 
 
-def started_at(container_id: str) -> float:
+def started_at(run: Run) -> float:
     info = json.loads(
         subprocess.run(
-            ["docker", "inspect", container_id], capture_output=True, text=True, check=True
+            ["docker", "inspect", run["infrastructure_id"]],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
     )[0]
-    raw = info["State"]["StartedAt"]  # e.g. 2026-11-22T22:40:01.123456789Z
-    head, _, frac = raw.rstrip("Z").partition(".")
-    stamp = dt.datetime.fromisoformat(head).replace(tzinfo=dt.UTC)
-    return stamp.timestamp() + float("0." + (frac or "0"))
+    return docker_time(info["State"]["StartedAt"])
+
+
+def remove_container(run: Run) -> None:
+    subprocess.run(["docker", "rm", "-f", run["infrastructure_id"]], capture_output=True)
 
 
 def main() -> None:
-    base = subprocess.run(
-        [str(ROOT / "scripts" / "build-flowyard-image")], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
     deploy = (
-        "stamp.deploy('d', work_pool_name='bench', image='flowyard-bench:1', job_variables="
+        f"stamp.deploy('d', work_pool_name='bench', image={IMAGE!r}, job_variables="
         "{'image_pull_policy': 'Never', 'network_mode': 'host'})"
     )
     try:
@@ -58,42 +55,12 @@ def main() -> None:
             pool_type="docker",
             flow_source=FLOW,
             deploy_call=deploy,
-            FLOWYARD_DOCKER_BASE_IMAGE=base,
+            FLOWYARD_DOCKER_BASE_IMAGE=base_image(),
         ) as bench:
-            time.sleep(3)
-            to_start, to_body, to_done = [], [], []
-            for _ in range(N):
-                created = time.time()
-                run = bench.api.post(f"/deployments/{bench.deployment['id']}/runs", json={}).json()
-                while True:
-                    current = bench.api.get(f"/flow_runs/{run['id']}").json()
-                    if current["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                        break
-                    time.sleep(0.02)
-                done = time.time()
-                assert current["state_type"] == "COMPLETED", current
-                to_start.append(started_at(current["infrastructure_id"]) - created)
-                logs = bench.api.get(f"/flow_runs/{run['id']}/logs").json()
-                body = next(
-                    float(line["message"].split()[1])
-                    for line in logs
-                    if line["message"].startswith("BODY")
-                )
-                to_body.append(body - created)
-                to_done.append(done - created)
-                subprocess.run(
-                    ["docker", "rm", "-f", current["infrastructure_id"]], capture_output=True
-                )
-                time.sleep(0.5)
+            timings = time_runs(bench, started_at, after_each=remove_container)
     finally:
-        subprocess.run(["docker", "image", "rm", "-f", "flowyard-bench:1"], capture_output=True)
-    print(f"runs: {N}, docker worker with default settings, image built locally")
-    print(
-        f"creation -> container started: median {statistics.median(to_start):.3f} s "
-        f"(min {min(to_start):.3f}, max {max(to_start):.3f})"
-    )
-    print(f"creation -> flow body:         median {statistics.median(to_body):.3f} s")
-    print(f"creation -> COMPLETED seen:    median {statistics.median(to_done):.3f} s")
+        remove_image(IMAGE)
+    report(f"runs: {N}, docker worker with default settings, image built locally", timings)
 
 
 if __name__ == "__main__":

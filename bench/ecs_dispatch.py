@@ -17,32 +17,16 @@ Run: `.venv/bin/python bench/ecs_dispatch.py` (needs dockerd: scripts/start-dock
 
 from __future__ import annotations
 
-import os
-import statistics
-import subprocess
-import time
-from pathlib import Path
-
+from container_dispatch import FLOW, N, Run, base_image, remove_image, report, time_runs
 from flowyard_fakes.ecs import MotoServer, fake_aws
 from harness import stage
 
-N = int(os.environ.get("N", "10"))
-ROOT = Path(__file__).resolve().parents[1]
-FLOW = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def stamp() -> None:
-    print("BODY", repr(time.time()), flush=True)
-"""
+IMAGE = "flowyard-bench-ecs:1"
 
 
 def main() -> None:
-    base = subprocess.run(
-        [str(ROOT / "scripts" / "build-flowyard-image")], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
-    deploy = "stamp.deploy('d', work_pool_name='bench', image='flowyard-bench-ecs:1')"
+    deploy = f"stamp.deploy('d', work_pool_name='bench', image={IMAGE!r})"
+    base = base_image()
     moto = MotoServer().start()
     try:
         with (
@@ -55,41 +39,21 @@ def main() -> None:
                 **aws.env(),
             ) as bench,
         ):
-            assert aws.agent is not None
-            time.sleep(3)
-            to_start, to_body, to_done = [], [], []
-            for _ in range(N):
-                created = time.time()
-                run = bench.api.post(f"/deployments/{bench.deployment['id']}/runs", json={}).json()
-                while True:
-                    current = bench.api.get(f"/flow_runs/{run['id']}").json()
-                    if current["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                        break
-                    time.sleep(0.02)
-                done = time.time()
-                assert current["state_type"] == "COMPLETED", current
-                task_arn = current["infrastructure_id"].partition("::")[2]
-                to_start.append(aws.agent.started_at[task_arn] - created)
-                logs = bench.api.get(f"/flow_runs/{run['id']}/logs").json()
-                body = next(
-                    float(line["message"].split()[1])
-                    for line in logs
-                    if line["message"].startswith("BODY")
-                )
-                to_body.append(body - created)
-                to_done.append(done - created)
-                time.sleep(0.5)
+            agent = aws.agent
+            assert agent is not None
+
+            def started_at(run: Run) -> float:
+                return agent.started_at[run["infrastructure_id"].partition("::")[2]]
+
+            timings = time_runs(bench, started_at)
             revisions = aws.client("ecs").list_task_definitions()["taskDefinitionArns"]
     finally:
         moto.stop()
-        subprocess.run(["docker", "image", "rm", "-f", "flowyard-bench-ecs:1"], capture_output=True)
-    print(f"runs: {N}, ecs worker with default settings against moto + the Docker-backed agent")
-    print(
-        f"creation -> container started: median {statistics.median(to_start):.3f} s "
-        f"(min {min(to_start):.3f}, max {max(to_start):.3f})"
+        remove_image(IMAGE)
+    report(
+        f"runs: {N}, ecs worker with default settings against moto + the Docker-backed agent",
+        timings,
     )
-    print(f"creation -> flow body:         median {statistics.median(to_body):.3f} s")
-    print(f"creation -> COMPLETED seen:    median {statistics.median(to_done):.3f} s")
     print(f"task definition revisions registered: {len(revisions)}")
 
 

@@ -13,33 +13,19 @@ Run: `.venv/bin/python bench/gcp_dispatch.py` (needs dockerd: scripts/start-dock
 
 from __future__ import annotations
 
-import datetime as dt
-import os
-import statistics
-import subprocess
-import time
-from pathlib import Path
-
+from container_dispatch import (
+    FLOW,
+    N,
+    Run,
+    base_image,
+    docker_time,
+    remove_image,
+    report,
+    time_runs,
+)
 from flowyard_fakes.cloud_run import CloudRunFake
 from flowyard_fakes.vertex import VertexFake
 from harness import stage
-
-N = int(os.environ.get("N", "10"))
-ROOT = Path(__file__).resolve().parents[1]
-FLOW = """
-import time
-from flowyard import flow
-
-@flow(log_prints=True)
-def stamp() -> None:
-    print("BODY", repr(time.time()), flush=True)
-"""
-
-
-def docker_time(raw: str) -> float:
-    head, _, frac = raw.rstrip("Z").partition(".")
-    stamp = dt.datetime.fromisoformat(head).replace(tzinfo=dt.UTC)
-    return stamp.timestamp() + float("0." + (frac or "0"))
 
 
 def bench_type(kind: str, base: str) -> None:
@@ -54,7 +40,17 @@ def bench_type(kind: str, base: str) -> None:
     deploy = (
         f"stamp.deploy('d', work_pool_name='bench', image={image!r}, job_variables={variables!r})"
     )
-    to_start, to_body, to_done = [], [], []
+
+    def started_at(run: Run) -> float:
+        name = run["infrastructure_id"]
+        if isinstance(fake, CloudRunFake):
+            name = next(e["name"] for e in fake.executions() if e["name"].startswith(name))
+        container = fake.container_id(name)
+        assert container is not None
+        state = fake.runner.state(container)
+        assert state.started_at is not None
+        return docker_time(state.started_at)
+
     try:
         with (
             fake,
@@ -65,49 +61,18 @@ def bench_type(kind: str, base: str) -> None:
                 FLOWYARD_DOCKER_BASE_IMAGE=base,
             ) as bench,
         ):
-            time.sleep(3)
-            for _ in range(N):
-                created = time.time()
-                run = bench.api.post(f"/deployments/{bench.deployment['id']}/runs", json={}).json()
-                while True:
-                    current = bench.api.get(f"/flow_runs/{run['id']}").json()
-                    if current["state_type"] in ("COMPLETED", "FAILED", "CRASHED"):
-                        break
-                    time.sleep(0.02)
-                done = time.time()
-                assert current["state_type"] == "COMPLETED", current
-                name = current["infrastructure_id"]
-                if isinstance(fake, CloudRunFake):
-                    name = next(e["name"] for e in fake.executions() if e["name"].startswith(name))
-                container = fake.container_id(name)
-                assert container is not None
-                state = fake.runner.state(container)
-                assert state.started_at is not None
-                to_start.append(docker_time(state.started_at) - created)
-                logs = bench.api.get(f"/flow_runs/{run['id']}/logs").json()
-                body = next(
-                    float(line["message"].split()[1])
-                    for line in logs
-                    if line["message"].startswith("BODY")
-                )
-                to_body.append(body - created)
-                to_done.append(done - created)
-                time.sleep(0.5)
+            timings = time_runs(bench, started_at)
     finally:
-        subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
-    print(f"{kind}: {N} runs, official client (REST) against the fake, default worker settings")
-    print(
-        f"  creation -> container started: median {statistics.median(to_start):.3f} s "
-        f"(min {min(to_start):.3f}, max {max(to_start):.3f})"
+        remove_image(image)
+    report(
+        f"{kind}: {N} runs, official client (REST) against the fake, default worker settings",
+        timings,
+        indent="  ",
     )
-    print(f"  creation -> flow body:         median {statistics.median(to_body):.3f} s")
-    print(f"  creation -> COMPLETED seen:    median {statistics.median(to_done):.3f} s")
 
 
 def main() -> None:
-    base = subprocess.run(
-        [str(ROOT / "scripts" / "build-flowyard-image")], capture_output=True, text=True, check=True
-    ).stdout.split()[-1]
+    base = base_image()
     for kind in ("cloud-run", "vertex-ai"):
         bench_type(kind, base)
 
