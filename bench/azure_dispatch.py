@@ -14,16 +14,7 @@ Run: `.venv/bin/python bench/azure_dispatch.py` (needs dockerd: scripts/start-do
 
 from __future__ import annotations
 
-from container_dispatch import (
-    FLOW,
-    N,
-    Run,
-    base_image,
-    docker_time,
-    remove_image,
-    report,
-    time_runs,
-)
+import container_dispatch as shared
 from flowyard.job import base_job_template
 from flowyard_azure.variables import AzureContainerInstanceVariables
 from flowyard_fakes.azure_aci import AciFake
@@ -34,7 +25,7 @@ IMAGE = "flowyard-bench-aci:1"
 
 def main() -> None:
     deploy = f"stamp.deploy('d', work_pool_name='bench', image={IMAGE!r})"
-    base = base_image()
+    base = shared.base_image()
     try:
         with AciFake(scratch_dir("flowyard-bench-aci-")) as fake:
             template = base_job_template(AzureContainerInstanceVariables)
@@ -48,23 +39,23 @@ def main() -> None:
                 properties[key]["default"] = value
             template["variables"]["required"] = []
 
-            def started_at(run: Run) -> float:
-                return docker_time(fake.started_at[run["infrastructure_id"].split(":")[1]])
+            def started_at(run: shared.Run) -> float:
+                return shared.docker_time(fake.started_at[run["infrastructure_id"].split(":")[1]])
 
             with stage(
                 pool_type="azure-container-instance",
-                flow_source=FLOW,
+                flow_source=shared.FLOW,
                 deploy_call=deploy,
                 base_job_template=template,
                 FLOWYARD_DOCKER_BASE_IMAGE=base,
                 **fake.identity_env(),
             ) as bench:
                 # a pause long enough for the worker to delete each container group
-                timings = time_runs(bench, started_at, pause=1.5)
+                timings = shared.time_runs(bench, started_at, pause=1.5)
     finally:
-        remove_image(IMAGE)
-    report(
-        f"runs: {N}, azure-container-instance worker (official client) against the ACI fake",
+        shared.remove_image(IMAGE)
+    shared.report(
+        f"runs: {shared.N}, azure-container-instance worker (official client) against the ACI fake",
         timings,
     )
 

@@ -14,22 +14,13 @@ from __future__ import annotations
 import json
 import subprocess
 
-from container_dispatch import (
-    FLOW,
-    N,
-    Run,
-    base_image,
-    docker_time,
-    remove_image,
-    report,
-    time_runs,
-)
+import container_dispatch as shared
 from harness import stage
 
 IMAGE = "flowyard-bench:1"
 
 
-def started_at(run: Run) -> float:
+def started_at(run: shared.Run) -> float:
     info = json.loads(
         subprocess.run(
             ["docker", "inspect", run["infrastructure_id"]],
@@ -38,10 +29,10 @@ def started_at(run: Run) -> float:
             check=True,
         ).stdout
     )[0]
-    return docker_time(info["State"]["StartedAt"])
+    return shared.docker_time(info["State"]["StartedAt"])
 
 
-def remove_container(run: Run) -> None:
+def remove_container(run: shared.Run) -> None:
     subprocess.run(["docker", "rm", "-f", run["infrastructure_id"]], capture_output=True)
 
 
@@ -53,14 +44,16 @@ def main() -> None:
     try:
         with stage(
             pool_type="docker",
-            flow_source=FLOW,
+            flow_source=shared.FLOW,
             deploy_call=deploy,
-            FLOWYARD_DOCKER_BASE_IMAGE=base_image(),
+            FLOWYARD_DOCKER_BASE_IMAGE=shared.base_image(),
         ) as bench:
-            timings = time_runs(bench, started_at, after_each=remove_container)
+            timings = shared.time_runs(bench, started_at, after_each=remove_container)
     finally:
-        remove_image(IMAGE)
-    report(f"runs: {N}, docker worker with default settings, image built locally", timings)
+        shared.remove_image(IMAGE)
+    shared.report(
+        f"runs: {shared.N}, docker worker with default settings, image built locally", timings
+    )
 
 
 if __name__ == "__main__":

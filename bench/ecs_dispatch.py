@@ -17,7 +17,7 @@ Run: `.venv/bin/python bench/ecs_dispatch.py` (needs dockerd: scripts/start-dock
 
 from __future__ import annotations
 
-from container_dispatch import FLOW, N, Run, base_image, remove_image, report, time_runs
+import container_dispatch as shared
 from flowyard_fakes.ecs import MotoServer, fake_aws
 from harness import stage
 
@@ -26,14 +26,14 @@ IMAGE = "flowyard-bench-ecs:1"
 
 def main() -> None:
     deploy = f"stamp.deploy('d', work_pool_name='bench', image={IMAGE!r})"
-    base = base_image()
+    base = shared.base_image()
     moto = MotoServer().start()
     try:
         with (
             fake_aws(moto) as aws,
             stage(
                 pool_type="ecs",
-                flow_source=FLOW,
+                flow_source=shared.FLOW,
                 deploy_call=deploy,
                 FLOWYARD_DOCKER_BASE_IMAGE=base,
                 **aws.env(),
@@ -42,16 +42,16 @@ def main() -> None:
             agent = aws.agent
             assert agent is not None
 
-            def started_at(run: Run) -> float:
+            def started_at(run: shared.Run) -> float:
                 return agent.started_at[run["infrastructure_id"].partition("::")[2]]
 
-            timings = time_runs(bench, started_at)
+            timings = shared.time_runs(bench, started_at)
             revisions = aws.client("ecs").list_task_definitions()["taskDefinitionArns"]
     finally:
         moto.stop()
-        remove_image(IMAGE)
-    report(
-        f"runs: {N}, ecs worker with default settings against moto + the Docker-backed agent",
+        shared.remove_image(IMAGE)
+    shared.report(
+        f"runs: {shared.N}, ecs worker with default settings against moto + the Docker-backed agent",
         timings,
     )
     print(f"task definition revisions registered: {len(revisions)}")

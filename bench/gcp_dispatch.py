@@ -13,16 +13,7 @@ Run: `.venv/bin/python bench/gcp_dispatch.py` (needs dockerd: scripts/start-dock
 
 from __future__ import annotations
 
-from container_dispatch import (
-    FLOW,
-    N,
-    Run,
-    base_image,
-    docker_time,
-    remove_image,
-    report,
-    time_runs,
-)
+import container_dispatch as shared
 from flowyard_fakes.cloud_run import CloudRunFake
 from flowyard_fakes.vertex import VertexFake
 from harness import stage
@@ -41,7 +32,7 @@ def bench_type(kind: str, base: str) -> None:
         f"stamp.deploy('d', work_pool_name='bench', image={image!r}, job_variables={variables!r})"
     )
 
-    def started_at(run: Run) -> float:
+    def started_at(run: shared.Run) -> float:
         name = run["infrastructure_id"]
         if isinstance(fake, CloudRunFake):
             name = next(e["name"] for e in fake.executions() if e["name"].startswith(name))
@@ -49,30 +40,30 @@ def bench_type(kind: str, base: str) -> None:
         assert container is not None
         state = fake.runner.state(container)
         assert state.started_at is not None
-        return docker_time(state.started_at)
+        return shared.docker_time(state.started_at)
 
     try:
         with (
             fake,
             stage(
                 pool_type=kind,
-                flow_source=FLOW,
+                flow_source=shared.FLOW,
                 deploy_call=deploy,
                 FLOWYARD_DOCKER_BASE_IMAGE=base,
             ) as bench,
         ):
-            timings = time_runs(bench, started_at)
+            timings = shared.time_runs(bench, started_at)
     finally:
-        remove_image(image)
-    report(
-        f"{kind}: {N} runs, official client (REST) against the fake, default worker settings",
+        shared.remove_image(image)
+    shared.report(
+        f"{kind}: {shared.N} runs, official client (REST) against the fake, default worker settings",
         timings,
         indent="  ",
     )
 
 
 def main() -> None:
-    base = base_image()
+    base = shared.base_image()
     for kind in ("cloud-run", "vertex-ai"):
         bench_type(kind, base)
 

@@ -13,16 +13,7 @@ Run: `.venv/bin/python bench/kubernetes_dispatch.py` (needs dockerd: scripts/sta
 
 from __future__ import annotations
 
-from container_dispatch import (
-    FLOW,
-    N,
-    Run,
-    base_image,
-    docker_time,
-    remove_image,
-    report,
-    time_runs,
-)
+import container_dispatch as shared
 from flowyard.job import base_job_template
 from flowyard_fakes.kubernetes import KubernetesEmulator
 from flowyard_kubernetes.variables import KubernetesVariables
@@ -43,32 +34,32 @@ def main() -> None:
         with KubernetesEmulator() as emulator:
             emulator.write_kubeconfig(kubeconfig)
 
-            def started_at(run: Run) -> float:
+            def started_at(run: shared.Run) -> float:
                 namespace, job = run["infrastructure_id"].split(":")
                 pod = emulator.pods(namespace, f"job-name={job}")[0]
                 pod_run = emulator.cluster.pod_run(namespace, pod["metadata"]["name"])
                 assert pod_run is not None and pod_run.container_id is not None
                 state = emulator.cluster.runner.state(pod_run.container_id)
                 assert state.started_at is not None
-                return docker_time(state.started_at)
+                return shared.docker_time(state.started_at)
 
-            def delete_job(run: Run) -> None:
+            def delete_job(run: shared.Run) -> None:
                 namespace, job = run["infrastructure_id"].split(":")
                 emulator.cluster.delete_job(namespace, job, "Background", 0)
 
             with stage(
                 pool_type="kubernetes",
-                flow_source=FLOW,
+                flow_source=shared.FLOW,
                 deploy_call=deploy,
                 base_job_template=template,
-                FLOWYARD_DOCKER_BASE_IMAGE=base_image(),
+                FLOWYARD_DOCKER_BASE_IMAGE=shared.base_image(),
                 KUBECONFIG=str(kubeconfig),
             ) as bench:
-                timings = time_runs(bench, started_at, after_each=delete_job)
+                timings = shared.time_runs(bench, started_at, after_each=delete_job)
     finally:
-        remove_image(IMAGE)
-    report(
-        f"runs: {N}, kubernetes worker (official client) against the emulator, default settings",
+        shared.remove_image(IMAGE)
+    shared.report(
+        f"runs: {shared.N}, kubernetes worker (official client) against the emulator, default settings",
         timings,
     )
 
