@@ -42,6 +42,23 @@ def test_exit_zero_with_env_and_scratch_dir(capfd: pytest.CaptureFixture[str]) -
     assert "flowyard-brave-otter-" in cwd and not Path(cwd).exists()  # scratch dir cleaned up
 
 
+def test_the_engine_removes_its_scratch_dir_even_when_the_worker_never_sees_it_exit() -> None:
+    """A worker killed while its run goes on: nobody observes the exit, the engine cleans up."""
+    spec = worker.render(
+        configuration={"command": [sys.executable, "-m", "flowyard.engine"]}, flow_run=RUN
+    )
+    assert isinstance(spec, ProcessJob)
+    submission = worker.submit(job=spec, flow_run=RUN)
+    handle = submission.handle
+    assert handle.scratch_dir is not None  # (a warm engine may be done with it already)
+    try:
+        assert handle.process.wait(30) == 2  # no run id: the engine ends as misconfigured
+    finally:
+        if handle.result_file:
+            Path(handle.result_file).unlink(missing_ok=True)
+    assert not Path(handle.scratch_dir).exists()
+
+
 def test_working_dir_and_quiet_output(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     spec = job(
         "import os; open('here', 'w').write(os.getcwd()); print('noise')",

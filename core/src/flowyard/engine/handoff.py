@@ -21,8 +21,13 @@ container's environment is visible in its spec and bounded, so container types p
   ``<host>:<pid>`` in its child). The engine sends it with its RUNNING proposal, and the worker
   does not report it separately (``Submission.reported_by_engine``).
 
-The engine removes both from its environment before the flow runs, so the flow (and anything it
-starts) does not see them. Importing this module is cheap (no pydantic, no client).
+- :data:`SCRATCH_DIR_ENV` (``FLOWYARD_RUN_SCRATCH_DIR``): the temporary working directory the
+  worker made for the run (no ``working_dir`` set). The engine removes it when it ends
+  (:func:`remove_scratch_dir`), so it does not outlive a worker that died meanwhile (SIGKILL, a
+  second SIGTERM); the worker removes it too when it sees the exit.
+
+The engine removes these from its environment before the flow runs, so the flow (and anything
+it starts) does not see them. Importing this module is cheap (no pydantic, no client).
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ if TYPE_CHECKING:
 HANDOFF_ENV = "FLOWYARD_ENGINE_HANDOFF"
 RESULT_ENV = "FLOWYARD_ENGINE_RESULT_FILE"
 INFRASTRUCTURE_ID_ENV = "FLOWYARD_INFRASTRUCTURE_ID"
+SCRATCH_DIR_ENV = "FLOWYARD_RUN_SCRATCH_DIR"
+SCRATCH_PREFIX = "flowyard-"
+"""A run's scratch directory is ``<temp dir>/flowyard-<run name>-<random>``."""
 MAX_HANDOFF_CHARS = 64 * 1024
 """Largest handoff passed (Linux refuses a single environment string over 128 KiB)."""
 FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
@@ -130,3 +138,22 @@ def read_result(path: str) -> str | None:
     except OSError:
         return None
     return text if text in FINAL_STATES else None
+
+
+def take_scratch_dir() -> str | None:
+    """Remove :data:`SCRATCH_DIR_ENV` from the environment; the directory it names (None: none)."""
+    return os.environ.pop(SCRATCH_DIR_ENV, None) or None
+
+
+def remove_scratch_dir(path: str | None) -> None:
+    """Remove the run's scratch directory: only a ``flowyard-*`` directory directly in the temp
+    directory, so a variable set by hand can never name anything else."""
+    if not path:
+        return
+    import shutil
+    import tempfile
+
+    real = os.path.realpath(path)
+    in_temp = os.path.dirname(real) == os.path.realpath(tempfile.gettempdir())
+    if in_temp and os.path.basename(real).startswith(SCRATCH_PREFIX):
+        shutil.rmtree(real, ignore_errors=True)

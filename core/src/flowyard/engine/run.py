@@ -151,15 +151,19 @@ def run(run_id: str, claim_id: str | None) -> int:
 
 def main() -> int:
     """Entry point of ``python -m flowyard.engine``."""
-    run_id = os.environ.get("FLOWYARD_FLOW_RUN_ID")
-    if not run_id:
-        sys.stderr.write(
-            "flowyard engine: FLOWYARD_FLOW_RUN_ID is not set; the engine runs flow runs "
-            "handed out by a worker (`flowyard worker start`).\n"
-        )
-        return MISCONFIGURED
+    scratch = handoff.take_scratch_dir()  # removed when the engine ends, whoever is left
     try:
-        return run(run_id, os.environ.get("FLOWYARD_CLAIM_ID") or None)
-    except FlowyardError as exc:
-        sys.stderr.write(f"flowyard engine: {exc}\n")
-        return MISCONFIGURED
+        run_id = os.environ.get("FLOWYARD_FLOW_RUN_ID")
+        if not run_id:
+            sys.stderr.write(
+                "flowyard engine: FLOWYARD_FLOW_RUN_ID is not set; the engine runs flow runs "
+                "handed out by a worker (`flowyard worker start`).\n"
+            )
+            return MISCONFIGURED
+        try:
+            return run(run_id, os.environ.get("FLOWYARD_CLAIM_ID") or None)
+        except FlowyardError as exc:
+            sys.stderr.write(f"flowyard engine: {exc}\n")
+            return MISCONFIGURED
+    finally:
+        handoff.remove_scratch_dir(scratch)

@@ -76,9 +76,15 @@ def launch(job: ProcessJob, flow_run: FlowRunInfo) -> Submission[ProcessHandle]:
         raise ValueError(f"working_dir {str(job.working_dir)!r} is not a directory on this worker")
     if shutil.which(argv[0]) is None and not Path(argv[0]).is_file():
         raise ValueError(f"command: executable {argv[0]!r} was not found on this worker's PATH")
-    scratch = None if job.working_dir else tempfile.mkdtemp(prefix=f"flowyard-{flow_run.name}-")
+    scratch = (
+        None
+        if job.working_dir
+        else tempfile.mkdtemp(prefix=f"{handoff.SCRATCH_PREFIX}{flow_run.name}-")
+    )
     cwd = str(job.working_dir or scratch)
     env = _environment(job, flow_run)
+    if scratch:  # the engine removes it when it ends, should this worker be gone by then
+        env[handoff.SCRATCH_DIR_ENV] = scratch
     result_file = env[handoff.RESULT_ENV] = _result_file()
     host = socket.gethostname()
     # the engine itself, forked: it learns its pid (so its infrastructure id) and reports it
