@@ -362,9 +362,7 @@ class Worker:
         if poll in done:
             wake.cancel()
             return poll.result()
-        poll.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await poll
+        await cancel_and_wait(poll)
         return None
 
     async def _wake_when_slot_frees(self) -> None:
