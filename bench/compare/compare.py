@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -39,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import peer
 from cpu import tree_cpu_seconds
 from flowyard.testing.plugin import free_port
-from harness import host_loop_ms
+from harness import host_loop_ms, scratch_dir
 
 DISPATCH_RUNS = int(os.environ.get("DISPATCH_RUNS", "5"))
 CREATE_RUNS = int(os.environ.get("CREATE_RUNS", "100"))
@@ -455,25 +453,19 @@ def report(ours: System, theirs: System) -> None:
 
 
 def main() -> None:
-    root = Path(tempfile.mkdtemp(prefix="flowyard-compare-"))
-    try:
-        ours = flowyard_system(root)
-        theirs = prefect_system(root)
-        speeds = [host_loop_ms()]
-        run_system(ours, flowyard_setup)
-        speeds.append(host_loop_ms())
-        run_system(theirs, prefect_setup)
-        speeds.append(host_loop_ms())
-        report(ours, theirs)
-        print(
-            "host speed (a fixed Python loop's CPU time, lower is faster) before flowyard, "
-            "before the peer, at the end: " + " / ".join(f"{ms:.0f} ms" for ms in speeds)
-        )
-    finally:
-        if os.environ.get("KEEP") != "1":
-            shutil.rmtree(root, ignore_errors=True)
-        else:
-            print(f"kept {root}", file=sys.stderr)
+    root = scratch_dir("flowyard-compare-")
+    ours = flowyard_system(root)
+    theirs = prefect_system(root)
+    speeds = [host_loop_ms()]
+    run_system(ours, flowyard_setup)
+    speeds.append(host_loop_ms())
+    run_system(theirs, prefect_setup)
+    speeds.append(host_loop_ms())
+    report(ours, theirs)
+    print(
+        "host speed (a fixed Python loop's CPU time, lower is faster) before flowyard, "
+        "before the peer, at the end: " + " / ".join(f"{ms:.0f} ms" for ms in speeds)
+    )
 
 
 if __name__ == "__main__":
